@@ -1,0 +1,3 @@
+from nzd.cli import main
+
+main()

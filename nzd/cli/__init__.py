@@ -1,0 +1,5 @@
+"""The ``nzd`` command line."""
+
+from nzd.cli.app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,57 @@
+"""Root typer app; each package registers its own subcommands.
+
+Only the CLI imports gateway, coordinator and api. Heavy imports stay inside the
+command functions so that ``nzd --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+import typer
+
+from nzd._version import __version__
+from nzd.cli.config import config_app
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="nzd",
+    help="Net-Zero District: gateways, ingest, coordinator and API for a district's energy and water.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(config_app, name="config")
+
+#: Modules that define ``register(app)``; each adds its commands.
+_COMMAND_MODULES = (
+    "nzd.cli.store",
+    "gateway.cli",
+    "coordinator.cli",
+    "api.cli",
+    "nzd.cli.demo",
+)
+
+
+@app.command()
+def version() -> None:
+    """Print the software version and the MQTT contract version."""
+    from nzd.messages import CONTRACT_VERSION
+
+    typer.echo(f"nzd {__version__} (contract v{CONTRACT_VERSION})")
+
+
+def _register_all() -> None:
+    for name in _COMMAND_MODULES:
+        if importlib.util.find_spec(name) is None:
+            continue
+        importlib.import_module(name).register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    app()

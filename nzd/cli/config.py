@@ -1,0 +1,93 @@
+"""``nzd config check`` and ``nzd config schema``."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+
+from nzd.config import DistrictConfig, GatewayConfig, load_model, read_yaml
+from nzd.errors import ConfigError
+
+__all__ = ["config_app", "detect_kind"]
+
+config_app = typer.Typer(help="Validate configuration files and print their JSON Schema.",
+                         no_args_is_help=True)
+
+
+def _profile_model() -> type[BaseModel]:
+    module = importlib.import_module("gateway.profiles")
+    model: type[BaseModel] = module.Profile
+    return model
+
+
+def _models() -> dict[str, Callable[[], type[BaseModel]]]:
+    return {
+        "gateway": lambda: GatewayConfig,
+        "district": lambda: DistrictConfig,
+        "profile": _profile_model,
+    }
+
+
+def detect_kind(data: Any) -> str | None:
+    """Which kind of file a parsed YAML document is, from its top-level keys."""
+    if not isinstance(data, dict):
+        return None
+    if "sites" in data:
+        return "district"
+    if "devices" in data or "gateway" in data:
+        return "gateway"
+    if "points" in data:
+        return "profile"
+    return None
+
+
+def _load(path: Path, kind: str) -> None:
+    if kind == "profile":
+        loader = importlib.import_module("gateway.profiles").load_profile
+        loader(path)
+    else:
+        load_model(path, _models()[kind]())
+
+
+@config_app.command("check")
+def check(
+    files: list[Path] = typer.Argument(..., help="Gateway configs, district registries, profiles."),
+    kind: str | None = typer.Option(None, help="gateway, district or profile; detected when omitted."),
+) -> None:
+    """Validate files; print every problem as FILE:LINE: FIELD: MESSAGE and exit 1 if any."""
+    failed = 0
+    for path in files:
+        try:
+            data, _ = read_yaml(path)
+            file_kind = kind or detect_kind(data)
+            if file_kind is None or file_kind not in _models():
+                raise ConfigError([
+                    f"{path}:1: <document>: cannot tell the kind of file "
+                    "(expected 'sites', 'devices' or 'points' at the top; or pass --kind)"
+                ])
+            _load(path, file_kind)
+        except ConfigError as exc:
+            failed += 1
+            for line in exc.errors:
+                typer.echo(line, err=True)
+            continue
+        typer.echo(f"{path}: ok ({file_kind})")
+    if failed:
+        typer.echo(f"{failed} of {len(files)} file(s) invalid", err=True)
+        raise typer.Exit(1)
+
+
+@config_app.command("schema")
+def schema(kind: str = typer.Argument(..., help="gateway, district or profile")) -> None:
+    """Print the JSON Schema of a kind of configuration file (for editors)."""
+    models = _models()
+    if kind not in models:
+        typer.echo(f"unknown kind {kind!r}; choose one of: {', '.join(models)}", err=True)
+        raise typer.Exit(2)
+    typer.echo(json.dumps(models[kind]().model_json_schema(), indent=2))

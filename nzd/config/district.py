@@ -1,0 +1,265 @@
+"""The district registry: sites and their assets, tariffs, water model.
+
+The coordinator plans over it; the API serves it; KPIs are computed per site.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from nzd.identifiers import Identifier
+
+__all__ = [
+    "BatteryConfig",
+    "DistrictConfig",
+    "FlexibleLoadConfig",
+    "MeterConfig",
+    "MeterRole",
+    "PvConfig",
+    "SiteConfig",
+    "TankConfig",
+    "TariffConfig",
+    "WaterConfig",
+    "WaterMeterConfig",
+    "WaterMeterRole",
+    "WaterSeverity",
+    "WaterSource",
+]
+
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Fraction = Annotated[float, Field(gt=0, le=1)]
+Percent = Annotated[float, Field(ge=0, le=100)]
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _hhmm(value: str) -> str:
+    if not _HHMM.fullmatch(value):
+        raise ValueError("must be a time of day HH:MM")
+    return value
+
+
+PriceProfile = float | Annotated[list[float], Field(min_length=24, max_length=24)]
+"""A constant, or 24 hourly values (local time)."""
+
+
+class TariffConfig(_Strict):
+    import_eur_per_kwh: PriceProfile = 0.25
+    export_eur_per_kwh: PriceProfile = 0.10
+    incentive_eur_per_mwh: NonNegative = 110.0
+    """Incentive (TIP) per MWh of shared energy, 60-120 EUR/MWh for Italian CERs."""
+    valorisation_eur_per_mwh: NonNegative = 11.0
+    """ARERA valorisation of shared energy."""
+    emission_g_per_kwh: PriceProfile = 260.0
+    """Location-based grid emission factor."""
+    peak_eur_per_kw: NonNegative = 0.0
+    """Optional charge per kW of the highest import in the horizon."""
+
+
+class MeterRole(StrEnum):
+    GRID = "grid"
+    """The site's connection point: positive = import."""
+    PV = "pv"
+    BATTERY = "battery"
+    LOAD = "load"
+
+
+class MeterConfig(_Strict):
+    device: Identifier
+    role: MeterRole
+    gateway: Identifier | None = None
+
+
+class PvConfig(_Strict):
+    id: Identifier
+    kwp: Positive
+    device: Identifier | None = None
+    tilt_deg: Annotated[float, Field(ge=0, le=90)] = 25.0
+    azimuth_deg: Annotated[float, Field(ge=0, lt=360)] = 180.0
+
+
+class BatteryConfig(_Strict):
+    id: Identifier
+    capacity_kwh: Positive
+    charge_kw: Positive
+    discharge_kw: Positive
+    charge_efficiency: Fraction = 0.95
+    discharge_efficiency: Fraction = 0.95
+    soc_min_pct: Percent = 10.0
+    soc_max_pct: Percent = 95.0
+    soc_initial_pct: Percent = 50.0
+    wear_eur_per_kwh: NonNegative = 0.02
+    """Degradation cost per kWh discharged."""
+    device: Identifier | None = None
+    asset: Identifier | None = None
+    """The gateway asset that receives the power setpoint."""
+    shares: dict[Identifier, Fraction] | None = None
+    """Shared battery: site id -> share of capacity; None means owned by its site."""
+
+
+class FlexibleLoadConfig(_Strict):
+    id: Identifier
+    energy_kwh: Positive
+    power_kw: Positive
+    earliest_start: str = "00:00"
+    deadline: str = "23:59"
+    interruptible: bool = False
+    min_run_minutes: NonNegative = 15.0
+    asset: Identifier | None = None
+
+    _t1 = field_validator("earliest_start")(_hhmm)
+    _t2 = field_validator("deadline")(_hhmm)
+
+
+class TankConfig(_Strict):
+    """A recycled-water tank filled by a pump: a flexible load with a water state."""
+
+    id: Identifier
+    volume_m3: Positive
+    level_min_pct: Percent = 20.0
+    level_max_pct: Percent = 95.0
+    level_initial_pct: Percent = 50.0
+    pump_max_m3h: Positive
+    pump_kw_per_m3h: Positive
+    demand_m3_per_day: NonNegative = 0.0
+    device: Identifier | None = None
+    asset: Identifier | None = None
+
+
+class WaterSource(StrEnum):
+    PUBLIC = "public"
+    WELL = "well"
+    RECYCLED = "recycled"
+
+
+class WaterMeterRole(StrEnum):
+    INTAKE = "intake"
+    DISCHARGE = "discharge"
+    PROCESS = "process"
+
+
+class WaterMeterConfig(_Strict):
+    device: Identifier
+    role: WaterMeterRole
+    source: WaterSource | None = None
+    """Required for intake meters."""
+    quiet_start: str = "22:00"
+    quiet_end: str = "05:00"
+    """The meter's quiet window for minimum-night-flow leak detection (local time)."""
+
+    _t1 = field_validator("quiet_start")(_hhmm)
+    _t2 = field_validator("quiet_end")(_hhmm)
+
+
+class WaterSeverity(StrEnum):
+    NORMAL = "normal"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class WaterConfig(_Strict):
+    meters: list[WaterMeterConfig] = Field(default_factory=list)
+    production_unit: str | None = None
+    """Unit of production output for water intensity, e.g. kg or m of fabric."""
+    production_device: Identifier | None = None
+    allowance_m3_per_day: dict[WaterSeverity, NonNegative] = Field(default_factory=dict)
+    """Daily intake allowance per district water-severity level."""
+
+
+class SiteConfig(_Strict):
+    id: Identifier
+    name: str
+    activity: str = ""
+    grid_import_limit_kw: Positive = 1000.0
+    grid_export_limit_kw: Positive = 1000.0
+    meters: list[MeterConfig] = Field(default_factory=list)
+    pv: list[PvConfig] = Field(default_factory=list)
+    batteries: list[BatteryConfig] = Field(default_factory=list)
+    flexible_loads: list[FlexibleLoadConfig] = Field(default_factory=list)
+    tanks: list[TankConfig] = Field(default_factory=list)
+    water: WaterConfig | None = None
+    tariff: TariffConfig | None = None
+    """Overrides the district tariff for this site."""
+
+
+class DistrictConfig(_Strict):
+    district: Identifier
+    name: str = ""
+    timezone: str = "Europe/Rome"
+    latitude: Annotated[float, Field(ge=-90, le=90)] = 43.88
+    longitude: Annotated[float, Field(ge=-180, le=180)] = 11.10
+    step_minutes: Annotated[int, Field(ge=1, le=60)] = 15
+    horizon_hours: Annotated[int, Field(ge=1, le=168)] = 24
+    tariff: TariffConfig = Field(default_factory=TariffConfig)
+    water_severity: WaterSeverity = WaterSeverity.NORMAL
+    sites: Annotated[list[SiteConfig], Field(min_length=1)]
+
+    def site(self, site_id: str) -> SiteConfig:
+        for s in self.sites:
+            if s.id == site_id:
+                return s
+        raise KeyError(site_id)
+
+    def tariff_for(self, site_id: str) -> TariffConfig:
+        return self.site(site_id).tariff or self.tariff
+
+    def cross_check(self) -> Iterator[tuple[tuple[int | str, ...], str]]:
+        site_ids = [s.id for s in self.sites]
+        seen: set[str] = set()
+        for i, site in enumerate(self.sites):
+            if site.id in seen:
+                yield ("sites", i, "id"), f"duplicate site id {site.id!r}"
+            seen.add(site.id)
+            asset_ids: set[str] = set()
+            for section in ("pv", "batteries", "flexible_loads", "tanks"):
+                for j, asset in enumerate(getattr(site, section)):
+                    if asset.id in asset_ids:
+                        yield ("sites", i, section, j, "id"), f"duplicate asset id {asset.id!r}"
+                    asset_ids.add(asset.id)
+            for j, bat in enumerate(site.batteries):
+                loc = ("sites", i, "batteries", j)
+                if bat.soc_min_pct >= bat.soc_max_pct:
+                    yield (*loc, "soc_min_pct"), "must be below soc_max_pct"
+                if not bat.soc_min_pct <= bat.soc_initial_pct <= bat.soc_max_pct:
+                    yield (*loc, "soc_initial_pct"), "must lie within soc_min_pct..soc_max_pct"
+                if bat.shares is not None:
+                    for member in bat.shares:
+                        if member not in site_ids:
+                            yield (*loc, "shares", member), f"unknown site {member!r}"
+                    total = sum(bat.shares.values())
+                    if abs(total - 1.0) > 1e-6:
+                        yield (*loc, "shares"), f"shares must add up to 1 (they add up to {total:g})"
+            for j, load in enumerate(site.flexible_loads):
+                loc = ("sites", i, "flexible_loads", j)
+                if load.deadline <= load.earliest_start:
+                    yield (*loc, "deadline"), "must be after earliest_start"
+                hours = _minutes(load.deadline) - _minutes(load.earliest_start)
+                if load.energy_kwh > load.power_kw * hours / 60 + 1e-9:
+                    yield (*loc, "energy_kwh"), (
+                        "cannot be delivered at power_kw between earliest_start and deadline"
+                    )
+            for j, tank in enumerate(site.tanks):
+                loc = ("sites", i, "tanks", j)
+                if tank.level_min_pct >= tank.level_max_pct:
+                    yield (*loc, "level_min_pct"), "must be below level_max_pct"
+            if site.water is not None:
+                for j, meter in enumerate(site.water.meters):
+                    if meter.role is WaterMeterRole.INTAKE and meter.source is None:
+                        yield ("sites", i, "water", "meters", j, "source"), (
+                            "an intake meter needs a source (public, well or recycled)"
+                        )
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)

@@ -1,0 +1,140 @@
+"""Configuration files: valid examples load; mistakes name the file, the line and the field."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nzd.config import load_district, load_gateway_config
+from nzd.errors import ConfigError
+
+EXAMPLES = Path(__file__).parents[2] / "firmware_configs" / "examples"
+
+
+def test_examples_load() -> None:
+    district = load_district(EXAMPLES / "district.yaml")
+    assert district.district == "prato-est"
+    battery = district.site("depuratore").batteries[0]
+    assert battery.shares is not None and sum(battery.shares.values()) == pytest.approx(1)
+    gateway = load_gateway_config(EXAMPLES / "gateway-depuratore.yaml")
+    assert gateway.assets[0].fallback.value == 0
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+DISTRICT = """\
+district: test
+sites:
+  - id: a
+    name: A
+    batteries:
+      - id: bat
+        capacity_kwh: {capacity}
+        charge_kw: 10
+        discharge_kw: 10
+"""
+
+
+def test_wrong_type_names_file_line_and_field(tmp_path: Path) -> None:
+    path = _write(tmp_path, "district.yaml", DISTRICT.format(capacity="lots"))
+    with pytest.raises(ConfigError) as info:
+        load_district(path)
+    assert f"{path}:7: sites[0].batteries[0].capacity_kwh:" in str(info.value)
+
+
+def test_out_of_range_value(tmp_path: Path) -> None:
+    path = _write(tmp_path, "district.yaml", DISTRICT.format(capacity=0))
+    with pytest.raises(ConfigError) as info:
+        load_district(path)
+    assert f"{path}:7: sites[0].batteries[0].capacity_kwh: input should be greater than 0" in str(
+        info.value
+    )
+
+
+def test_unknown_field_is_refused(tmp_path: Path) -> None:
+    text = DISTRICT.format(capacity=10) + "        capacity_kwhh: 5\n"
+    path = _write(tmp_path, "district.yaml", text)
+    with pytest.raises(ConfigError) as info:
+        load_district(path)
+    assert f"{path}:10: sites[0].batteries[0].capacity_kwhh: unknown field" in str(info.value)
+
+
+def test_cross_references_are_checked(tmp_path: Path) -> None:
+    text = DISTRICT.format(capacity=10) + "        shares: {a: 0.5, b: 0.4}\n"
+    path = _write(tmp_path, "district.yaml", text)
+    with pytest.raises(ConfigError) as info:
+        load_district(path)
+    message = str(info.value)
+    assert "sites[0].batteries[0].shares.b: unknown site 'b'" in message
+    assert "shares must add up to 1" in message
+
+
+def test_duplicate_key_and_yaml_syntax(tmp_path: Path) -> None:
+    dup = _write(tmp_path, "dup.yaml", "district: a\ndistrict: b\nsites: []\n")
+    with pytest.raises(ConfigError, match=r"dup.yaml:2: district: duplicate key"):
+        load_district(dup)
+    broken = _write(tmp_path, "broken.yaml", "district: a\nsites: [\n")
+    with pytest.raises(ConfigError, match=r"broken.yaml:\d+: <document>: invalid YAML"):
+        load_district(broken)
+
+
+def test_gateway_references(tmp_path: Path) -> None:
+    path = _write(tmp_path, "gw.yaml", """\
+gateway: gw1
+district: d
+site: s
+devices:
+  - name: meter
+    profile: eastron_sdm630
+    transport: {type: rtu, bus: missing}
+assets:
+  - name: bat
+    device: nowhere
+    point: battery_power_setpoint_w
+    min_value: -10
+    max_value: 10
+    fallback: {value: 50}
+""")
+    with pytest.raises(ConfigError) as info:
+        load_gateway_config(path)
+    message = str(info.value)
+    assert f"{path}:7: devices[0].transport.bus: unknown serial bus 'missing'" in message
+    assert f"{path}:10: assets[0].device: unknown device 'nowhere'" in message
+    assert f"{path}:14: assets[0].fallback.value: must lie within" in message
+
+
+def _nzd(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "nzd", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_cli_config_check() -> None:
+    ok = _nzd("config", "check", *map(str, sorted(EXAMPLES.glob("*.yaml"))))
+    assert ok.returncode == 0, ok.stderr
+    assert "ok (district)" in ok.stdout
+
+
+def test_cli_config_check_fails_with_location(tmp_path: Path) -> None:
+    bad_type = _write(tmp_path, "bad-type.yaml", DISTRICT.format(capacity="lots"))
+    unknown = _write(tmp_path, "unknown.yaml", DISTRICT.format(capacity=1) + "    colour: red\n")
+    result = _nzd("config", "check", str(bad_type), str(unknown))
+    assert result.returncode == 1
+    assert f"{bad_type}:7: sites[0].batteries[0].capacity_kwh:" in result.stderr
+    assert f"{unknown}:10: sites[0].colour: unknown field" in result.stderr
+
+
+def test_cli_schema() -> None:
+    import json
+
+    for kind in ("gateway", "district"):
+        result = _nzd("config", "schema", kind)
+        assert result.returncode == 0, result.stderr
+        assert "properties" in json.loads(result.stdout)
+    assert _nzd("config", "schema", "toaster").returncode == 2

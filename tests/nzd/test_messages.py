@@ -1,0 +1,178 @@
+"""The contract: every valid message round-trips; anything else raises ContractError only."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nzd import (
+    Ack,
+    AckResult,
+    Alert,
+    AlertSeverity,
+    ContractError,
+    DeviceKind,
+    DeviceState,
+    GatewayState,
+    GatewayStatus,
+    Quality,
+    Setpoint,
+    SetpointSource,
+    Telemetry,
+    decode,
+    encode,
+)
+
+ident = st.from_regex(r"[a-z0-9_-]{1,20}", fullmatch=True)
+qname = st.from_regex(r"[a-z][a-z0-9_]{0,30}", fullmatch=True)
+ts = st.integers(min_value=946_684_800_000, max_value=7_258_118_400_000)
+finite = st.floats(allow_nan=False, allow_infinity=False)
+
+telemetry = st.builds(
+    Telemetry,
+    ts=ts,
+    seq=st.integers(min_value=0, max_value=2**63 - 1),
+    device=ident,
+    kind=st.sampled_from(DeviceKind),
+    values=st.dictionaries(qname, finite, min_size=1, max_size=8),
+    quality=st.dictionaries(qname, st.sampled_from(Quality), max_size=3),
+    replayed=st.booleans(),
+)
+status = st.builds(
+    GatewayStatus,
+    gateway=ident,
+    state=st.sampled_from(GatewayState),
+    ts=ts,
+    software_version=st.text(max_size=20),
+    config_hash=st.text(max_size=20),
+    devices=st.dictionaries(
+        ident,
+        st.builds(DeviceState, online=st.booleans(), last_read_ts=st.none() | ts,
+                  errors=st.integers(min_value=0, max_value=10**9), detail=st.none() | st.text()),
+        max_size=4,
+    ),
+    buffered=st.integers(min_value=0, max_value=10**9),
+    dropped=st.integers(min_value=0, max_value=10**9),
+    reason=st.none() | st.text(max_size=30),
+)
+
+
+@st.composite
+def setpoints(draw: st.DrawFn) -> Setpoint:
+    start = draw(st.integers(min_value=946_684_800_000, max_value=7_258_118_300_000))
+    return Setpoint(
+        id=draw(st.integers(min_value=0, max_value=2**63 - 1)),
+        asset=draw(ident),
+        quantity=draw(qname),
+        value=draw(finite),
+        valid_from=start,
+        valid_until=start + draw(st.integers(min_value=1, max_value=86_400_000)),
+        issued_at=draw(ts),
+        source=draw(st.sampled_from(SetpointSource)),
+        plan_id=draw(st.none() | st.text(max_size=20)),
+    )
+
+
+acks = st.builds(
+    Ack,
+    setpoint_id=st.none() | st.integers(min_value=0, max_value=2**63 - 1),
+    asset=ident,
+    result=st.sampled_from(AckResult),
+    ts=ts,
+    value=st.none() | finite,
+    reason=st.none() | st.text(max_size=40),
+)
+alerts = st.builds(
+    Alert, id=ident, site=ident, kind=qname, severity=st.sampled_from(AlertSeverity), ts=ts,
+    message=st.text(max_size=40), device=st.none() | ident, value=st.none() | finite,
+    threshold=st.none() | finite, active=st.booleans(),
+)
+messages = telemetry | status | setpoints() | acks | alerts
+
+
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+@given(messages)
+def test_every_valid_message_round_trips(message) -> None:
+    assert decode(encode(message), type(message)) == message
+
+
+MODELS = (Telemetry, GatewayStatus, Setpoint, Ack, Alert)
+
+
+@settings(max_examples=10_000, deadline=None)
+@given(st.binary(max_size=200), st.sampled_from(MODELS))
+def test_random_bytes_raise_only_contract_error(payload: bytes, model) -> None:
+    try:
+        decode(payload, model)
+    except ContractError:
+        pass
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+near_valid = st.fixed_dictionaries(
+    {"ts": json_values | ts, "seq": json_values, "device": json_values | ident,
+     "kind": json_values | st.sampled_from([k.value for k in DeviceKind]),
+     "values": json_values | st.dictionaries(qname, json_values)},
+)
+
+
+@settings(max_examples=10_000, deadline=None)
+@given(json_values | near_valid, st.sampled_from(MODELS))
+def test_random_json_raises_only_contract_error(document, model) -> None:
+    try:
+        decode(json.dumps(document), model)
+    except ContractError:
+        pass
+
+
+def _reading(**overrides: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "ts": 1_764_000_000_000, "seq": 7, "device": "main-meter", "kind": "electricity_meter",
+        "values": {"active_power_w": 1234.5},
+    }
+    base.update(overrides)
+    return base
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"ts": 1_764_000_000}, "ts"),  # seconds, not milliseconds
+        ({"seq": -1}, "seq"),
+        ({"seq": "7"}, "seq"),
+        ({"device": "Main Meter"}, "device"),
+        ({"kind": "toaster"}, "kind"),
+        ({"values": {"active_power_w": "high"}}, "values.active_power_w"),
+        ({"values": {}}, ""),
+        ({"extra": 1}, "extra"),
+    ],
+)
+def test_invalid_telemetry_names_field(overrides: dict[str, object], field: str) -> None:
+    with pytest.raises(ContractError) as info:
+        decode(orjson.dumps(_reading(**overrides)), Telemetry)
+    assert info.value.field == field
+    assert info.value.reason
+
+
+def test_nan_is_refused_in_values() -> None:
+    with pytest.raises(ContractError) as info:
+        decode(b'{"ts":1764000000000,"seq":1,"device":"m","kind":"battery","values":{"x":NaN}}',
+               Telemetry)
+    assert info.value.field == ""
+
+
+def test_setpoint_window_must_be_positive() -> None:
+    doc = {"id": 1, "asset": "b", "quantity": "battery_power_setpoint_w", "value": 5.0,
+           "valid_from": 1_764_000_000_000, "valid_until": 1_764_000_000_000,
+           "issued_at": 1_764_000_000_000}
+    with pytest.raises(ContractError, match="valid_until"):
+        decode(orjson.dumps(doc), Setpoint)
