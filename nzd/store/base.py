@@ -1,0 +1,146 @@
+"""The TelemetryStore interface that InfluxDB and SQLite backends implement.
+
+Schema (both backends): one measurement (table) per device kind; tags district,
+site, device; fields are the quantities plus ``seq``. Events (plans, setpoints,
+acknowledgements, alerts, gateway status) are JSON documents with a kind, a
+district, a site and a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+from nzd.messages import DeviceKind
+
+__all__ = [
+    "Aggregation",
+    "Event",
+    "EventKind",
+    "Reading",
+    "Series",
+    "StoreError",
+    "StoreRejected",
+    "StoreUnavailable",
+    "TelemetryStore",
+]
+
+
+class StoreError(Exception):
+    """Base class of store errors."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached or is overloaded; retry later (nothing was written)."""
+
+
+class StoreRejected(StoreError):
+    """The store refused the data for good (e.g. HTTP 400); do not retry; dead-letter it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One telemetry reading as stored: where it came from plus the payload."""
+
+    district: str
+    site: str
+    device: str
+    kind: DeviceKind
+    ts_ms: int
+    seq: int
+    values: dict[str, float]
+    replayed: bool = False
+
+
+class Aggregation(StrEnum):
+    MEAN = "mean"
+    MAX = "max"
+    MIN = "min"
+    LAST = "last"
+
+
+@dataclass(slots=True)
+class Series:
+    """Aggregated or raw values of one device: ``times_ms[i]`` holds ``values[q][i]``."""
+
+    site: str
+    device: str
+    kind: DeviceKind
+    times_ms: list[int] = field(default_factory=list)
+    values: dict[str, list[float | None]] = field(default_factory=dict)
+
+
+class EventKind(StrEnum):
+    PLAN = "plan"
+    SETPOINT = "setpoint"
+    ACK = "ack"
+    ALERT = "alert"
+    STATUS = "status"
+    KPI = "kpi"
+    FORECAST = "forecast"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: EventKind
+    district: str
+    site: str
+    """``"*"`` for district-wide events such as a plan."""
+    ts_ms: int
+    key: str
+    """Identifies the event within its kind (setpoint id, alert id, plan id, gateway)."""
+    document: dict[str, Any]
+
+
+@runtime_checkable
+class TelemetryStore(Protocol):
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> bool:
+        """True when the store answers."""
+        ...
+
+    async def write(self, readings: Sequence[Reading]) -> None:
+        """Store all readings or none; raises StoreUnavailable or StoreRejected."""
+        ...
+
+    async def latest(
+        self, *, district: str, site: str | None = None, device: str | None = None
+    ) -> list[Reading]:
+        """The last value of every quantity per (site, device); one Reading per device."""
+        ...
+
+    async def history(
+        self,
+        *,
+        district: str,
+        site: str | None = None,
+        device: str | None = None,
+        kind: DeviceKind | None = None,
+        quantities: Sequence[str],
+        start_ms: int,
+        end_ms: int,
+        every_s: int | None = None,
+        aggregation: Aggregation = Aggregation.MEAN,
+    ) -> list[Series]:
+        """Values in [start_ms, end_ms); aggregated per ``every_s`` bucket, raw when None."""
+        ...
+
+    async def write_events(self, events: Sequence[Event]) -> None: ...
+
+    async def events(
+        self,
+        kind: EventKind,
+        *,
+        district: str,
+        site: str | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int = 1000,
+    ) -> list[Event]:
+        """Newest first."""
+        ...
