@@ -27,11 +27,13 @@ app.add_typer(config_app, name="config")
 
 #: Modules that define ``register(app)``; each adds its commands.
 _COMMAND_MODULES = (
-    "nzd.cli.store",
-    "gateway.cli",
-    "coordinator.cli",
-    "api.cli",
-    "nzd.cli.demo",
+    "nzd.cli.store",  # nzd store init
+    "gateway.cli",  # nzd gateway run
+    "gateway.simulator.cli",  # nzd simulate
+    "coordinator.ingest.cli",  # nzd ingest
+    "coordinator.cli",  # nzd coordinator run, nzd plan
+    "api.cli",  # nzd api
+    "nzd.cli.demo",  # nzd demo
 )
 
 
