@@ -47,7 +47,10 @@ def version() -> None:
 
 def _register_all() -> None:
     for name in _COMMAND_MODULES:
-        if importlib.util.find_spec(name) is None:
+        try:
+            if importlib.util.find_spec(name) is None:
+                continue
+        except ModuleNotFoundError:  # its parent package does not exist (yet)
             continue
         importlib.import_module(name).register(app)
 
