@@ -1,0 +1,45 @@
+"""Water in the coordinator: leak detection (minimum night flow, continuous flow) and drought mode."""
+
+from coordinator.water.alerts import WaterAlertKind, active_alerts, alert_id, emit_alert
+from coordinator.water.continuous import ContinuousFlow, ContinuousFlowSettings, continuous_flow
+from coordinator.water.drought import (
+    DEFAULT_NON_RECYCLED_EUR_PER_M3,
+    DEFAULT_TANK_FLOOR_BOOST_PCT,
+    DroughtPolicy,
+    drought_policy,
+    intake_cost_eur_per_m3,
+    tank_level_min_pct,
+)
+from coordinator.water.leaks import LeakCheckReport, LeakSettings, check_leaks, leak_check_loop
+from coordinator.water.nightflow import (
+    NightFlow,
+    NightFlowSettings,
+    analyse_nights,
+    night_windows,
+    rolling_hour_minimum,
+)
+
+__all__ = [
+    "DEFAULT_NON_RECYCLED_EUR_PER_M3",
+    "DEFAULT_TANK_FLOOR_BOOST_PCT",
+    "ContinuousFlow",
+    "ContinuousFlowSettings",
+    "DroughtPolicy",
+    "LeakCheckReport",
+    "LeakSettings",
+    "NightFlow",
+    "NightFlowSettings",
+    "WaterAlertKind",
+    "active_alerts",
+    "alert_id",
+    "analyse_nights",
+    "check_leaks",
+    "continuous_flow",
+    "drought_policy",
+    "emit_alert",
+    "intake_cost_eur_per_m3",
+    "leak_check_loop",
+    "night_windows",
+    "rolling_hour_minimum",
+    "tank_level_min_pct",
+]

@@ -1,0 +1,78 @@
+"""Water alerts out: MQTT (QoS 1, on the contract's alert topic) and the store's event log.
+
+An alert is published first and stored second: if the store write fails, the next
+check publishes it again under the same id (subscribers see a duplicate, nothing is
+lost); the stored event is what the API serves and what stops a repeat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from enum import StrEnum
+
+import aiomqtt
+from pydantic import ValidationError
+
+from nzd.messages import Alert, encode
+from nzd.store import Event, EventKind, TelemetryStore
+from nzd.topics import alert_topic
+
+__all__ = ["WaterAlertKind", "active_alerts", "alert_id", "emit_alert"]
+
+
+class WaterAlertKind(StrEnum):
+    NIGHT_FLOW = "night_flow_leak"
+    """The minimum night flow is above its baseline by more than the margin."""
+    CONTINUOUS_FLOW = "continuous_flow"
+    """The flow has not dropped to zero for N hours."""
+
+
+def alert_id(kind: WaterAlertKind, *, site: str, device: str, stamp: str) -> str:
+    """A stable id: the same episode always gets the same id (identifiers are at most 64 chars)."""
+    prefix = "leak" if kind is WaterAlertKind.NIGHT_FLOW else "flow"
+    raw = f"{prefix}-{site}-{device}-{stamp}"
+    if len(raw) <= 64:
+        return raw
+    digest = hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()[:16]
+    return f"{prefix}-{stamp}-{digest}"[:64]
+
+
+async def emit_alert(alert: Alert, *, district: str, mqtt: aiomqtt.Client, store: TelemetryStore) -> None:
+    """Publish ``alert`` on its topic at QoS 1, then store it as an ALERT event keyed by its id."""
+    topic = alert_topic(district=district, site=alert.site, alert_id=alert.id)
+    await mqtt.publish(topic, payload=encode(alert), qos=1)
+    document = alert.model_dump(mode="json", exclude_none=True)
+    await store.write_events([Event(kind=EventKind.ALERT, district=district, site=alert.site,
+                                    ts_ms=alert.ts, key=alert.id, document=document)])
+
+
+def _latest_per_key(events: Iterable[Event]) -> dict[str, Event]:
+    latest: dict[str, Event] = {}
+    for event in events:
+        seen = latest.get(event.key)
+        if seen is None or event.ts_ms > seen.ts_ms:
+            latest[event.key] = event
+    return latest
+
+
+async def active_alerts(
+    *, store: TelemetryStore, district: str, site: str, since_ms: int
+) -> dict[tuple[str, str], Alert]:
+    """Active water alerts of a site by (kind, device), from the newest event of each alert id.
+
+    Stored documents that are not valid alerts are skipped (another writer's bug must
+    not stop leak detection).
+    """
+    events = await store.events(EventKind.ALERT, district=district, site=site, start_ms=since_ms,
+                                limit=10_000)
+    kinds = {k.value for k in WaterAlertKind}
+    out: dict[tuple[str, str], Alert] = {}
+    for event in _latest_per_key(events).values():
+        try:
+            alert = Alert.model_validate(event.document)
+        except ValidationError:
+            continue
+        if alert.active and alert.kind in kinds and alert.device is not None:
+            out[(alert.kind, alert.device)] = alert
+    return out
