@@ -1,0 +1,68 @@
+"""What the gateway last wrote to each asset, kept in the gateway's SQLite database.
+
+Persisted so that after a restart a redelivered setpoint is still applied only
+once, the ramp limit still knows the last value, and the watchdog still falls
+back when the last setpoint's validity ends.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["AssetState", "SetpointStateStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS setpoint_state (
+    asset TEXT PRIMARY KEY,
+    last_id INTEGER,
+    last_value REAL,
+    last_write_ms INTEGER,
+    active_until_ms INTEGER,
+    fallback_applied INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class AssetState:
+    last_id: int | None = None
+    """Id of the last setpoint applied (None: never)."""
+    last_value: float | None = None
+    """Last value written, setpoint or fallback."""
+    last_write_ms: int | None = None
+    active_until_ms: int | None = None
+    """End of validity of the setpoint in force; None once the fallback is in force."""
+    fallback_applied: bool = False
+
+
+class SetpointStateStore:
+    def __init__(self, *, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def load(self) -> dict[str, AssetState]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT asset, last_id, last_value, last_write_ms, active_until_ms, fallback_applied "
+                "FROM setpoint_state").fetchall()
+        return {str(a): AssetState(i, v, w, u, bool(f)) for a, i, v, w, u, f in rows}
+
+    def save(self, asset: str, state: AssetState) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO setpoint_state "
+                "(asset, last_id, last_value, last_write_ms, active_until_ms, fallback_applied) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (asset, state.last_id, state.last_value, state.last_write_ms, state.active_until_ms,
+                 int(state.fallback_applied)))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
