@@ -1,0 +1,267 @@
+"""The coordinator service: live state in, a plan per interval, setpoints out, answers tracked."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from coordinator.dispatch import (
+    AckTracker,
+    AssetKey,
+    Resolution,
+    SetpointIds,
+    Target,
+    build_setpoints,
+    controllable_assets,
+)
+from coordinator.service._events import EventWriter
+from coordinator.service._http import HealthServer
+from coordinator.service._metrics import CoordinatorMetrics
+from coordinator.service._mqtt import MqttLink, NotConnected
+from coordinator.service._planning import (
+    Planner,
+    PlanOutcome,
+    PlanRequest,
+    new_plan_id,
+    safe_mode_outcome,
+)
+from coordinator.settings import CoordinatorSettings
+from coordinator.state import LiveState
+from nzd.config import DistrictConfig
+from nzd.errors import ContractError
+from nzd.messages import Ack, GatewayStatus, Setpoint, Telemetry, decode, encode
+from nzd.store.base import Event, EventKind, TelemetryStore
+from nzd.topics import TopicKind, parse_topic, setpoint_topic, site_filter
+
+__all__ = ["CoordinatorService", "PlanRecord"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRecord:
+    plan_id: str
+    status: str
+    start_ms: int
+    made_at_s: float
+    solve_s: float
+    setpoints_sent: int
+    setpoints_unsent: int
+
+
+class CoordinatorService:
+    """Run with :meth:`run` (until cancelled); :meth:`plan_and_dispatch` makes one planning step."""
+
+    def __init__(self, *, settings: CoordinatorSettings, district: DistrictConfig, planner: Planner,
+                 store: TelemetryStore | None = None, metrics: CoordinatorMetrics | None = None,
+                 wall_clock_s: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.district = district
+        self.metrics = metrics or CoordinatorMetrics()
+        self.state = LiveState(district=district, stale_after_s=settings.state_stale_s)
+        self.acks = AckTracker(ack_timeout_s=settings.ack_timeout_s)
+        self.last_plan: PlanRecord | None = None
+        self._planner = planner
+        self._clock = wall_clock_s
+        self._ids = SetpointIds()
+        self._controllable = {a.key: a for a in controllable_assets(district)}
+        self._events = EventWriter(store=store if settings.store_events else None, metrics=self.metrics)
+        d = district.district
+        self.mqtt = MqttLink(
+            settings=settings, metrics=self.metrics, on_message=self.on_message,
+            subscriptions=[site_filter(k, district=d) for k in (TopicKind.STATUS, TopicKind.TELEMETRY,
+                                                                TopicKind.ACK)])
+        self.http = HealthServer(host=settings.http_host, port=settings.metrics_port,
+                                 registry=self.metrics.registry, health=self.health)
+        self._started_s = self._clock()
+        self._planned = asyncio.Condition()
+
+    # -- running -------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        await self.http.start()
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(self.mqtt.run(), name="mqtt")
+                tg.create_task(self._events.run(), name="events")
+                tg.create_task(self._ack_loop(), name="acks")
+                tg.create_task(self._plan_loop(), name="plans")
+        finally:
+            await self.http.close()
+
+    async def _plan_loop(self) -> None:
+        interval_s = self.settings.planning_interval_s
+        # The first plan waits for the broker (bounded) so that its setpoints go out.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.mqtt.connected.wait(), timeout=interval_s)
+        while True:
+            await self.plan_and_dispatch()
+            now_s = self._clock()
+            next_s = (now_s // interval_s + 1) * interval_s
+            await asyncio.sleep(max(next_s - now_s, 0.0))
+
+    async def _ack_loop(self) -> None:
+        period_s = min(self.settings.ack_timeout_s / 4, 1.0)
+        while True:
+            await asyncio.sleep(period_s)
+            for res in self.acks.expire():
+                log.warning("no acknowledgement for setpoint %s of %s/%s within %.1f s",
+                            res.setpoint.id if res.setpoint else None, res.key.site, res.key.asset,
+                            self.settings.ack_timeout_s)
+                self._resolved(res)
+
+    # -- planning and dispatch -----------------------------------------------------------------
+
+    async def plan_and_dispatch(self) -> PlanRecord:
+        now_s = self._clock()
+        now_ms = int(now_s * 1000)
+        interval_ms = int(self.settings.planning_interval_s * 1000)
+        start_ms = now_ms // interval_ms * interval_ms
+        excluded = self.acks.excluded()
+        plan_id = new_plan_id(start_ms)
+        request = PlanRequest(district=self.state.district_now(now_ms=now_ms), start_ms=start_ms,
+                              snapshot=self.state.snapshot(now_ms=now_ms), excluded=excluded,
+                              plan_id=plan_id)
+        t0 = time.perf_counter()
+        try:
+            outcome = await asyncio.to_thread(self._planner, request)
+        except Exception as exc:  # there is always a plan: the safe one
+            log.exception("planning failed; dispatching every asset's safe local mode")
+            outcome = safe_mode_outcome(self.district, status="error", reason=repr(exc))
+        solve_s = time.perf_counter() - t0
+        self.metrics.plan_made(status=outcome.status, solve_s=solve_s, at_s=now_s)
+        self.metrics.excluded_assets.set(len(excluded))
+        targets = self._checked_targets(outcome, excluded)
+        self._events.put(Event(EventKind.PLAN, self.district.district, "*", now_ms, plan_id, {
+            "plan_id": plan_id, "status": outcome.status, "start_ms": start_ms, "solve_s": solve_s,
+            "excluded": [f"{k.site}/{k.asset}" for k in sorted(excluded)],
+            "targets": [{"site": t.site, "asset": t.asset, "quantity": t.quantity, "value": t.value}
+                        for t in targets],
+            **outcome.document,
+        }))
+        sent, unsent = await self._dispatch(targets, start_ms=start_ms, issued_at_ms=now_ms, plan_id=plan_id)
+        record = PlanRecord(plan_id, outcome.status, start_ms, now_s, solve_s, sent, unsent)
+        log.info("plan %s: %s in %.2f s, %d setpoints sent, %d unsent, %d assets excluded",
+                 plan_id, outcome.status, solve_s, sent, unsent, len(excluded))
+        async with self._planned:
+            self.last_plan = record
+            self._planned.notify_all()
+        return record
+
+    def _checked_targets(self, outcome: PlanOutcome, excluded: frozenset[AssetKey]) -> list[Target]:
+        out: list[Target] = []
+        for t in outcome.targets:
+            asset = self._controllable.get(t.key)
+            if asset is None:
+                log.error("plan %s names %s/%s, which is no controllable asset; skipped",
+                          outcome.status, t.site, t.asset)
+                continue
+            if t.key in excluded:
+                # Whatever the planner did, an excluded asset gets its fallback (doubles as a probe).
+                t = Target(t.site, t.asset, asset.quantity, asset.fallback_value)
+            out.append(t)
+        return out
+
+    async def _dispatch(self, targets: list[Target], *, start_ms: int, issued_at_ms: int,
+                        plan_id: str) -> tuple[int, int]:
+        validity_ms = int(self.settings.validity_s * 1000)
+        sent = unsent = 0
+        for site, sp in build_setpoints(targets=targets, interval_start_ms=start_ms, validity_ms=validity_ms,
+                                        issued_at_ms=issued_at_ms, ids=self._ids, plan_id=plan_id):
+            topic = setpoint_topic(district=self.district.district, site=site, asset=sp.asset)
+            try:
+                await self.mqtt.publish(topic, encode(sp), qos=1)
+            except NotConnected as exc:
+                unsent += 1
+                self.metrics.setpoints_unsent.inc()
+                log.warning("setpoint %d for %s/%s not sent: %s", sp.id, site, sp.asset, exc)
+                continue
+            self.acks.sent(site, sp)
+            sent += 1
+            self.metrics.setpoints_sent.inc()
+            self._events.put(self._setpoint_event(site, sp))
+        return sent, unsent
+
+    def _setpoint_event(self, site: str, sp: Setpoint) -> Event:
+        return Event(EventKind.SETPOINT, self.district.district, site, sp.issued_at, f"{sp.asset}:{sp.id}",
+                     {"site": site, **sp.model_dump(mode="json", exclude_none=True)})
+
+    # -- incoming messages ---------------------------------------------------------------------
+
+    async def on_message(self, topic: str, payload: bytes) -> None:
+        """Take one MQTT message; a bad one is counted and logged, never raised."""
+        try:
+            parsed = parse_topic(topic)
+        except ContractError as exc:
+            self.metrics.bad_messages.labels(kind="topic").inc()
+            log.warning("message on a topic outside the contract: %s", exc)
+            return
+        kind = parsed.kind.value
+        try:
+            if parsed.kind is TopicKind.TELEMETRY:
+                self.state.on_telemetry(parsed.site, decode(payload, Telemetry))
+            elif parsed.kind is TopicKind.STATUS:
+                self.state.on_status(parsed.site, decode(payload, GatewayStatus))
+            elif parsed.kind is TopicKind.ACK:
+                ack = decode(payload, Ack)
+                if ack.asset != parsed.name:
+                    raise ContractError(field="asset", value=ack.asset,
+                                        reason=f"must match the topic's asset {parsed.name!r}")
+                self._resolved(self.acks.on_ack(parsed.site, ack))
+            else:
+                return
+        except ContractError as exc:
+            self.metrics.bad_messages.labels(kind=kind).inc()
+            log.warning("bad %s message on %s: %s", kind, topic, exc)
+            return
+        self.metrics.messages.labels(kind=kind).inc()
+
+    def _resolved(self, res: Resolution) -> None:
+        self.metrics.acks.labels(result=res.outcome.value).inc()
+        if res.latency_s is not None:
+            self.metrics.ack_latency_seconds.observe(res.latency_s)
+        self.metrics.excluded_assets.set(len(self.acks.excluded()))
+        sp_id = res.ack.setpoint_id if res.ack else (res.setpoint.id if res.setpoint else None)
+        ts_ms = res.ack.ts if res.ack else int(self._clock() * 1000)
+        doc: dict[str, Any] = {"site": res.key.site, "asset": res.key.asset, "result": res.outcome.value,
+                               "setpoint_id": sp_id}
+        if res.ack is not None:
+            doc.update(res.ack.model_dump(mode="json", exclude_none=True))
+            doc["result"] = res.outcome.value
+        self._events.put(Event(EventKind.ACK, self.district.district, res.key.site, ts_ms,
+                               f"{res.key.asset}:{sp_id}", doc))
+
+    # -- health --------------------------------------------------------------------------------
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        now_s = self._clock()
+        # Healthy: connected, and a plan made recently (or still within the first interval).
+        max_age_s = 2 * self.settings.planning_interval_s + self.settings.solve_time_limit_s
+        last = self.last_plan
+        plan_fresh = (now_s - last.made_at_s <= max_age_s) if last else (now_s - self._started_s <= max_age_s)
+        connected = self.mqtt.connected.is_set()
+        details: dict[str, Any] = {
+            "mqtt_connected": connected,
+            "last_plan": None if last is None else {
+                "plan_id": last.plan_id, "status": last.status, "start_ms": last.start_ms,
+                "age_s": round(now_s - last.made_at_s, 3), "setpoints_sent": last.setpoints_sent},
+            "pending_acks": self.acks.pending,
+            "excluded_assets": [f"{k.site}/{k.asset}" for k in sorted(self.acks.excluded())],
+        }
+        return connected and plan_fresh, details
+
+    async def wait_for_plan(self, *, after: PlanRecord | None = None) -> PlanRecord:
+        """The next plan made after ``after`` (or the first one)."""
+        async with self._planned:
+            await self._planned.wait_for(lambda: self.last_plan is not None and self.last_plan is not after)
+            assert self.last_plan is not None
+            return self.last_plan
+
+    async def drain_events(self) -> None:
+        """Wait until every event so far reached the store (or was dropped)."""
+        await self._events.drained()

@@ -1,0 +1,41 @@
+"""Settings of the coordinator service, from ``NZD_*`` environment variables.
+
+Built in :func:`coordinator.service.run`, never at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from nzd.settings import ServiceSettings
+
+__all__ = ["CoordinatorSettings"]
+
+
+class CoordinatorSettings(ServiceSettings):
+    """What only the coordinator needs on top of broker, store and district registry."""
+
+    planning_interval_s: Annotated[float, Field(gt=0, le=86_400)] = 900.0
+    """A new plan (and new setpoints) every this many seconds, aligned to the clock."""
+    validity_intervals: Annotated[float, Field(gt=0, le=96)] = 2.0
+    """A setpoint stays valid this many planning intervals after its interval starts."""
+    ack_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    """No acknowledgement within this time counts as no answer."""
+    state_stale_s: Annotated[float, Field(gt=0)] = 300.0
+    """Live values older than this are not used for planning (the registry's initial values are)."""
+    http_host: str = "127.0.0.1"
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] = 9102
+    """Serves ``/healthz`` and ``/metrics``; 0 picks a free port."""
+    mqtt_client_id: str = "nzd-coordinator"
+    reconnect_min_s: Annotated[float, Field(gt=0)] = 0.5
+    reconnect_max_s: Annotated[float, Field(gt=0)] = 30.0
+    solve_time_limit_s: Annotated[float, Field(gt=0)] = 60.0
+    mip_gap: Annotated[float, Field(ge=0, le=1)] = 0.01
+    store_events: bool = True
+    """Write plans, setpoints and acknowledgements to the store."""
+
+    @property
+    def validity_s(self) -> float:
+        return self.planning_interval_s * self.validity_intervals
