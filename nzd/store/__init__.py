@@ -11,15 +11,23 @@ from nzd.store.base import (
     StoreUnavailable,
     TelemetryStore,
 )
+from nzd.store.factory import open_store
+from nzd.store.influx import InfluxStore
+from nzd.store.lineprotocol import LineProtocolError
+from nzd.store.sqlite import SqliteStore
 
 __all__ = [
     "Aggregation",
     "Event",
     "EventKind",
+    "InfluxStore",
+    "LineProtocolError",
     "Reading",
     "Series",
+    "SqliteStore",
     "StoreError",
     "StoreRejected",
     "StoreUnavailable",
     "TelemetryStore",
+    "open_store",
 ]

@@ -1,0 +1,242 @@
+"""TelemetryStore on InfluxDB (1.x, 2.x through its v1 API, 3.x) over HTTP.
+
+Schema: one measurement per device kind (``electricity_meter``, ``battery``...),
+tags ``district``, ``site``, ``device``; fields are the quantities (floats) and
+``seq`` (integer). Events go to the measurement ``nzd_events`` with tags
+``kind``, ``district``, ``site`` and string fields ``key`` and ``document``
+(JSON). Events share a millisecond without overwriting each other because each
+is written at ``ts_ms`` plus a sub-millisecond offset derived from its key
+(nanosecond precision); the same event written twice lands on the same point.
+The ``replayed`` flag of a reading is not stored.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+
+from nzd.messages import DeviceKind
+from nzd.store.base import Aggregation, Event, EventKind, Reading, Series, StoreRejected
+from nzd.store.influx_http import InfluxHttp
+from nzd.store.lineprotocol import LineProtocolError, line, quote_ident, quote_string
+
+__all__ = ["EVENTS_MEASUREMENT", "InfluxStore"]
+
+EVENTS_MEASUREMENT = "nzd_events"
+_SEQ = "seq"
+_NS_PER_MS = 1_000_000
+_ALL_KINDS = ",".join(quote_ident(k.value) for k in DeviceKind)
+_AGG_FUNCS = {Aggregation.MEAN: "mean", Aggregation.MAX: "max", Aggregation.MIN: "min",
+              Aggregation.LAST: "last"}
+
+
+def reading_line(r: Reading) -> str:
+    if _SEQ in r.values:
+        raise LineProtocolError(f"quantity name {_SEQ!r} is reserved for the sequence number")
+    fields: dict[str, float | int] = {q: float(v) for q, v in r.values.items()}
+    fields[_SEQ] = int(r.seq)
+    return line(DeviceKind(r.kind).value, {"district": r.district, "site": r.site, "device": r.device},
+                fields, r.ts_ms)
+
+
+def _event_slots(events: Sequence[Event]) -> list[int]:
+    """Nanosecond timestamps: ts_ms plus an offset from the key, distinct within a batch."""
+    taken: set[tuple[str, str, str, int]] = set()
+    out: list[int] = []
+    for e in events:
+        offset = zlib.crc32(e.key.encode("utf-8", "surrogatepass")) % _NS_PER_MS
+        while True:
+            ident = (e.kind.value, e.district, e.site, e.ts_ms * _NS_PER_MS + offset)
+            if ident not in taken:
+                break
+            offset = (offset + 1) % _NS_PER_MS
+        taken.add(ident)
+        out.append(ident[3])
+    return out
+
+
+class InfluxStore:
+    """InfluxDB over its HTTP API; see :mod:`nzd.store.influx_http` for auth and retries."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        database: str = "nzd",
+        username: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        create_database: bool = True,
+        max_batch_points: int = 5000,
+        timeout_s: float = 10.0,
+        retry_total_s: float = 30.0,
+        gzip_level: int | None = 1,
+        on_retry: Callable[[str], None] | None = None,
+    ) -> None:
+        self.http = InfluxHttp(url=url, database=database, username=username, password=password,
+                               token=token, timeout_s=timeout_s, retry_total_s=retry_total_s,
+                               gzip_level=gzip_level, on_retry=on_retry)
+        self.database = database
+        self.create_database = create_database
+        self.max_batch_points = max_batch_points
+
+    @property
+    def retries(self) -> int:
+        return self.http.retries
+
+    async def open(self) -> None:
+        await self.http.open()
+        if self.create_database:
+            # 1.x only; 2.x/3.x map databases to buckets made by their own tools.
+            await self.http.query(f"CREATE DATABASE {quote_ident(self.database)}", database=False)
+
+    async def close(self) -> None:
+        await self.http.close()
+
+    async def ping(self) -> bool:
+        return await self.http.ping()
+
+    async def write(self, readings: Sequence[Reading]) -> None:
+        """Write in chunks of ``max_batch_points``; every chunk is retried until stored.
+
+        A rewrite of the same reading (same device, kind and timestamp) overwrites
+        it, so retrying after a partial failure never duplicates anything.
+        """
+        try:
+            lines = [reading_line(r) for r in readings]
+        except (LineProtocolError, ValueError) as exc:
+            raise StoreRejected(f"cannot store reading: {exc}") from exc
+        for i in range(0, len(lines), self.max_batch_points):
+            body = "\n".join(lines[i : i + self.max_batch_points]).encode("utf-8")
+            await self.http.write(body, precision="ms")
+
+    def _where(self, *, district: str, site: str | None, device: str | None) -> str:
+        conds = [f'"district" = {quote_string(district)}']
+        if site is not None:
+            conds.append(f'"site" = {quote_string(site)}')
+        if device is not None:
+            conds.append(f'"device" = {quote_string(device)}')
+        return " AND ".join(conds)
+
+    async def latest(
+        self, *, district: str, site: str | None = None, device: str | None = None
+    ) -> list[Reading]:
+        try:
+            where = self._where(district=district, site=site, device=device)
+        except LineProtocolError as exc:
+            raise StoreRejected(str(exc)) from exc
+        group = 'GROUP BY "site", "device"'
+        q = (f"SELECT last(*) FROM {_ALL_KINDS} WHERE {where} {group}; "
+             f'SELECT last("seq") FROM {_ALL_KINDS} WHERE {where} {group}')
+        res = await self.http.query(q)
+        values: dict[tuple[str, str, str], dict[str, float]] = {}
+        for s in res[0].get("series", []):
+            key = (s["name"], s["tags"]["site"], s["tags"]["device"])
+            row = s["values"][0]
+            vals = values.setdefault(key, {})
+            for col, v in zip(s["columns"][1:], row[1:], strict=True):
+                name = col.removeprefix("last_")
+                if v is not None and name != _SEQ and not isinstance(v, str):
+                    vals[name] = float(v)
+        out: list[Reading] = []
+        for s in res[1].get("series", []):
+            key = (s["name"], s["tags"]["site"], s["tags"]["device"])
+            ts_ms, seq = s["values"][0][0], s["values"][0][1]
+            out.append(Reading(district=district, site=key[1], device=key[2], kind=DeviceKind(key[0]),
+                               ts_ms=int(ts_ms), seq=int(seq), values=values.get(key, {})))
+        out.sort(key=lambda r: (r.site, r.device, r.kind.value))
+        return out
+
+    async def history(
+        self,
+        *,
+        district: str,
+        site: str | None = None,
+        device: str | None = None,
+        kind: DeviceKind | None = None,
+        quantities: Sequence[str],
+        start_ms: int,
+        end_ms: int,
+        every_s: int | None = None,
+        aggregation: Aggregation = Aggregation.MEAN,
+    ) -> list[Series]:
+        if not quantities:
+            return []
+        if every_s is not None and every_s <= 0:
+            raise StoreRejected(f"every_s must be positive, got {every_s}")
+        try:
+            where = self._where(district=district, site=site, device=device)
+        except LineProtocolError as exc:
+            raise StoreRejected(str(exc)) from exc
+        where += f" AND time >= {int(start_ms)}ms AND time < {int(end_ms)}ms"
+        source = quote_ident(DeviceKind(kind).value) if kind is not None else _ALL_KINDS
+        if every_s is None:
+            cols = ", ".join(quote_ident(q) for q in quantities)
+            group = 'GROUP BY "site", "device"'
+        else:
+            func = _AGG_FUNCS[Aggregation(aggregation)]
+            cols = ", ".join(f"{func}({quote_ident(q)}) AS {quote_ident(q)}" for q in quantities)
+            group = f'GROUP BY time({int(every_s)}s), "site", "device" fill(none)'
+        res = await self.http.query(f"SELECT {cols} FROM {source} WHERE {where} {group}")
+        out: list[Series] = []
+        for s in res[0].get("series", []):
+            series = Series(site=s["tags"]["site"], device=s["tags"]["device"], kind=DeviceKind(s["name"]))
+            cols_idx = {c: i for i, c in enumerate(s["columns"])}
+            rows: list[list[Any]] = s["values"]
+            rows = [r for r in rows if any(r[cols_idx[q]] is not None for q in quantities if q in cols_idx)]
+            series.times_ms = [int(r[0]) for r in rows]
+            for q in quantities:
+                i = cols_idx.get(q)
+                series.values[q] = [None if i is None or r[i] is None else float(r[i]) for r in rows]
+            if series.times_ms:
+                out.append(series)
+        out.sort(key=lambda x: (x.site, x.device, x.kind.value))
+        return out
+
+    async def write_events(self, events: Sequence[Event]) -> None:
+        try:
+            lines = [
+                line(EVENTS_MEASUREMENT,
+                     {"kind": EventKind(e.kind).value, "district": e.district, "site": e.site},
+                     {"key": e.key, "document": orjson.dumps(e.document).decode()}, ts_ns)
+                for e, ts_ns in zip(events, _event_slots(events), strict=True)
+            ]
+        except (LineProtocolError, TypeError, ValueError) as exc:
+            raise StoreRejected(f"cannot store event: {exc}") from exc
+        for i in range(0, len(lines), self.max_batch_points):
+            await self.http.write("\n".join(lines[i : i + self.max_batch_points]).encode(), precision="ns")
+
+    async def events(
+        self,
+        kind: EventKind,
+        *,
+        district: str,
+        site: str | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int = 1000,
+    ) -> list[Event]:
+        try:
+            where = f'"kind" = {quote_string(EventKind(kind).value)} AND ' + self._where(
+                district=district, site=site, device=None)
+        except LineProtocolError as exc:
+            raise StoreRejected(str(exc)) from exc
+        if start_ms is not None:
+            where += f" AND time >= {int(start_ms)}ms"
+        if end_ms is not None:
+            where += f" AND time < {int(end_ms)}ms"
+        q = (f'SELECT "site", "key", "document" FROM {quote_ident(EVENTS_MEASUREMENT)} WHERE {where} '
+             f"ORDER BY time DESC LIMIT {max(int(limit), 0)}")
+        if limit <= 0:
+            return []
+        res = await self.http.query(q, epoch="ns")
+        out: list[Event] = []
+        for s in res[0].get("series", []):
+            for ts_ns, ev_site, key, document in s["values"]:
+                out.append(Event(kind=EventKind(kind), district=district, site=ev_site,
+                                 ts_ms=int(ts_ns) // _NS_PER_MS, key=key,
+                                 document=orjson.loads(document)))
+        return out

@@ -1,0 +1,270 @@
+"""TelemetryStore on SQLite: the embedded default for a single machine.
+
+The standard library's sqlite3 runs on one dedicated thread, so the event loop
+never blocks on disk. It behaves as the InfluxDB store does: a reading is
+identified by (district, site, device, kind, ts_ms); writing it again merges
+its fields, newest value winning; aggregation buckets are aligned to multiples
+of ``every_s`` since the epoch and reported by their start; empty buckets are
+left out.
+
+Tables: ``readings`` (one row per reading: seq), ``samples`` (one row per
+quantity value), ``latest_*`` (the last reading and value per device, kept on
+write so that ``latest`` does not scan history), ``events``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from nzd.messages import DeviceKind
+from nzd.store.base import (
+    Aggregation,
+    Event,
+    EventKind,
+    Reading,
+    Series,
+    StoreRejected,
+    StoreUnavailable,
+)
+
+__all__ = ["SqliteStore"]
+
+T = TypeVar("T")
+
+_SCHEMA = """
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS readings (
+    district TEXT NOT NULL, site TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL, seq INTEGER NOT NULL, replayed INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (district, site, device, kind, ts_ms)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS samples (
+    district TEXT NOT NULL, site TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL,
+    quantity TEXT NOT NULL, ts_ms INTEGER NOT NULL, value REAL NOT NULL,
+    PRIMARY KEY (district, site, device, kind, quantity, ts_ms)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS samples_by_time ON samples (district, quantity, ts_ms);
+CREATE TABLE IF NOT EXISTS latest_readings (
+    district TEXT NOT NULL, site TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (district, site, device, kind)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS latest_values (
+    district TEXT NOT NULL, site TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL,
+    quantity TEXT NOT NULL, ts_ms INTEGER NOT NULL, value REAL NOT NULL,
+    PRIMARY KEY (district, site, device, kind, quantity)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    kind TEXT NOT NULL, district TEXT NOT NULL, site TEXT NOT NULL, ts_ms INTEGER NOT NULL,
+    key TEXT NOT NULL, document TEXT NOT NULL,
+    PRIMARY KEY (kind, district, site, ts_ms, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_by_time ON events (kind, district, ts_ms);
+"""
+
+_AGG_SQL = {Aggregation.MEAN: "AVG(value)", Aggregation.MAX: "MAX(value)", Aggregation.MIN: "MIN(value)"}
+
+
+def _check_text(value: object, what: str) -> str:
+    if not isinstance(value, str) or value == "":
+        raise StoreRejected(f"{what} must be a non-empty string, got {value!r}")
+    return value
+
+
+class SqliteStore:
+    def __init__(self, *, path: Path | str) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else path
+        self._conn: sqlite3.Connection | None = None
+        self._executor: ThreadPoolExecutor | None = None
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._conn is None or self._executor is None:
+            raise RuntimeError("the SQLite store is not open; call `await store.open()` first")
+        conn = self._conn
+
+        def call() -> T:
+            try:
+                with conn:  # one transaction: all or nothing
+                    return fn(conn)
+            except sqlite3.OperationalError as exc:  # locked, disk full, I/O error
+                raise StoreUnavailable(f"SQLite {self.path}: {exc}") from exc
+            except (sqlite3.IntegrityError, sqlite3.InterfaceError, OverflowError) as exc:
+                raise StoreRejected(f"SQLite refused the data: {exc}") from exc
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    async def open(self) -> None:
+        if self._conn is not None:
+            return
+        if isinstance(self.path, Path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nzd-sqlite")
+
+        def connect() -> sqlite3.Connection:
+            conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10.0,
+                                   isolation_level=None)
+            conn.executescript(_SCHEMA)
+            conn.isolation_level = "DEFERRED"  # back to implicit transactions for `with conn`
+            return conn
+
+        self._conn = await asyncio.get_running_loop().run_in_executor(self._executor, connect)
+
+    async def close(self) -> None:
+        if self._conn is None or self._executor is None:
+            return
+        conn, executor = self._conn, self._executor
+        await asyncio.get_running_loop().run_in_executor(executor, conn.close)
+        executor.shutdown(wait=True)
+        self._conn = None
+        self._executor = None
+
+    async def ping(self) -> bool:
+        try:
+            return await self._run(lambda c: c.execute("SELECT 1").fetchone() == (1,))
+        except (StoreUnavailable, RuntimeError):
+            return False
+
+    async def write(self, readings: Sequence[Reading]) -> None:
+        rows_r: list[tuple[Any, ...]] = []
+        rows_s: list[tuple[Any, ...]] = []
+        for r in readings:
+            key = (_check_text(r.district, "district"), _check_text(r.site, "site"),
+                   _check_text(r.device, "device"), DeviceKind(r.kind).value)
+            rows_r.append((*key, int(r.ts_ms), int(r.seq), int(r.replayed)))
+            for q, v in r.values.items():
+                v = float(v)
+                if v != v or v in (float("inf"), float("-inf")):
+                    raise StoreRejected(f"{q} is {v!r}; only finite numbers can be stored")
+                rows_s.append((*key, q, int(r.ts_ms), v))
+
+        def do(c: sqlite3.Connection) -> None:
+            c.executemany("INSERT OR REPLACE INTO readings VALUES (?,?,?,?,?,?,?)", rows_r)
+            c.executemany("INSERT OR REPLACE INTO samples VALUES (?,?,?,?,?,?,?)", rows_s)
+            c.executemany(
+                "INSERT INTO latest_readings VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
+                "ts_ms = excluded.ts_ms, seq = excluded.seq WHERE excluded.ts_ms >= ts_ms",
+                [row[:6] for row in rows_r])
+            c.executemany(
+                "INSERT INTO latest_values VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
+                "ts_ms = excluded.ts_ms, value = excluded.value WHERE excluded.ts_ms >= ts_ms", rows_s)
+
+        await self._run(do)
+
+    @staticmethod
+    def _filters(district: str, site: str | None, device: str | None,
+                 kind: DeviceKind | None = None) -> tuple[str, list[Any]]:
+        sql, args = "district = ?", [district]
+        for col, val in (("site", site), ("device", device),
+                         ("kind", None if kind is None else DeviceKind(kind).value)):
+            if val is not None:
+                sql += f" AND {col} = ?"
+                args.append(val)
+        return sql, args
+
+    async def latest(
+        self, *, district: str, site: str | None = None, device: str | None = None
+    ) -> list[Reading]:
+        where, args = self._filters(district, site, device)
+
+        def do(c: sqlite3.Connection) -> list[Reading]:
+            values: dict[tuple[str, str, str], dict[str, float]] = {}
+            for s, d, k, q, v in c.execute(
+                    f"SELECT site, device, kind, quantity, value FROM latest_values WHERE {where} "
+                    "ORDER BY quantity", args):
+                values.setdefault((s, d, k), {})[q] = v
+            return [
+                Reading(district=district, site=s, device=d, kind=DeviceKind(k), ts_ms=ts, seq=seq,
+                        values=values.get((s, d, k), {}))
+                for s, d, k, ts, seq in c.execute(
+                    f"SELECT site, device, kind, ts_ms, seq FROM latest_readings WHERE {where} "
+                    "ORDER BY site, device, kind", args)
+            ]
+
+        return await self._run(do)
+
+    async def history(
+        self,
+        *,
+        district: str,
+        site: str | None = None,
+        device: str | None = None,
+        kind: DeviceKind | None = None,
+        quantities: Sequence[str],
+        start_ms: int,
+        end_ms: int,
+        every_s: int | None = None,
+        aggregation: Aggregation = Aggregation.MEAN,
+    ) -> list[Series]:
+        if not quantities:
+            return []
+        if every_s is not None and every_s <= 0:
+            raise StoreRejected(f"every_s must be positive, got {every_s}")
+        where, args = self._filters(district, site, device, kind)
+        qs = list(dict.fromkeys(quantities))
+        where += f" AND quantity IN ({','.join('?' * len(qs))}) AND ts_ms >= ? AND ts_ms < ?"
+        args += [*qs, int(start_ms), int(end_ms)]
+        if every_s is None:
+            sql = f"SELECT site, device, kind, ts_ms, quantity, value FROM samples WHERE {where}"
+        else:
+            step = int(every_s) * 1000
+            bucket = f"(ts_ms - (ts_ms % {step}))"
+            agg = Aggregation(aggregation)
+            # SQLite takes the bare column `value` from the row holding MAX(ts_ms).
+            value = "value, MAX(ts_ms)" if agg is Aggregation.LAST else _AGG_SQL[agg]
+            sql = (f"SELECT site, device, kind, {bucket} AS b, quantity, {value} FROM samples "
+                   f"WHERE {where} GROUP BY site, device, kind, b, quantity")
+
+        def do(c: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return c.execute(sql, args).fetchall()
+
+        rows = await self._run(do)
+        grouped: dict[tuple[str, str, str], dict[int, dict[str, float]]] = {}
+        for s, d, k, t, q, v, *_ in rows:
+            grouped.setdefault((s, d, k), {}).setdefault(int(t), {})[q] = float(v)
+        out: list[Series] = []
+        for (s, d, k), by_time in sorted(grouped.items()):
+            times = sorted(by_time)
+            out.append(Series(site=s, device=d, kind=DeviceKind(k), times_ms=times,
+                              values={q: [by_time[t].get(q) for t in times] for q in quantities}))
+        return out
+
+    async def write_events(self, events: Sequence[Event]) -> None:
+        try:
+            rows = [(EventKind(e.kind).value, _check_text(e.district, "district"),
+                     _check_text(e.site, "site"), int(e.ts_ms), e.key, orjson.dumps(e.document).decode())
+                    for e in events]
+        except (TypeError, ValueError) as exc:
+            raise StoreRejected(f"cannot store event: {exc}") from exc
+
+        def do(c: sqlite3.Connection) -> None:
+            c.executemany("INSERT OR REPLACE INTO events VALUES (?,?,?,?,?,?)", rows)
+
+        await self._run(do)
+
+    async def events(
+        self,
+        kind: EventKind,
+        *,
+        district: str,
+        site: str | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int = 1000,
+    ) -> list[Event]:
+        sql = "SELECT site, ts_ms, key, document FROM events WHERE kind = ? AND district = ?"
+        args: list[Any] = [EventKind(kind).value, district]
+        for cond, val in (("site = ?", site), ("ts_ms >= ?", start_ms), ("ts_ms < ?", end_ms)):
+            if val is not None:
+                sql += f" AND {cond}"
+                args.append(val)
+        sql += " ORDER BY ts_ms DESC, key DESC LIMIT ?"
+        args.append(max(int(limit), 0))
+
+        def do(c: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return c.execute(sql, args).fetchall()
+
+        return [Event(kind=EventKind(kind), district=district, site=s, ts_ms=ts, key=key,
+                      document=orjson.loads(doc)) for s, ts, key, doc in await self._run(do)]
