@@ -155,6 +155,11 @@ class WaterMeterConfig(_Strict):
     quiet_start: str = "22:00"
     quiet_end: str = "05:00"
     """The meter's quiet window for minimum-night-flow leak detection (local time)."""
+    leak_margin_m3h: NonNegative | None = None
+    """Night flow above the baseline by more than this raises a leak alert; unset: the default."""
+    continuous_flow_hours: Positive | None = None
+    """Alarm when the flow has not dropped to zero for this many hours; unset: no such alarm
+    (for meters that always see some flow, e.g. cooling water)."""
 
     _t1 = field_validator("quiet_start")(_hhmm)
     _t2 = field_validator("quiet_end")(_hhmm)
