@@ -1,0 +1,275 @@
+"""The district MILP, built in numpy blocks (see docs/coordinator.md for the equations).
+
+Per site s and step t the balance is
+``import - export + (pv - curtail) + discharge - charge - flexible - pump = load``;
+shared energy per clock hour h is bounded by the district's total export and
+total import in that hour and rewarded with the incentive, so at the optimum it
+equals their minimum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from coordinator.forecast._types import Forecast
+from coordinator.model import DistrictModel, FloatArray, IntArray
+from coordinator.optimiser._builder import LpBuilder
+from coordinator.optimiser._types import LiveState, PlanOptions
+from coordinator.optimiser._windows import Runs, load_runs
+
+__all__ = ["Problem", "build_problem", "initial_levels"]
+
+_EPS = 1e-9
+
+
+@dataclass(slots=True)
+class Problem:
+    builder: LpBuilder
+    steps: int
+    times_ms: IntArray
+    hour_of_step: IntArray
+    hour_start_ms: IntArray
+    imp: IntArray
+    exp: IntArray
+    curt: IntArray
+    ch: IntArray
+    dis: IntArray
+    soc: IntArray
+    flex: IntArray
+    pump: IntArray
+    level: IntArray
+    shared: IntArray
+    starts: IntArray
+    """Start binaries of non-interruptible runs."""
+    start_run: IntArray
+    start_step: IntArray
+    binaries: IntArray
+    """Charge/discharge and import/export binaries (rounded by the LP fallback)."""
+    binary_on: IntArray
+    """For each binary, the continuous variable that decides its rounding (on when positive)."""
+    runs: Runs
+    price_import: FloatArray
+    price_export: FloatArray
+    emission_g_per_kwh: FloatArray
+
+
+def initial_levels(model: DistrictModel, state: LiveState) -> tuple[FloatArray, FloatArray]:
+    """Battery SOC (kWh) and tank level (m³) at the start of the horizon."""
+    b, k = model.batteries, model.tanks
+    soc = b.soc_initial_kwh.copy()
+    for i, bid in enumerate(b.ids):
+        pct = state.battery_soc_pct.get((model.site_ids[b.site_index[i]], bid))
+        if pct is not None:
+            soc[i] = b.capacity_kwh[i] * float(pct) / 100.0
+    level = k.level_initial_m3.copy()
+    for i, kid in enumerate(k.ids):
+        pct = state.tank_level_pct.get((model.site_ids[k.site_index[i]], kid))
+        if pct is not None:
+            level[i] = k.volume_m3[i] * float(pct) / 100.0
+    return soc, level
+
+
+def _unavailable(model: DistrictModel, state: LiveState, site_index: IntArray,
+                 ids: tuple[str, ...]) -> np.ndarray:
+    keys = [(model.site_ids[s], a) for s, a in zip(site_index, ids, strict=True)]
+    return np.asarray([k in state.unavailable for k in keys], dtype=np.bool_)
+
+
+def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *, start_ms: int,
+                  options: PlanOptions) -> Problem:
+    S, T = forecast.load_kw.shape
+    if model.n_sites != S:
+        raise ValueError(f"forecast has {S} sites, the district {model.n_sites}")
+    if forecast.step_minutes != model.step_minutes:
+        raise ValueError(f"forecast step {forecast.step_minutes} min, district step {model.step_minutes} min")
+    dt = model.step_h
+    lp = LpBuilder()
+    times = model.step_times_ms(start_ms, T)
+    p_imp, p_exp, ef = model.prices(times)
+    p_imp_eff = p_imp + options.co2_eur_per_t * ef / 1e6
+    inc = model.incentive_eur_per_kwh
+    bat, loads, tanks = model.batteries, model.loads, model.tanks
+    B, F, K = bat.count, loads.count, tanks.count
+    load, pv = forecast.load_kw, forecast.pv_kw
+
+    # Site flows. Export cannot exceed what the site could produce: keeps the LP from
+    # importing and exporting at once where no binary forbids it.
+    dis_cap = np.bincount(bat.site_index, weights=bat.discharge_kw, minlength=S)[:, None]
+    exp_ub = np.minimum(model.export_limit_kw[:, None], pv + dis_cap)
+    # An inflexible load above the connection limit is not ours to fix: allow it.
+    imp_ub = np.maximum(model.import_limit_kw[:, None], load - pv)
+    imp = lp.add_vars((S, T), ub=imp_ub, cost=dt * p_imp_eff)
+    exp = lp.add_vars((S, T), ub=exp_ub, cost=-dt * p_exp)
+    curt = lp.add_vars((S, T), ub=pv, cost=dt * options.curtailment_eur_per_kwh)
+
+    # Batteries.
+    soc0, level0 = initial_levels(model, state)
+    off_b = _unavailable(model, state, bat.site_index, bat.ids)[:, None]
+    ch = lp.add_vars((B, T), ub=np.where(off_b, 0.0, bat.charge_kw[:, None]))
+    dis = lp.add_vars((B, T), ub=np.where(off_b, 0.0, bat.discharge_kw[:, None]),
+                      cost=dt * bat.wear_eur_per_kwh[:, None])
+    soc_lo = np.minimum(bat.soc_min_kwh, soc0)[:, None] * np.ones((1, T + 1))
+    soc_hi = np.maximum(bat.soc_max_kwh, soc0)[:, None] * np.ones((1, T + 1))
+    soc_lo[:, 0] = soc_hi[:, 0] = soc0
+    if options.terminal_soc:
+        soc_lo[:, T] = np.maximum(soc_lo[:, T], np.minimum(soc0, bat.soc_max_kwh))
+    soc = lp.add_vars((B, T + 1), lb=soc_lo, ub=soc_hi)
+    dyn = lp.add_rows((B, T), lb=0.0, ub=0.0)
+    lp.add_terms(dyn, soc[:, 1:], 1.0)
+    lp.add_terms(dyn, soc[:, :-1], -1.0)
+    lp.add_terms(dyn, ch, -dt * bat.charge_efficiency[:, None])
+    lp.add_terms(dyn, dis, dt / bat.discharge_efficiency[:, None])
+
+    # Flexible loads.
+    runs = load_runs(model, state, start_ms=start_ms, steps=T)
+    flex_ub = np.zeros((F, T))
+    for r in range(runs.count):
+        span = flex_ub[runs.load[r], runs.first[r]:runs.stop[r]]
+        np.maximum(span, runs.power_kw[r], out=span)
+    flex = lp.add_vars((F, T), ub=flex_ub)
+    inter = np.flatnonzero(runs.interruptible)
+    if inter.size:
+        rows = lp.add_rows((inter.size,), lb=runs.energy_kwh[inter], ub=runs.energy_kwh[inter])
+        lens = runs.stop[inter] - runs.first[inter]
+        rr = np.repeat(np.arange(inter.size), lens)
+        tt = _ranges(runs.first[inter], lens)
+        lp.add_terms(rows[rr], flex[runs.load[inter][rr], tt], dt)
+    fixed = np.flatnonzero(~runs.interruptible)
+    n_cand = np.where(runs.forced[fixed], 1, runs.stop[fixed] - runs.run_steps[fixed] - runs.first[fixed] + 1)
+    n_cand = np.maximum(n_cand, 1)
+    start_run = np.repeat(fixed, n_cand)
+    start_step = _ranges(runs.first[fixed], n_cand)
+    starts = lp.add_vars((start_run.size,), ub=1.0, integer=True,
+                         lb=np.where(runs.forced[start_run], 1.0, 0.0))
+    if fixed.size:
+        one = lp.add_rows((fixed.size,), lb=1.0, ub=1.0)
+        lp.add_terms(one[np.repeat(np.arange(fixed.size), n_cand)], starts, 1.0)
+        # flex[f, t] equals the power of the run that covers t.
+        covered = np.zeros((F, T), dtype=np.bool_)
+        for fr_run in fixed:
+            covered[runs.load[fr_run], runs.first[fr_run]:runs.stop[fr_run]] = True
+        fr, ft = np.nonzero(covered)
+        defn = lp.add_rows((fr.size,), lb=0.0, ub=0.0)
+        row_of = np.full((F, T), -1, dtype=np.int64)
+        row_of[fr, ft] = defn
+        lp.add_terms(defn, flex[fr, ft], 1.0)
+        lens = runs.run_steps[start_run]
+        cand = np.repeat(np.arange(start_run.size), lens)
+        tt = _ranges(start_step, lens)
+        lp.add_terms(row_of[runs.load[start_run][cand], tt], starts[cand], -runs.power_kw[start_run][cand])
+
+    # Tanks: level[t+1] = level[t] + dt (flow[t] - demand).
+    off_k = _unavailable(model, state, tanks.site_index, tanks.ids)
+    fallback_flow = np.minimum(tanks.demand_m3h, tanks.pump_max_m3h)
+    pump = lp.add_vars((K, T), lb=np.where(off_k, fallback_flow, 0.0)[:, None],
+                       ub=np.where(off_k, fallback_flow, tanks.pump_max_m3h)[:, None])
+    lvl_lo = np.minimum(tanks.level_min_m3, level0)[:, None] * np.ones((1, T + 1))
+    lvl_hi = np.maximum(tanks.level_max_m3, level0)[:, None] * np.ones((1, T + 1))
+    lvl_lo[:, 0] = lvl_hi[:, 0] = level0
+    if options.terminal_soc:
+        keep = np.minimum(level0, lvl_hi[:, T])
+        lvl_lo[:, T] = np.maximum(lvl_lo[:, T], np.where(off_k, lvl_lo[:, T], keep))
+    level = lp.add_vars((K, T + 1), lb=lvl_lo, ub=lvl_hi)
+    tdyn = lp.add_rows((K, T), lb=-dt * tanks.demand_m3h[:, None], ub=-dt * tanks.demand_m3h[:, None])
+    lp.add_terms(tdyn, level[:, 1:], 1.0)
+    lp.add_terms(tdyn, level[:, :-1], -1.0)
+    lp.add_terms(tdyn, pump, -dt)
+
+    # Site balance.
+    bal = lp.add_rows((S, T), lb=load - pv, ub=load - pv)
+    lp.add_terms(bal, imp, 1.0)
+    lp.add_terms(bal, exp, -1.0)
+    lp.add_terms(bal, curt, -1.0)
+    lp.add_terms(bal[bat.site_index], dis, 1.0)
+    lp.add_terms(bal[bat.site_index], ch, -1.0)
+    lp.add_terms(bal[loads.site_index], flex, -1.0)
+    lp.add_terms(bal[tanks.site_index], pump, -tanks.pump_kw_per_m3h[:, None])
+
+    # Shared energy per clock hour.
+    hour_key = times // 3_600_000
+    hour_start, hour_of_step = np.unique(hour_key, return_inverse=True)
+    H = hour_start.size
+    shared = lp.add_vars((H,), cost=-inc)
+    for flow in (exp, imp):
+        rows = lp.add_rows((H,), ub=0.0)
+        lp.add_terms(rows, shared, 1.0)
+        lp.add_terms(rows[hour_of_step][None, :], flow, -dt)
+
+    # Optional peak charge on each site's highest import.
+    if options.use_peak_charge and (model.peak_eur_per_kw > 0).any():
+        sites = np.flatnonzero(model.peak_eur_per_kw > 0)
+        peak = lp.add_vars((sites.size,), cost=model.peak_eur_per_kw[sites])
+        rows = lp.add_rows((sites.size, T), ub=0.0)
+        lp.add_terms(rows, imp[sites], 1.0)
+        lp.add_terms(rows, peak[:, None], -1.0)
+
+    binaries, binary_on = _binaries(lp, model, options, p_imp_eff, p_exp, inc, imp, exp, imp_ub, exp_ub,
+                                    ch, dis)
+    return Problem(
+        builder=lp, steps=T, times_ms=times, hour_of_step=hour_of_step.astype(np.int64),
+        hour_start_ms=(hour_start * 3_600_000).astype(np.int64), imp=imp, exp=exp, curt=curt, ch=ch, dis=dis,
+        soc=soc, flex=flex, pump=pump, level=level, shared=shared, starts=starts,
+        start_run=start_run, start_step=start_step, binaries=binaries, binary_on=binary_on, runs=runs,
+        price_import=p_imp, price_export=p_exp, emission_g_per_kwh=ef,
+    )
+
+
+def _binaries(lp: LpBuilder, model: DistrictModel, options: PlanOptions, p_imp: FloatArray,
+              p_exp: FloatArray, inc: float, imp: IntArray, exp: IntArray, imp_ub: FloatArray,
+              exp_ub: FloatArray, ch: IntArray, dis: IntArray) -> tuple[IntArray, IntArray]:
+    """Binaries against simultaneous charge/discharge and import/export where they matter.
+
+    Wasting energy (charging and discharging at once) pays only where importing a kWh
+    costs no more than the incentive it could earn; importing and exporting at once
+    pays only where the import-export spread is within the incentive. Elsewhere the
+    LP optimum never does either, so "auto" adds binaries only at those steps.
+    """
+    bat = model.batteries
+    mode = options.battery_binaries
+    if mode == "never":
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    host_price = p_imp[bat.site_index]
+    need_b = np.ones(ch.shape, np.bool_) if mode == "always" else host_price <= inc + _EPS
+    need_b &= (bat.charge_kw > 0)[:, None]
+    need_g = (exp_ub > _EPS) & (imp_ub > _EPS)
+    if mode == "auto":
+        need_g &= p_imp - p_exp <= inc + _EPS
+    out: list[IntArray] = []
+    on: list[IntArray] = []
+    bi, bt = np.nonzero(need_b)
+    if bi.size:
+        z = lp.add_vars((bi.size,), ub=1.0, integer=True)
+        r1 = lp.add_rows((bi.size,), ub=0.0)
+        lp.add_terms(r1, ch[bi, bt], 1.0)
+        lp.add_terms(r1, z, -bat.charge_kw[bi])
+        r2 = lp.add_rows((bi.size,), ub=bat.discharge_kw[bi])
+        lp.add_terms(r2, dis[bi, bt], 1.0)
+        lp.add_terms(r2, z, bat.discharge_kw[bi])
+        out.append(z)
+        on.append(ch[bi, bt])
+    si, st = np.nonzero(need_g)
+    if si.size:
+        z = lp.add_vars((si.size,), ub=1.0, integer=True)
+        r1 = lp.add_rows((si.size,), ub=0.0)
+        lp.add_terms(r1, imp[si, st], 1.0)
+        lp.add_terms(r1, z, -imp_ub[si, st])
+        r2 = lp.add_rows((si.size,), ub=exp_ub[si, st])
+        lp.add_terms(r2, exp[si, st], 1.0)
+        lp.add_terms(r2, z, exp_ub[si, st])
+        out.append(z)
+        on.append(imp[si, st])
+    if not out:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(out), np.concatenate(on)
+
+
+def _ranges(starts: IntArray, lengths: IntArray) -> IntArray:
+    """Concatenation of ``arange(s, s + n)`` for each pair, vectorised."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.repeat(np.asarray(starts, dtype=np.int64), lengths) + offsets

@@ -1,0 +1,159 @@
+"""A district plan: per-site grid flows and per-asset schedules over the horizon."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+from coordinator.model import FloatArray, IntArray
+from coordinator.optimiser._types import PlanStatus
+
+__all__ = ["AssetKind", "AssetSchedule", "Plan", "SetpointValue"]
+
+
+class AssetKind(StrEnum):
+    BATTERY = "battery"
+    FLEXIBLE_LOAD = "flexible_load"
+    TANK = "tank"
+
+
+#: The contract quantity each asset kind is driven by, and the factor from the schedule.
+_SETPOINT = {
+    AssetKind.BATTERY: "battery_power_setpoint_w",
+    AssetKind.FLEXIBLE_LOAD: "load_power_setpoint_w",
+    AssetKind.TANK: "pump_flow_setpoint_m3h",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SetpointValue:
+    """What one asset should do in one planning interval (the dispatcher wraps it in a Setpoint)."""
+
+    site: str
+    asset: str
+    """The gateway asset that receives the setpoint."""
+    asset_id: str
+    """The asset's id in the registry."""
+    kind: AssetKind
+    quantity: str
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class AssetSchedule:
+    site: str
+    asset_id: str
+    asset: str
+    kind: AssetKind
+    power_kw: FloatArray
+    """[step] battery: positive = discharging; flexible load and pump: consumed power."""
+    level_pct: FloatArray | None = None
+    """[step + 1] battery SOC or tank level at each step's start and the horizon's end."""
+    flow_m3h: FloatArray | None = None
+    """[step] tanks: pump flow."""
+
+    def setpoint(self, step: int = 0) -> SetpointValue:
+        if self.kind is AssetKind.TANK:
+            assert self.flow_m3h is not None
+            value = float(self.flow_m3h[step])
+        else:
+            value = float(self.power_kw[step]) * 1000.0
+        return SetpointValue(site=self.site, asset=self.asset, asset_id=self.asset_id, kind=self.kind,
+                             quantity=_SETPOINT[self.kind], value=round(value, 6))
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    district: str
+    start_ms: int
+    step_minutes: int
+    site_ids: tuple[str, ...]
+    status: PlanStatus
+    objective_eur: float
+    """Import cost - export revenue - incentive + battery wear (+ peak and CO2 terms) over the horizon."""
+    mip_gap: float | None
+    solve_time_s: float
+    grid_import_kw: FloatArray
+    """[site, step]"""
+    grid_export_kw: FloatArray
+    load_kw: FloatArray
+    """[site, step] the inflexible load forecast planned against."""
+    pv_kw: FloatArray
+    curtailment_kw: FloatArray
+    hour_start_ms: IntArray
+    shared_energy_kwh: FloatArray
+    """[hour] min(total fed in, total drawn) over the members in each clock hour."""
+    incentive_eur: float
+    assets: tuple[AssetSchedule, ...]
+    message: str = ""
+    plan_id: str = field(default="")
+
+    @property
+    def steps(self) -> int:
+        return int(self.grid_import_kw.shape[1])
+
+    @property
+    def times_ms(self) -> IntArray:
+        return self.start_ms + np.arange(self.steps, dtype=np.int64) * self.step_minutes * 60_000
+
+    @property
+    def end_ms(self) -> int:
+        return self.start_ms + self.steps * self.step_minutes * 60_000
+
+    def asset(self, site: str, asset_id: str) -> AssetSchedule:
+        for a in self.assets:
+            if a.site == site and a.asset_id == asset_id:
+                return a
+        raise KeyError(f"no asset {asset_id!r} at site {site!r} in the plan")
+
+    def first_setpoints(self) -> list[SetpointValue]:
+        """The first interval's setpoint of every controllable asset."""
+        return [a.setpoint(0) for a in self.assets]
+
+    def setpoints_at(self, step: int) -> list[SetpointValue]:
+        if not 0 <= step < self.steps:
+            raise IndexError(f"step {step} outside the plan's {self.steps} steps")
+        return [a.setpoint(step) for a in self.assets]
+
+    def site_power_kw(self, kind: AssetKind) -> FloatArray:
+        """[site, step] the summed schedule of one asset kind per site."""
+        out = np.zeros_like(self.grid_import_kw)
+        for a in self.assets:
+            if a.kind is kind:
+                out[self.site_ids.index(a.site)] += a.power_kw
+        return out
+
+    def to_document(self) -> dict[str, Any]:
+        """A JSON-able summary for the store and the API."""
+        return {
+            "plan_id": self.plan_id,
+            "district": self.district,
+            "start_ms": self.start_ms,
+            "step_minutes": self.step_minutes,
+            "status": str(self.status),
+            "objective_eur": round(self.objective_eur, 4),
+            "mip_gap": self.mip_gap,
+            "solve_time_s": round(self.solve_time_s, 4),
+            "incentive_eur": round(self.incentive_eur, 4),
+            "shared_energy_kwh": _r(self.shared_energy_kwh),
+            "message": self.message,
+            "sites": {
+                s: {"grid_import_kw": _r(self.grid_import_kw[i]),
+                    "grid_export_kw": _r(self.grid_export_kw[i])}
+                for i, s in enumerate(self.site_ids)
+            },
+            "assets": [
+                {"site": a.site, "asset_id": a.asset_id, "asset": a.asset, "kind": str(a.kind),
+                 "power_kw": _r(a.power_kw),
+                 **({"level_pct": _r(a.level_pct)} if a.level_pct is not None else {}),
+                 **({"flow_m3h": _r(a.flow_m3h)} if a.flow_m3h is not None else {})}
+                for a in self.assets
+            ],
+        }
+
+
+def _r(values: FloatArray) -> list[float]:
+    return [round(float(v), 3) for v in values]

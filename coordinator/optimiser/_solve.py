@@ -1,0 +1,203 @@
+"""plan_district: build, solve with HiGHS, fall back, and always return a plan."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from coordinator.forecast._types import Forecast
+from coordinator.model import DistrictModel, FloatArray
+from coordinator.optimiser._formulation import Problem, build_problem, initial_levels
+from coordinator.optimiser._plan import AssetKind, AssetSchedule, Plan
+from coordinator.optimiser._types import LiveState, PlanOptions, PlanStatus
+
+__all__ = ["hourly_shared_kwh", "plan_district"]
+
+log = logging.getLogger(__name__)
+
+
+def plan_district(model: DistrictModel, forecast: Forecast, state: LiveState | None = None, *,
+                  start_ms: int | None = None, options: PlanOptions | None = None) -> Plan:
+    """One plan for the whole district over the forecast's horizon.
+
+    Never raises for a hard or infeasible problem: the status says whether the plan is
+    optimal, the best found within the time limit, rounded from the LP relaxation, or
+    every asset's safe local mode. Inconsistent inputs (a forecast for other sites or
+    another step length) raise ValueError.
+    """
+    state = state or LiveState()
+    options = options or PlanOptions()
+    start = forecast.start_ms if start_ms is None else int(start_ms)
+    if start != forecast.start_ms:
+        raise ValueError(f"forecast starts at {forecast.start_ms}, the plan at {start}")
+    t0 = time.perf_counter()
+    problem = build_problem(model, forecast, state, start_ms=start, options=options)
+    x, status, gap, message = _solve(problem, options, t0)
+    if x is None:
+        x = _safe_solution(model, forecast, state, problem)
+        status = PlanStatus.SAFE_MODE
+    plan = _extract(model, forecast, problem, x, status=status, gap=gap, message=message,
+                    solve_time_s=time.perf_counter() - t0)
+    log.info("plan %s: %s, objective %.2f EUR, gap %s, %.3f s", plan.plan_id, plan.status,
+             plan.objective_eur, plan.mip_gap, plan.solve_time_s)
+    return plan
+
+
+def _run(problem: Problem, integrality: FloatArray, lb: FloatArray, ub: FloatArray, *, time_limit_s: float,
+         gap: float) -> tuple[FloatArray | None, int, float | None, str]:
+    lp = problem.builder
+    res = milp(lp.cost, integrality=integrality, bounds=Bounds(lb, ub),
+               constraints=LinearConstraint(lp.matrix(), lp.row_lb, lp.row_ub),
+               options={"time_limit": max(time_limit_s, 0.05), "mip_rel_gap": gap, "disp": False})
+    x = None if res.x is None else np.asarray(res.x, dtype=np.float64)
+    mip_gap = getattr(res, "mip_gap", None)
+    return x, int(res.status), None if mip_gap is None else float(mip_gap), str(res.message)
+
+
+def _solve(problem: Problem, options: PlanOptions, t0: float
+           ) -> tuple[FloatArray | None, PlanStatus, float | None, str]:
+    lp = problem.builder
+    integrality = lp.integrality
+    lb, ub = lp.lb, lp.ub
+    has_int = bool(integrality.any())
+    try:
+        x, code, gap, message = _run(problem, integrality, lb, ub, time_limit_s=options.time_limit_s,
+                                     gap=options.mip_rel_gap)
+    except Exception as exc:  # HiGHS failing must not leave the district without a plan
+        log.exception("MILP solve failed")
+        x, code, gap, message = None, 4, None, f"MILP failed: {exc}"
+    if x is not None and code == 0:
+        return x, PlanStatus.OPTIMAL, (gap if has_int else 0.0), message
+    if x is not None:
+        return x, PlanStatus.TIME_LIMIT, gap, message
+    if not has_int:
+        return None, PlanStatus.SAFE_MODE, None, message
+    remaining = options.time_limit_s - (time.perf_counter() - t0)
+    try:
+        relaxed, code, _, msg2 = _run(problem, np.zeros_like(integrality), lb, ub,
+                                      time_limit_s=max(remaining, 1.0), gap=options.mip_rel_gap)
+        if relaxed is None:
+            return None, PlanStatus.SAFE_MODE, None, f"{message}; LP relaxation: {msg2}"
+        lb2, ub2 = _round(problem, relaxed, lb, ub)
+        fixed, code, _, msg3 = _run(problem, np.zeros_like(integrality), lb2, ub2,
+                                    time_limit_s=max(remaining, 1.0), gap=options.mip_rel_gap)
+    except Exception as exc:
+        log.exception("LP fallback failed")
+        return None, PlanStatus.SAFE_MODE, None, f"{message}; LP fallback failed: {exc}"
+    if fixed is None:
+        return None, PlanStatus.SAFE_MODE, None, f"{message}; rounded LP: {msg3}"
+    return fixed, PlanStatus.LP_FALLBACK, None, f"{message}; integers rounded from the LP relaxation"
+
+
+def _round(problem: Problem, x: FloatArray, lb: FloatArray, ub: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Fix every integer: each run starts where the relaxation put most of it."""
+    lb, ub = lb.copy(), ub.copy()
+    starts = problem.starts
+    if starts.size:
+        values = x[starts]
+        chosen = np.zeros(starts.size, dtype=np.bool_)
+        for run in np.unique(problem.start_run):
+            members = np.flatnonzero(problem.start_run == run)
+            chosen[members[np.argmax(values[members])]] = True
+        lb[starts] = ub[starts] = chosen.astype(np.float64)
+    if problem.binaries.size:
+        on = (x[problem.binary_on] > 1e-6).astype(np.float64)
+        lb[problem.binaries] = ub[problem.binaries] = on
+    return lb, ub
+
+
+def _safe_solution(model: DistrictModel, forecast: Forecast, state: LiveState,
+                   problem: Problem) -> FloatArray:
+    """Every asset in its safe local mode: batteries idle, loads at earliest start, pumps at demand."""
+    lp = problem.builder
+    x = np.zeros(lp.n_vars)
+    dt = model.step_h
+    soc0, level0 = initial_levels(model, state)
+    x[problem.soc] = soc0[:, None]
+    runs = problem.runs
+    flex = np.zeros(problem.flex.shape)
+    for r in range(runs.count):
+        f, first, stop = runs.load[r], runs.first[r], runs.stop[r]
+        if runs.interruptible[r]:
+            full = int(runs.energy_kwh[r] // (runs.power_kw[r] * dt))
+            flex[f, first:min(stop, first + full)] = runs.power_kw[r]
+            rest = runs.energy_kwh[r] - full * runs.power_kw[r] * dt
+            if first + full < stop and rest > 1e-9:
+                flex[f, first + full] = rest / dt
+        else:
+            flex[f, first:first + runs.run_steps[r]] = runs.power_kw[r]
+    x[problem.flex] = flex
+    tanks = model.tanks
+    flow = np.minimum(tanks.demand_m3h, tanks.pump_max_m3h)[:, None] * np.ones((1, problem.steps))
+    x[problem.pump] = flow
+    x[problem.level] = level0[:, None] + np.concatenate(
+        [np.zeros((tanks.count, 1)), np.cumsum(dt * (flow - tanks.demand_m3h[:, None]), axis=1)], axis=1)
+    net = forecast.load_kw - forecast.pv_kw
+    np.add.at(net, model.loads.site_index, flex)
+    np.add.at(net, tanks.site_index, tanks.pump_kw_per_m3h[:, None] * flow)
+    exp = np.minimum(np.maximum(-net, 0.0), model.export_limit_kw[:, None])
+    x[problem.imp] = np.maximum(net, 0.0)
+    x[problem.exp] = exp
+    x[problem.curt] = np.maximum(-net, 0.0) - exp
+    return x
+
+
+def hourly_shared_kwh(import_kw: FloatArray, export_kw: FloatArray, hour_of_step: np.ndarray,
+                      n_hours: int, step_h: float) -> FloatArray:
+    """min(total fed in, total drawn) over all members for each hour."""
+    fed = np.bincount(hour_of_step, weights=export_kw.sum(axis=0) * step_h, minlength=n_hours)
+    drawn = np.bincount(hour_of_step, weights=import_kw.sum(axis=0) * step_h, minlength=n_hours)
+    return np.minimum(fed, drawn)
+
+
+def _extract(model: DistrictModel, forecast: Forecast, problem: Problem, x: FloatArray, *,
+             status: PlanStatus, gap: float | None, message: str, solve_time_s: float) -> Plan:
+    dt = model.step_h
+    imp = np.maximum(x[problem.imp], 0.0)
+    exp = np.maximum(x[problem.exp], 0.0)
+    shared = hourly_shared_kwh(imp, exp, problem.hour_of_step, problem.hour_start_ms.size, dt)
+    cost = problem.builder.cost
+    # The objective with shared energy by the hourly rule (a time-limited incumbent may under-claim it).
+    objective = float(cost @ x) + model.incentive_eur_per_kwh * float(x[problem.shared].sum() - shared.sum())
+    assets: list[AssetSchedule] = []
+    b = model.batteries
+    soc = x[problem.soc]
+    power = x[problem.dis] - x[problem.ch]
+    for i in range(b.count):
+        assets.append(AssetSchedule(
+            site=model.site_ids[b.site_index[i]], asset_id=b.ids[i], asset=b.assets[i],
+            kind=AssetKind.BATTERY, power_kw=_clean(power[i]), level_pct=100.0 * soc[i] / b.capacity_kwh[i]))
+    f = model.loads
+    flex = x[problem.flex]
+    for i in range(f.count):
+        assets.append(AssetSchedule(
+            site=model.site_ids[f.site_index[i]], asset_id=f.ids[i], asset=f.assets[i],
+            kind=AssetKind.FLEXIBLE_LOAD, power_kw=_clean(flex[i])))
+    k = model.tanks
+    flow = x[problem.pump]
+    level = x[problem.level]
+    for i in range(k.count):
+        assets.append(AssetSchedule(
+            site=model.site_ids[k.site_index[i]], asset_id=k.ids[i], asset=k.assets[i], kind=AssetKind.TANK,
+            power_kw=_clean(flow[i] * k.pump_kw_per_m3h[i]), level_pct=100.0 * level[i] / k.volume_m3[i],
+            flow_m3h=_clean(flow[i])))
+    return Plan(
+        district=model.district, start_ms=problem.times_ms[0].item(), step_minutes=model.step_minutes,
+        site_ids=model.site_ids, status=status, objective_eur=objective, mip_gap=gap,
+        solve_time_s=solve_time_s,
+        grid_import_kw=_clean(imp), grid_export_kw=_clean(exp), load_kw=forecast.load_kw.copy(),
+        pv_kw=forecast.pv_kw.copy(), curtailment_kw=_clean(np.maximum(x[problem.curt], 0.0)),
+        hour_start_ms=problem.hour_start_ms, shared_energy_kwh=shared,
+        incentive_eur=model.incentive_eur_per_kwh * float(shared.sum()), assets=tuple(assets),
+        message=message, plan_id=uuid.uuid4().hex[:12],
+    )
+
+
+def _clean(values: FloatArray) -> FloatArray:
+    """Solver noise below a watt is not a setpoint."""
+    out = np.where(np.abs(values) < 1e-6, 0.0, values)
+    return np.asarray(out, dtype=np.float64)

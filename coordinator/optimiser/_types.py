@@ -1,0 +1,61 @@
+"""Inputs of a planning step besides the model and the forecast."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+__all__ = ["AssetKey", "LiveState", "PlanOptions", "PlanStatus"]
+
+AssetKey = tuple[str, str]
+"""(site id, asset id as in the registry)."""
+
+
+class PlanStatus(StrEnum):
+    OPTIMAL = "optimal"
+    """Solved to within the MIP gap."""
+    TIME_LIMIT = "time_limit"
+    """The time limit struck; the best integer-feasible plan found so far."""
+    LP_FALLBACK = "lp_fallback"
+    """No integer plan in time: the LP relaxation rounded and re-solved with the integers fixed."""
+    SAFE_MODE = "safe_mode"
+    """Nothing solved: every asset in its safe local mode (batteries idle, loads at earliest start)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    """What the coordinator knows of the assets now. Missing entries take the registry's initial values."""
+
+    battery_soc_pct: Mapping[AssetKey, float] = field(default_factory=dict)
+    tank_level_pct: Mapping[AssetKey, float] = field(default_factory=dict)
+    load_delivered_kwh: Mapping[AssetKey, float] = field(default_factory=dict)
+    """Energy a flexible load has already delivered in its current window (earliest start..deadline)."""
+    load_running: frozenset[AssetKey] = frozenset()
+    """Non-interruptible loads that are running now: their run continues from the first step."""
+    unavailable: frozenset[AssetKey] = frozenset()
+    """Assets that rejected or did not acknowledge: planned at their safe local mode."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    mip_rel_gap: float = 0.01
+    time_limit_s: float = 20.0
+    co2_eur_per_t: float = 0.0
+    """Optional carbon price added to the import cost (location-based factor)."""
+    use_peak_charge: bool = True
+    """Include the tariff's EUR/kW charge on each site's highest import in the horizon."""
+    terminal_soc: bool = True
+    """Batteries and tanks end the horizon at least as full as they start."""
+    battery_binaries: Literal["auto", "always", "never"] = "auto"
+    """Binaries against simultaneous charge and discharge (and import and export): only where
+    prices could make them profitable ("auto"), everywhere, or never."""
+    curtailment_eur_per_kwh: float = 1e-4
+    """A tiny cost so that PV is spilled only when nothing else can take it."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.mip_rel_gap < 1:
+            raise ValueError(f"mip_rel_gap must be in [0, 1), got {self.mip_rel_gap}")
+        if self.time_limit_s <= 0:
+            raise ValueError(f"time_limit_s must be positive, got {self.time_limit_s}")
