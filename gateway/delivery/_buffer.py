@@ -8,6 +8,7 @@ crashes. Not thread safe: the service drives it from one worker thread.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -17,6 +18,8 @@ from pathlib import Path
 from nzd.messages import DeviceKind, Quality, Telemetry, encode
 
 __all__ = ["ROW_OVERHEAD_BYTES", "BufferedRow", "Reading", "ReadingBuffer"]
+
+log = logging.getLogger(__name__)
 
 #: What one row costs on disk beyond its payload (key, columns, b-tree slack); an
 #: estimate that keeps the budget honest for small payloads.
@@ -78,6 +81,8 @@ class ReadingBuffer:
         self._db.executescript(_SCHEMA)
         self._next_seq = max(self._meta("next_seq"), self._max_seq() + 1)
         self._dropped = self._meta("dropped")
+        self.invalid = 0
+        """Readings refused because they are not valid telemetry (logged)."""
         count, total = self._db.execute(
             "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM readings").fetchone()
         self._count = int(count)
@@ -118,21 +123,26 @@ class ReadingBuffer:
     # -- writing -------------------------------------------------------------------------------
     def append(self, readings: Sequence[Reading]) -> list[Telemetry]:
         """Give each reading its ``seq`` and commit them all in one transaction."""
-        if not readings:
-            return []
         with self._lock:
             seq = self._next_seq
             messages: list[Telemetry] = []
             rows: list[tuple[int, str, int, bytes]] = []
             added = 0
             for r in readings:
-                msg = Telemetry(ts=r.ts_ms, seq=seq, device=r.device, kind=r.kind,
-                                values=r.values, quality=r.quality)
+                try:
+                    msg = Telemetry(ts=r.ts_ms, seq=seq, device=r.device, kind=r.kind,
+                                    values=r.values, quality=r.quality)
+                except ValueError as exc:  # one bad reading must not cost the others their place
+                    self.invalid += 1
+                    log.warning("reading of %s not queued: %s", r.device, exc)
+                    continue
                 payload = encode(msg)
                 messages.append(msg)
                 rows.append((seq, r.device, r.ts_ms, payload))
                 added += _row_bytes(payload)
                 seq += 1
+            if not rows:
+                return messages
             cur = self._db.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:

@@ -1,0 +1,43 @@
+"""``nzd gateway run CONFIG``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    gateway_app = typer.Typer(help="Run a gateway: poll Modbus devices, publish over MQTT, apply setpoints.",
+                              no_args_is_help=True)
+
+    @gateway_app.command("run")
+    def run(
+        config: Path = typer.Argument(..., help="Gateway config (YAML), see firmware_configs/examples."),
+        log_level: str = typer.Option("INFO", "--log-level", help="DEBUG, INFO, WARNING or ERROR."),
+    ) -> None:
+        """Poll the configured devices and publish their readings until SIGTERM or Ctrl-C.
+
+        Readings are queued on disk (buffer.path) before they are published, so
+        nothing is lost while the broker is unreachable or if the gateway is killed.
+        """
+        import asyncio
+        import logging
+
+        from gateway.service import run_gateway
+        from nzd.config import load_gateway_config
+        from nzd.errors import ConfigError
+
+        logging.basicConfig(level=log_level.upper(),
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        try:
+            cfg = load_gateway_config(config)
+            asyncio.run(run_gateway(cfg))
+        except ConfigError as exc:
+            for line in exc.errors:
+                typer.echo(line, err=True)
+            raise typer.Exit(2) from None
+
+    app.add_typer(gateway_app, name="gateway")

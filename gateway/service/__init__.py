@@ -1,0 +1,8 @@
+"""The gateway service behind ``nzd gateway run CONFIG``."""
+
+from gateway.service._run import run_gateway
+from gateway.service._service import GatewayService
+from gateway.service._status import config_hash, status_message
+from gateway.service._writer import GroupPointWriter
+
+__all__ = ["GatewayService", "GroupPointWriter", "config_hash", "run_gateway", "status_message"]
