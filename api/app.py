@@ -1,0 +1,109 @@
+"""The app factory. Settings, the store, the users and the MQTT subscription are built in the
+lifespan, so importing this module constructs nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from api.auth.users import load_users
+from api.live import LiveHub
+from api.logs import AccessLogMiddleware
+from api.metrics import ApiMetrics
+from api.problems import PROBLEM_RESPONSES, install_problem_handlers
+from api.routes import ROUTERS
+from api.settings import ApiSettings
+from api.state import ApiState
+from nzd._version import __version__
+from nzd.config import load_district
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("api")
+
+_DESCRIPTION = """\
+Live and historical data, plans, KPIs and alerts of a Net-Zero District.
+
+**Roles.** `operator`: the whole district, may send manual setpoints. `site_manager`:
+only their own sites, may acknowledge alerts there. Anyone without credentials is
+`public` and sees district aggregates only, never a single firm's data.
+
+**Credentials.** `Authorization: Bearer <token>` with an API token (`nzd_<id>_<secret>`) or
+a JWT from `POST /api/v1/auth/login`. The live stream (`/api/v1/live`, server-sent events)
+also takes `?access_token=` because browsers' EventSource cannot send headers.
+
+**Errors** are `application/problem+json` (RFC 9457).
+"""
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """Build the API; ``settings`` default to ``NZD_*`` environment variables, read at startup."""
+    metrics = ApiMetrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from nzd.store import open_store
+
+        cfg = settings if settings is not None else ApiSettings()
+        district = load_district(cfg.district_file)
+        users = load_users(cfg.users_file)
+        if cfg.jwt_secret is None:
+            log.warning("NZD_JWT_SECRET is not set: using a random key, logins end when the API restarts")
+        jwt_secret = cfg.jwt_secret.get_secret_value() if cfg.jwt_secret else secrets.token_urlsafe(32)
+        store = open_store(cfg)
+        await store.open()
+        hub = LiveHub(settings=cfg, district=district, metrics=metrics)
+        app.state.nzd = ApiState(settings=cfg, district=district, store=store, users=users, hub=hub,
+                                 jwt_secret=jwt_secret)
+        app.state.access_log = cfg.access_log
+        task = asyncio.create_task(hub.run(), name="nzd-api-mqtt")
+        log.info("API for district %s: %d sites, %d users", district.district, len(district.sites),
+                 len(users))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await store.close()
+
+    app = FastAPI(
+        title="nzd API",
+        version=__version__,
+        summary="Net-Zero District: live data, history, KPIs, plans, alerts and the dashboard",
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+        responses={k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 422)},
+        openapi_tags=[
+            {"name": "district", "description": "The registry: district and sites"},
+            {"name": "readings", "description": "Latest values, power flows and history"},
+            {"name": "kpis", "description": "Energy and KPIs per period"},
+            {"name": "plans", "description": "Plans, setpoints and acknowledgements"},
+            {"name": "status", "description": "Gateways and devices"},
+            {"name": "alerts", "description": "Alerts and their acknowledgement"},
+            {"name": "live", "description": "Server-sent events"},
+            {"name": "auth", "description": "Login and the current user"},
+            {"name": "ops", "description": "Health and metrics"},
+        ],
+    )
+    app.state.metrics = metrics
+    install_problem_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(AccessLogMiddleware, metrics=metrics,
+                       enabled=settings.access_log if settings is not None else True)
+    cors = settings.cors_origins if settings is not None else ApiSettings().cors_origins
+    if cors:
+        app.add_middleware(CORSMiddleware, allow_origins=cors, allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"], max_age=600)
+    static_dir = resources.files("api") / "static"
+    app.mount("/", StaticFiles(directory=str(static_dir), html=True), name="dashboard")
+    return app

@@ -1,0 +1,37 @@
+"""Who is asking, and which sites they may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = ["PUBLIC", "Principal", "Role"]
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    """The whole district; may send manual setpoints and override plans."""
+    SITE_MANAGER = "site_manager"
+    """Their own sites; may acknowledge alerts there."""
+    PUBLIC = "public"
+    """District aggregates only, never a single firm's data."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    name: str
+    role: Role
+    sites: frozenset[str] = frozenset()
+    """The sites of a site manager; ignored for the other roles."""
+
+    def may_see_site(self, site: str) -> bool:
+        if self.role is Role.OPERATOR:
+            return True
+        return self.role is Role.SITE_MANAGER and site in self.sites
+
+    def visible_sites(self, all_sites: list[str]) -> list[str]:
+        return [s for s in all_sites if self.may_see_site(s)]
+
+
+PUBLIC = Principal(name="public", role=Role.PUBLIC)
+"""Anyone without credentials."""

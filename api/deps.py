@@ -1,0 +1,99 @@
+"""FastAPI dependencies: the app's state, the caller and the sites they may see."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.auth.jwt_tokens import decode_access_token
+from api.auth.principal import PUBLIC, Principal, Role
+from api.problems import ProblemError
+from api.state import ApiState
+from nzd.config import SiteConfig
+
+__all__ = [
+    "OperatorDep",
+    "PrincipalDep",
+    "SiteDep",
+    "SiteManagerDep",
+    "StateDep",
+    "get_state",
+    "principal_from_token",
+]
+
+_bearer = HTTPBearer(auto_error=False, description="An API token (nzd_…) or a JWT from /api/v1/auth/login")
+
+
+def get_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.nzd
+    return state
+
+
+StateDep = Annotated[ApiState, Depends(get_state)]
+
+
+def principal_from_token(state: ApiState, token: str) -> Principal:
+    """The caller a bearer token stands for; raises 401 when it stands for nobody."""
+    if token.startswith("nzd_"):
+        principal = state.users.verify_token(token)
+    else:
+        username = decode_access_token(token, secret=state.jwt_secret)
+        user = state.users.get(username) if username else None
+        principal = user.principal() if user else None
+    if principal is None:
+        raise ProblemError(401, "the bearer token is not valid or has expired",
+                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return principal
+
+
+def get_principal(
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Anyone without credentials is the public; bad credentials are refused, not downgraded."""
+    if credentials is None:
+        return PUBLIC
+    return principal_from_token(state, credentials.credentials)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+SiteId = Annotated[str, Path(description="Site id from the district registry", examples=["tintoria-rossi"],
+                             max_length=64)]
+
+
+def get_site(site: SiteId, principal: PrincipalDep, state: StateDep) -> SiteConfig:
+    """The site, if the caller may see it: 403 outside their scope (existing or not), 404 if absent."""
+    if principal.role is Role.PUBLIC:
+        raise ProblemError(403, "the public view shows district aggregates only; log in to see a site")
+    if not principal.may_see_site(site):
+        raise ProblemError(403, f"{principal.role.value} '{principal.name}' may not see site '{site}'")
+    try:
+        return state.district.site(site)
+    except KeyError:
+        raise ProblemError(404, f"no site '{site}' in district '{state.district.district}'") from None
+
+
+SiteDep = Annotated[SiteConfig, Depends(get_site)]
+
+
+def require_operator(principal: PrincipalDep) -> Principal:
+    if principal.role is not Role.OPERATOR:
+        raise ProblemError(403, f"only the district operator may do this ({principal.role.value} "
+                                f"'{principal.name}' asked)")
+    return principal
+
+
+OperatorDep = Annotated[Principal, Depends(require_operator)]
+
+
+def require_site_manager(principal: PrincipalDep, site: SiteDep) -> Principal:
+    """An operator, or a site manager of the site in the path."""
+    if principal.role is Role.PUBLIC:
+        raise ProblemError(403, "log in as a site manager or operator to do this")
+    return principal
+
+
+SiteManagerDep = Annotated[Principal, Depends(require_site_manager)]

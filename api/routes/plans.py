@@ -1,0 +1,146 @@
+"""Plans, setpoints and acknowledgements (from the store, where the coordinator writes them),
+and the operator's manual setpoints (published over MQTT)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from api.auth.principal import Principal, Role
+from api.deps import OperatorDep, PrincipalDep, SiteDep, StateDep
+from api.live import MqttUnavailable
+from api.problems import ProblemError, problems
+from nzd.config import SiteConfig
+from nzd.messages import Setpoint, SetpointSource
+from nzd.quantities import QUANTITIES
+from nzd.store.base import Event, EventKind
+
+router = APIRouter(prefix="/api/v1", tags=["plans"])
+
+_SITE_ERRORS = problems(403, 404, 503)
+LimitQuery = Annotated[int, Query(ge=1, le=1000, description="At most this many, newest first")]
+
+
+class PlanOut(BaseModel):
+    plan_id: str = Field(examples=["plan-20261125T0900"])
+    ts_ms: int = Field(examples=[1_764_061_200_000])
+    document: dict[str, Any] = Field(description="The plan as the coordinator stored it, cut to the "
+                                                 "caller's sites", examples=[{"status": "optimal"}])
+
+
+class EventOut(BaseModel):
+    site: str = Field(examples=["depuratore"])
+    ts_ms: int = Field(examples=[1_764_061_200_000])
+    key: str = Field(examples=["community-battery:1764061200000"])
+    document: dict[str, Any] = Field(examples=[{"asset": "community-battery", "value": -50_000.0}])
+
+
+class ManualSetpoint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    asset: str = Field(description="A controllable asset of the site", examples=["community-battery"],
+                       max_length=64)
+    quantity: str = Field(examples=["battery_power_setpoint_w"], max_length=64)
+    value: float = Field(allow_inf_nan=False, examples=[-50_000.0])
+    valid_minutes: int = Field(15, ge=1, le=1440, description="How long it holds, overriding the plan",
+                               examples=[30])
+
+
+def _controllable_assets(site: SiteConfig) -> set[str]:
+    return ({b.asset for b in site.batteries if b.asset} | {f.asset for f in site.flexible_loads if f.asset}
+            | {t.asset for t in site.tanks if t.asset})
+
+
+def scope_plan(document: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    """An operator sees the whole plan; a site manager only their sites' parts."""
+    if principal.role is Role.OPERATOR:
+        return document
+    mine = principal.may_see_site
+    doc = {k: v for k, v in document.items() if k not in ("sites", "assets", "targets", "excluded")}
+    sites = document.get("sites")
+    if isinstance(sites, dict):
+        doc["sites"] = {s: v for s, v in sites.items() if mine(s)}
+    for key in ("assets", "targets"):
+        items = document.get(key)
+        if isinstance(items, list):
+            doc[key] = [i for i in items if isinstance(i, dict) and mine(str(i.get("site", "")))]
+    excluded = document.get("excluded")
+    if isinstance(excluded, list):
+        doc["excluded"] = [e for e in excluded if isinstance(e, str) and mine(e.split("/")[0])]
+    return doc
+
+
+def _event_out(e: Event) -> EventOut:
+    return EventOut(site=e.site, ts_ms=e.ts_ms, key=e.key, document=e.document)
+
+
+@router.get("/plans", summary="The newest plans, cut to the caller's sites",
+            responses=problems(403, 503))
+async def list_plans(state: StateDep, principal: PrincipalDep, limit: LimitQuery = 4) -> list[PlanOut]:
+    if principal.role is Role.PUBLIC:
+        raise ProblemError(403, "plans name single firms; the public view shows district aggregates only")
+    events = await state.store.events(EventKind.PLAN, district=state.district.district, limit=limit)
+    return [PlanOut(plan_id=e.key, ts_ms=e.ts_ms, document=scope_plan(e.document, principal)) for e in events]
+
+
+@router.get("/sites/{site}/plan", summary="The current plan for one site", responses=_SITE_ERRORS)
+async def site_plan(site: SiteDep, state: StateDep) -> PlanOut | None:
+    events = await state.store.events(EventKind.PLAN, district=state.district.district, limit=1)
+    if not events:
+        return None
+    e = events[0]
+    only = Principal(name="site", role=Role.SITE_MANAGER, sites=frozenset({site.id}))
+    return PlanOut(plan_id=e.key, ts_ms=e.ts_ms, document=scope_plan(e.document, only))
+
+
+@router.get("/sites/{site}/setpoints", summary="Setpoints sent to the site, plan and manual",
+            responses=_SITE_ERRORS)
+async def setpoints(site: SiteDep, state: StateDep, limit: LimitQuery = 100) -> list[EventOut]:
+    events = await state.store.events(EventKind.SETPOINT, district=state.district.district, site=site.id,
+                                      limit=limit)
+    return [_event_out(e) for e in events]
+
+
+@router.get("/sites/{site}/acks", summary="Acknowledgements of the site's setpoints",
+            responses=_SITE_ERRORS)
+async def acks(site: SiteDep, state: StateDep, limit: LimitQuery = 100) -> list[EventOut]:
+    events = await state.store.events(EventKind.ACK, district=state.district.district, site=site.id,
+                                      limit=limit)
+    # Alert acknowledgements share the event kind; they are served under /alerts.
+    return [_event_out(e) for e in events if "alert_id" not in e.document]
+
+
+@router.post("/sites/{site}/setpoints", status_code=202,
+             summary="Send a manual setpoint (operator); it overrides the plan while valid",
+             responses=problems(403, 404, 422, 503))
+async def send_setpoint(
+    site: SiteDep, state: StateDep, operator: OperatorDep,
+    body: Annotated[ManualSetpoint, Body(openapi_examples={"battery": {
+        "summary": "Charge the community battery at 50 kW for 30 minutes",
+        "value": {"asset": "community-battery", "quantity": "battery_power_setpoint_w",
+                  "value": -50_000, "valid_minutes": 30}}})],
+) -> EventOut:
+    if body.asset not in _controllable_assets(site):
+        known = ", ".join(sorted(_controllable_assets(site))) or "none"
+        raise ProblemError(422, f"body.asset: site '{site.id}' has no controllable asset '{body.asset}' "
+                                f"(controllable: {known})")
+    if body.quantity not in QUANTITIES:
+        raise ProblemError(422, f"body.quantity: unknown quantity '{body.quantity}'")
+    now_ms = int(time.time() * 1000)
+    try:
+        # Ids grow with time per asset, like the coordinator's, so a gateway takes the newest.
+        sp = Setpoint(id=now_ms, asset=body.asset, quantity=body.quantity, value=body.value,
+                      valid_from=now_ms, valid_until=now_ms + body.valid_minutes * 60_000,
+                      issued_at=now_ms, source=SetpointSource.MANUAL)
+    except ValidationError as exc:
+        raise ProblemError(422, f"body: {exc.errors(include_url=False)[0]['msg']}") from None
+    try:
+        await state.hub.publish_setpoint(site.id, sp)
+    except MqttUnavailable as exc:
+        raise ProblemError(503, f"{exc}; the setpoint was not sent") from None
+    event = Event(EventKind.SETPOINT, state.district.district, site.id, now_ms, f"{sp.asset}:{sp.id}",
+                  {"site": site.id, **sp.model_dump(mode="json", exclude_none=True), "user": operator.name})
+    await state.store.write_events([event])
+    return _event_out(event)

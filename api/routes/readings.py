@@ -1,0 +1,110 @@
+"""Latest values, power flows and history with aggregation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api.deps import SiteDep, StateDep
+from api.flows import Flows, site_flows, sum_flows
+from api.periods import FromQuery, IntervalQuery, ToQuery, parse_interval_s, resolve_period
+from api.problems import ProblemError, problems
+from nzd.identifiers import check_identifier
+from nzd.messages import DeviceKind
+from nzd.quantities import QUANTITIES
+from nzd.store.base import Aggregation, Reading
+
+router = APIRouter(prefix="/api/v1", tags=["readings"])
+
+_SITE_ERRORS = problems(403, 404, 503)
+_RAW_MAX_MS = 2 * 86_400_000
+
+
+class ReadingOut(BaseModel):
+    site: str = Field(examples=["tintoria-rossi"])
+    device: str = Field(examples=["main-meter"])
+    kind: DeviceKind = Field(examples=["electricity_meter"])
+    ts_ms: int = Field(description="when the registers were read (epoch ms, UTC)",
+                       examples=[1_764_064_800_000])
+    values: dict[str, float] = Field(examples=[{"active_power_w": 42_000.0, "energy_import_wh": 1.2e7}])
+
+
+class SeriesOut(BaseModel):
+    site: str = Field(examples=["tintoria-rossi"])
+    device: str = Field(examples=["main-meter"])
+    kind: DeviceKind
+    times_ms: list[int] = Field(examples=[[1_764_000_000_000, 1_764_000_900_000]])
+    values: dict[str, list[float | None]] = Field(examples=[{"active_power_w": [41_800.0, None]}])
+
+
+def reading_out(r: Reading) -> ReadingOut:
+    return ReadingOut(site=r.site, device=r.device, kind=r.kind, ts_ms=r.ts_ms, values=r.values)
+
+
+def _check_device(device: str | None) -> None:
+    if device is not None and not check_identifier(device):
+        raise ProblemError(422, f"query.device: {device!r} is not a device id ([a-z0-9_-]{{1,64}})")
+
+
+DeviceQuery = Annotated[str | None, Query(description="Only this device", examples=["main-meter"],
+                                          max_length=64)]
+
+
+@router.get("/sites/{site}/latest", summary="The newest value of every quantity, per device",
+            responses=_SITE_ERRORS)
+async def latest(site: SiteDep, state: StateDep, device: DeviceQuery = None) -> list[ReadingOut]:
+    _check_device(device)
+    readings = await state.store.latest(district=state.district.district, site=site.id, device=device)
+    return [reading_out(r) for r in readings]
+
+
+@router.get("/sites/{site}/flows", summary="Power flows now: grid, PV, battery, loads, water intake",
+            responses=_SITE_ERRORS)
+async def flows(site: SiteDep, state: StateDep) -> Flows:
+    readings = await state.store.latest(district=state.district.district, site=site.id)
+    return site_flows(site, {r.device: (r.ts_ms, r.values) for r in readings})
+
+
+@router.get("/district/flows", summary="District totals of the power flows (public)",
+            responses=problems(503))
+async def district_flows(state: StateDep) -> Flows:
+    readings = await state.store.latest(district=state.district.district)
+    by_site: dict[str, dict[str, tuple[int, dict[str, float]]]] = {}
+    for r in readings:
+        by_site.setdefault(r.site, {})[r.device] = (r.ts_ms, r.values)
+    return sum_flows([site_flows(s, by_site[s.id]) for s in state.district.sites if s.id in by_site])
+
+
+@router.get("/sites/{site}/history", summary="Values over a period, aggregated per interval",
+            responses=_SITE_ERRORS)
+async def history(
+    site: SiteDep,
+    state: StateDep,
+    quantities: Annotated[list[str], Query(
+        description="Quantity names (repeat the parameter or separate with commas)",
+        examples=[["active_power_w"]], min_length=1, max_length=20)],
+    from_: FromQuery = None,
+    to: ToQuery = None,
+    interval: IntervalQuery = None,
+    aggregation: Annotated[Aggregation, Query(description="How values in a bucket combine")] =
+    Aggregation.MEAN,
+    device: DeviceQuery = None,
+    kind: Annotated[DeviceKind | None, Query(description="Only devices of this kind")] = None,
+) -> list[SeriesOut]:
+    _check_device(device)
+    names = [q.strip() for item in quantities for q in item.split(",") if q.strip()]
+    unknown = [q for q in names if q not in QUANTITIES]
+    if not names or unknown:
+        raise ProblemError(422, f"query.quantities: unknown quantity {(unknown or [''])[0]!r}; "
+                                "see the quantity vocabulary in docs/api.md")
+    start_ms, end_ms = resolve_period(from_, to)
+    every_s = parse_interval_s(interval, span_ms=end_ms - start_ms)
+    if every_s is None and end_ms - start_ms > _RAW_MAX_MS:
+        raise ProblemError(422, "query.interval: raw values are limited to 2 days; give an interval")
+    series = await state.store.history(
+        district=state.district.district, site=site.id, device=device, kind=kind, quantities=names,
+        start_ms=start_ms, end_ms=end_ms, every_s=every_s, aggregation=aggregation)
+    return [SeriesOut(site=s.site, device=s.device, kind=s.kind, times_ms=s.times_ms, values=s.values)
+            for s in series]

@@ -1,0 +1,27 @@
+"""Settings of the API service, from ``NZD_*`` variables; built in the lifespan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+
+from nzd.settings import ServiceSettings
+
+__all__ = ["ApiSettings"]
+
+
+class ApiSettings(ServiceSettings):
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    users_file: Path | None = None
+    """YAML or JSON file of users (see docs/api.md); without it only the public view works."""
+    jwt_secret: SecretStr | None = None
+    """HMAC key for dashboard JWTs; a random one per process when unset (logins end on restart)."""
+    jwt_ttl_s: int = 900
+    cors_origins: list[str] = Field(default_factory=list)
+    """Origins allowed to call the API from a browser (CORS); empty: same origin only."""
+    live_queue_size: int = 256
+    """Events buffered per live-stream client; a client that falls this far behind is dropped."""
+    access_log: bool = True
+    mqtt_client_id: str | None = None
