@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,7 @@ _DAY_MS = 86_400_000
 class LeakSettings:
     night: NightFlowSettings = field(default_factory=NightFlowSettings)
     continuous: ContinuousFlowSettings = field(default_factory=ContinuousFlowSettings)
+    """Zero level and gap rule; the hours come from each meter's ``continuous_flow_hours``."""
     bucket_s: int = 60
     """The flow history is read as means per bucket of this length."""
 
@@ -43,6 +44,10 @@ class LeakSettings:
     def lookback_ms(self) -> int:
         nights_ms = (self.night.baseline_nights + 2) * _DAY_MS
         return max(nights_ms, int((self.continuous.hours + 2) * 3_600_000))
+
+    def lookback_for(self, meter: WaterMeterConfig) -> int:
+        hours = meter.continuous_flow_hours or 0.0
+        return max(self.lookback_ms, int((hours + 2) * 3_600_000))
 
 
 @dataclass(slots=True)
@@ -86,12 +91,13 @@ async def check_leaks(
 
 
 async def _flow_history(
-    *, store: TelemetryStore, district: str, site: str, device: str, now_ms: int, cfg: LeakSettings
+    *, store: TelemetryStore, district: str, site: str, device: str, now_ms: int, lookback_ms: int,
+    bucket_s: int,
 ) -> tuple[FloatArray, FloatArray]:
     series = await store.history(
         district=district, site=site, device=device, kind=DeviceKind.WATER_FLOW_METER,
-        quantities=[FLOW], start_ms=now_ms - cfg.lookback_ms, end_ms=now_ms,
-        every_s=cfg.bucket_s, aggregation=Aggregation.MEAN)
+        quantities=[FLOW], start_ms=now_ms - lookback_ms, end_ms=now_ms,
+        every_s=bucket_s, aggregation=Aggregation.MEAN)
     times: list[int] = []
     flows: list[float | None] = []
     for s in series:
@@ -109,7 +115,8 @@ async def _check_meter(
     report: LeakCheckReport,
 ) -> None:
     t, f = await _flow_history(store=store, district=district.district, site=site.id,
-                               device=meter.device, now_ms=now_ms, cfg=cfg)
+                               device=meter.device, now_ms=now_ms,
+                               lookback_ms=cfg.lookback_for(meter), bucket_s=cfg.bucket_s)
     if t.size == 0:
         return
 
@@ -118,8 +125,10 @@ async def _check_meter(
         into.append(alert)
         log.info("water alert", extra={"alert": alert.id, "kind": alert.kind, "active": alert.active})
 
+    night_cfg = cfg.night if meter.leak_margin_m3h is None else replace(
+        cfg.night, margin_m3h=meter.leak_margin_m3h)
     nights = analyse_nights(t, f, quiet_start=meter.quiet_start, quiet_end=meter.quiet_end,
-                            timezone=district.timezone, settings=cfg.night)
+                            timezone=district.timezone, settings=night_cfg)
     night_key = (WaterAlertKind.NIGHT_FLOW.value, meter.device)
     last = next((n for n in reversed(nights) if n.min_flow_m3h is not None), None)
     if last is not None and last.min_flow_m3h is not None:
@@ -146,7 +155,10 @@ async def _check_meter(
                 report.cleared)
 
     flow_key = (WaterAlertKind.CONTINUOUS_FLOW.value, meter.device)
-    run = continuous_flow(t, f, settings=cfg.continuous)
+    if meter.continuous_flow_hours is None:
+        return
+    flow_cfg = replace(cfg.continuous, hours=meter.continuous_flow_hours)
+    run = continuous_flow(t, f, settings=flow_cfg)
     if run is not None and flow_key not in active:
         since = datetime.fromtimestamp(run.flowing_since_s, ZoneInfo(district.timezone))
         await emit(Alert(
@@ -154,7 +166,7 @@ async def _check_meter(
                         stamp=since.strftime("%Y%m%d%H%M")),
             site=site.id, kind=WaterAlertKind.CONTINUOUS_FLOW.value, severity=AlertSeverity.CRITICAL,
             ts=now_ms, device=meter.device, value=round(run.min_flow_m3h, 4),
-            threshold=cfg.continuous.zero_m3h,
+            threshold=flow_cfg.zero_m3h,
             message=(f"Continuous flow at {meter.device}: the flow has not dropped to zero for "
                      f"{run.hours:.1f} h (since {since:%Y-%m-%d %H:%M}, "
                      f"lowest {run.min_flow_m3h:.3f} m3/h)")),
@@ -162,7 +174,7 @@ async def _check_meter(
     elif run is None and flow_key in active:
         old = active[flow_key]
         after = np.isfinite(f) & (t * 1000 >= old.ts)
-        if np.any(f[after] <= cfg.continuous.zero_m3h):
+        if np.any(f[after] <= flow_cfg.zero_m3h):
             await emit(old.model_copy(update={
                 "active": False, "ts": now_ms,
                 "message": f"The flow at {meter.device} has dropped to zero again"}), report.cleared)

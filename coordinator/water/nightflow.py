@@ -31,7 +31,7 @@ class NightFlowSettings:
     """Fewer clean nights than this: no baseline, no alert (a new meter learns first)."""
     margin_m3h: float = 0.2
     """Absolute margin: a quiet factory's baseline is near zero, so a relative one alone won't do."""
-    margin_fraction: float = 0.5
+    margin_fraction: float = 0.25
     """Relative margin on top of the absolute one."""
     max_gap_s: int = 900
     """A rolling window with a longer gap between samples is not used."""
