@@ -28,7 +28,7 @@ A client that falls `NZD_LIVE_QUEUE_SIZE` events behind is disconnected; reconne
 
 
 @router.get("/live", summary="Live readings, status changes, plans and alerts (SSE)", description=_DOC,
-            response_class=LiveStreamResponse,
+            response_class=LiveStreamResponse, status_code=200,
             responses={200: {"content": {"text/event-stream": {"example": (
                 'event: reading\ndata: {"site":"tintoria-rossi","device":"main-meter","ts":1764064800000,'
                 '"seq":42,"kind":"electricity_meter","values":{"active_power_w":42000.0}}\n\n')}}},
