@@ -195,6 +195,10 @@ class SiteConfig(_Strict):
     water: WaterConfig | None = None
     tariff: TariffConfig | None = None
     """Overrides the district tariff for this site."""
+    load_profile: str = "g1"
+    """BDEW standard load profile of the site's inflexible consumption, for offline planning."""
+    annual_load_kwh: NonNegative | None = None
+    """Annual inflexible consumption for offline planning; None: 30 % of the import limit on average."""
 
 
 class DistrictConfig(_Strict):
