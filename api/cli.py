@@ -1,0 +1,57 @@
+"""``nzd api`` (serve the API and dashboard with uvicorn) and ``nzd api hash`` / ``nzd api token``."""
+
+from __future__ import annotations
+
+import typer
+
+__all__ = ["register"]
+
+api_app = typer.Typer(help="The API and the live dashboard.", invoke_without_command=True)
+
+
+@api_app.callback()
+def serve(
+    ctx: typer.Context,
+    host: str | None = typer.Option(None, help="Listen address (default NZD_API_HOST or 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port (default NZD_API_PORT or 8080)."),
+) -> None:
+    """Serve the API and the dashboard (settings from NZD_* variables)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import uvicorn
+
+    from api.app import create_app
+    from api.logs import configure_logging
+    from api.settings import ApiSettings
+
+    settings = ApiSettings()
+    configure_logging(settings.log_level, json_logs=settings.log_json)
+    uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
+                access_log=False, log_config=None, proxy_headers=True)
+
+
+@api_app.command("hash")
+def hash_cmd() -> None:
+    """Read a password from the terminal and print its argon2 hash for the users file."""
+    from api.auth.users import hash_secret
+
+    secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    typer.echo(hash_secret(secret))
+
+
+@api_app.command("token")
+def token_cmd(token_id: str = typer.Argument(..., help="A name for the token, [a-z0-9-]")) -> None:
+    """Make an API token: print the token (give it to the user) and the entry for the users file."""
+    from api.auth.users import new_api_token
+
+    try:
+        token, hashed = new_api_token(token_id)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    typer.echo(f"token: {token}")
+    typer.echo("users file entry (under the user's tokens:):")
+    typer.echo(f"  - id: {token_id}\n    hash: '{hashed}'")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(api_app, name="api")
