@@ -1,0 +1,183 @@
+"""The simulator's YAML config: which devices it serves, where, with which series and faults.
+
+Loaded with :func:`nzd.config.load_model`, so every error names the file, the
+line and the field. Transports and serial buses are the gateway config's own
+types: a simulator config and the gateway config that polls it read alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nzd.config import RtuTransport, SerialBusConfig, TcpTransport
+from nzd.config.gateway import Transport
+from nzd.identifiers import Identifier
+
+__all__ = [
+    "BatterySeries",
+    "Faults",
+    "LoadSeries",
+    "PvSeries",
+    "SimDeviceConfig",
+    "SimulatorConfig",
+    "WaterSeries",
+    "load_simulator_config",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+Fraction = Annotated[float, Field(ge=0, le=1)]
+
+
+class LoadSeries(_Strict):
+    """Consumption following a BDEW standard load profile (nzd.series.load_profile_w)."""
+
+    profile: str = "g1"
+    annual_kwh: Annotated[float, Field(ge=0)]
+
+
+class PvSeries(_Strict):
+    """A PV plant at the site (nzd.series.pv_power_w); on a meter it is netted against the load."""
+
+    kwp: Annotated[float, Field(ge=0)]
+    tilt_deg: Annotated[float, Field(ge=0, le=90)] = 30.0
+    azimuth_deg: Annotated[float, Field(ge=0, lt=360)] = 180.0
+    try_region: Annotated[int, Field(ge=1, le=15)] = 13
+
+
+class BatterySeries(_Strict):
+    """A battery that follows its power setpoint register and integrates its state of charge."""
+
+    capacity_kwh: Annotated[float, Field(gt=0)]
+    max_power_kw: Annotated[float, Field(gt=0)]
+    soc_pct: Annotated[float, Field(ge=0, le=100)] = 50.0
+    """State of charge at start."""
+    min_soc_pct: Annotated[float, Field(ge=0, le=100)] = 5.0
+    max_soc_pct: Annotated[float, Field(ge=0, le=100)] = 95.0
+    efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
+    """Round-trip efficiency, applied on charging."""
+
+
+class WaterSeries(_Strict):
+    """Water demand (nzd.series.water_flow_m3h) with an optional leak (a constant flow on top)."""
+
+    daily_m3: Annotated[float, Field(ge=0)]
+    pattern: str = "industrial"
+    leak_m3h: Annotated[float, Field(ge=0)] = 0.0
+    volume_m3: Annotated[float, Field(ge=0)] = 0.0
+    """Totaliser reading at start."""
+
+
+class Faults(_Strict):
+    """Misbehaviour to inject, per device."""
+
+    timeout: Fraction = 0.0
+    """Share of requests left unanswered (1 = the device is silent)."""
+    exception_code: Annotated[int, Field(ge=1, le=11)] | None = None
+    """Modbus exception code to answer read requests with."""
+    exception_rate: Fraction = 1.0
+    """Share of read requests that get ``exception_code``."""
+    nan: list[str] = Field(default_factory=list)
+    """Quantities served as NaN (float types) or the profile's not-available pattern."""
+
+
+class SimDeviceConfig(_Strict):
+    name: Identifier
+    profile: str
+    """A shipped profile name or a path."""
+    transport: Transport
+    """Where to serve: ``{type: tcp, host, port}`` or ``{type: rtu, bus}``."""
+    unit_id: Annotated[int, Field(ge=1, le=247)] = 1
+    profile_options: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    load: LoadSeries | None = None
+    pv: PvSeries | None = None
+    battery: BatterySeries | None = None
+    water: WaterSeries | None = None
+    values: dict[str, float] = Field(default_factory=dict)
+    """Fixed values for quantities (override the models)."""
+    noise_pct: Annotated[float, Field(ge=0, le=50)] = 0.5
+    """Measurement noise, percent of the value."""
+    faults: Faults = Field(default_factory=Faults)
+
+
+class SimulatorConfig(_Strict):
+    start: datetime | None = None
+    """Simulated time at start (timezone-aware); default: now."""
+    speed: Annotated[float, Field(ge=0, le=100_000)] = 1.0
+    """Simulated seconds per real second: 1440 runs a day in a minute; 0 freezes time."""
+    tick_s: Annotated[float, Field(gt=0, le=60)] = 0.5
+    """Real seconds between updates of the register images."""
+    tz: str = "Europe/Rome"
+    lat: Annotated[float, Field(ge=-90, le=90)] = 43.88
+    lon: Annotated[float, Field(ge=-180, le=180)] = 11.10
+    seed: int = 0
+    buses: list[SerialBusConfig] = Field(default_factory=list)
+    """Serial buses; ``port: auto`` makes a pseudo-terminal pair with socat."""
+    devices: Annotated[list[SimDeviceConfig], Field(min_length=1)]
+
+    def cross_check(self) -> Iterator[tuple[tuple[int | str, ...], str]]:
+        from gateway.profiles import load_profile
+        from nzd.errors import ConfigError
+
+        if self.start is not None and self.start.tzinfo is None:
+            yield ("start",), "must carry a timezone (e.g. 2026-06-03T06:00:00+02:00)"
+        buses = {b.name for b in self.buses}
+        names: set[str] = set()
+        endpoints: dict[tuple[str, int | str], set[int]] = {}
+        for i, dev in enumerate(self.devices):
+            if dev.name in names:
+                yield ("devices", i, "name"), f"duplicate device name {dev.name!r}"
+            names.add(dev.name)
+            t = dev.transport
+            key: tuple[str, int | str]
+            if isinstance(t, RtuTransport):
+                if t.bus not in buses:
+                    yield ("devices", i, "transport", "bus"), f"unknown serial bus {t.bus!r}"
+                key = ("rtu", t.bus)
+            else:
+                assert isinstance(t, TcpTransport)
+                key = ("tcp", t.port)
+            units = endpoints.setdefault(key, set())
+            if dev.unit_id in units:
+                yield ("devices", i, "unit_id"), f"unit id {dev.unit_id} is already served on {key[1]}"
+            units.add(dev.unit_id)
+            try:
+                points = load_profile(dev.profile).resolve(dev.profile_options)
+            except ConfigError as exc:
+                yield ("devices", i, "profile"), "; ".join(exc.errors)
+                continue
+            quantities = {p.quantity for p in points}
+            for j, q in enumerate(dev.faults.nan):
+                if q not in quantities:
+                    yield ("devices", i, "faults", "nan", j), f"the profile has no point {q!r}"
+            for q in dev.values:
+                if q not in quantities:
+                    yield ("devices", i, "values", q), f"the profile has no point {q!r}"
+            if dev.battery and "battery_power_setpoint_w" not in quantities:
+                yield ("devices", i, "battery"), "the profile has no battery_power_setpoint_w point"
+            if dev.load is not None:
+                from nzd.series import LOAD_PROFILES
+
+                if dev.load.profile not in LOAD_PROFILES:
+                    yield ("devices", i, "load", "profile"), (
+                        f"unknown load profile; choose one of {', '.join(LOAD_PROFILES)}")
+            if dev.water is not None:
+                from nzd.series import WATER_PATTERNS
+
+                if dev.water.pattern not in WATER_PATTERNS:
+                    yield ("devices", i, "water", "pattern"), (
+                        f"unknown pattern; choose one of {', '.join(WATER_PATTERNS)}")
+
+
+def load_simulator_config(path: str | Path) -> SimulatorConfig:
+    from nzd.config import load_model
+
+    return load_model(path, SimulatorConfig)

@@ -1,0 +1,178 @@
+"""One simulated device: its model, its register image and the hook pymodbus calls per request."""
+
+from __future__ import annotations
+
+import logging
+import random
+import zlib
+from typing import Any
+
+from pymodbus.constants import ExcCodes
+from pymodbus.exceptions import NoSuchIdException
+from pymodbus.simulator import DataType as SimType
+from pymodbus.simulator import SimData, SimDevice
+from pymodbus.simulator.simutils import SimUtils
+
+from gateway.decode import Reading, decode
+from gateway.profiles import DataType, Point, Profile, Table
+from gateway.simulator.config import Faults, SimDeviceConfig
+from gateway.simulator.model import DeviceModel, Site
+from gateway.simulator.registers import RegisterImage, table_spans
+
+__all__ = ["SimulatedDevice"]
+
+log = logging.getLogger(__name__)
+
+_LETTER = {Table.COIL: "c", Table.DISCRETE: "d", Table.HOLDING: "h", Table.INPUT: "i"}
+_READ_CODES = {1, 2, 3, 4}
+_WRITE_CODES = {5: Table.COIL, 6: Table.HOLDING, 15: Table.COIL, 16: Table.HOLDING}
+
+
+class SimulatedDevice:
+    def __init__(self, cfg: SimDeviceConfig, profile: Profile, *, site: Site, seed: int = 0) -> None:
+        self.cfg = cfg
+        self.name = cfg.name
+        self.unit_id = cfg.unit_id
+        self.profile = profile
+        self.points: list[Point] = profile.resolve(cfg.profile_options)
+        self.model = DeviceModel(cfg, kind=profile.kind, points=self.points, site=site, seed=seed)
+        self.image = RegisterImage(self.points)
+        self.faults: Faults = cfg.faults
+        self.rng = random.Random(seed + zlib.crc32(cfg.name.encode()) + 1)
+        self._blocks: dict[str, tuple[int, int, list[int], list[int]]] = {}
+        self.requests = 0
+        self.writes = 0
+
+    # -- pymodbus device ----------------------------------------------------------------
+
+    def sim_device(self) -> SimDevice:
+        spans = table_spans(self.points, self.profile.limits)
+        limits = self.profile.limits
+        forbidden = {t: [(r.start, r.end) for r in limits.forbidden if r.table == t] for t in Table}
+        blocks: list[list[SimData]] = []
+        for table in (Table.COIL, Table.DISCRETE, Table.HOLDING, Table.INPUT):
+            span = spans.get(table)
+            if table.is_bits:
+                a, b = span if span else (0, 15)
+                blocks.append([SimData(a, count=b - a + 1, values=False, datatype=SimType.BITS)])
+                continue
+            if span is None:
+                blocks.append([SimData(0, count=1, datatype=SimType.INVALID)])
+                continue
+            blocks.append(_register_runs(span, forbidden[table]))
+        return SimDevice(self.unit_id, simdata=(blocks[0], blocks[1], blocks[2], blocks[3]),
+                         action=self.action)
+
+    def attach(self, runtime: Any) -> None:
+        """Keep the pymodbus runtime's register lists, which the server answers from."""
+        self._blocks = runtime.block
+
+    # -- time -----------------------------------------------------------------------
+
+    def refresh(self, t: float) -> None:
+        """Advance the model to ``t`` and write its values into the served registers."""
+        self.model.advance(t)
+        values: dict[str, float | str] = {
+            p.quantity: f"NZD-SIM {self.name}" if p.type is DataType.STRING
+            else _clamp(p, self.model.values.get(p.quantity, 0.0))
+            for p in self.points
+        }
+        self.image.update(values, nan=self.faults.nan)
+        self._push()
+
+    def _push(self) -> None:
+        for table, words in self.image.words.items():
+            block = self._blocks.get(_LETTER[table])
+            if block is None:
+                continue
+            start, count, regs, _ = block
+            if table.is_bits:
+                for addr, w in words.items():
+                    i = addr // 16 - start
+                    if 0 <= i < count:
+                        bits = SimUtils.registersToBits([regs[i]])
+                        bits[addr % 16] = bool(w)
+                        regs[i] = SimUtils.bitsToRegisters(bits)[0]
+                continue
+            for addr, w in words.items():
+                i = addr - start
+                if 0 <= i < count:
+                    regs[i] = w
+
+    def served(self) -> dict[str, Reading]:
+        """What a correct master decodes from the registers now, by quantity."""
+        out: dict[str, Reading] = {}
+        for p in self.points:
+            table = self.image.words.get(p.table, {})
+            words = [table.get(a, 0) for a in range(p.address, p.address + p.count)]
+            sf = table.get(p.scale_factor, 0) if p.scale_factor is not None else None
+            out[p.quantity] = decode(p, words, sf)
+        return out
+
+    # -- per request ------------------------------------------------------------------
+
+    async def action(self, function_code: int, start_address: int, address: int, count: int,
+                     current_registers: list[int],
+                     set_values: list[int] | list[bool] | None) -> ExcCodes | None:
+        self.requests += 1
+        f = self.faults
+        if f.timeout and self.rng.random() < f.timeout:
+            raise NoSuchIdException("simulated timeout: no answer")  # the server stays silent
+        if function_code in _READ_CODES and f.exception_code and self.rng.random() < f.exception_rate:
+            return ExcCodes(f.exception_code)
+        if function_code in _WRITE_CODES and set_values is not None:
+            return self._write(_WRITE_CODES[function_code], address, [int(v) for v in set_values])
+        return None
+
+    def _write(self, table: Table, address: int, words: list[int]) -> ExcCodes | None:
+        end = address + len(words) - 1
+        touched = [p for p in self.points if p.table is table and p.address <= end and address <= p.end]
+        if not touched or any(not p.writable for p in touched):
+            return ExcCodes.ILLEGAL_ADDRESS
+        image = self.image.words.setdefault(table, {})
+        updates: list[tuple[Point, float]] = []
+        for p in touched:
+            new = [image.get(a, 0) for a in range(p.address, p.end + 1)]
+            for i, w in enumerate(words):
+                if p.address <= address + i <= p.end:
+                    new[address + i - p.address] = w
+            sf = image.get(p.scale_factor, 0) if p.scale_factor is not None else None
+            reading = decode(p, new, sf)
+            value = reading.value
+            if not isinstance(value, int | float) or reading.quality is not None:
+                return ExcCodes.ILLEGAL_VALUE
+            assert p.write_min is not None and p.write_max is not None
+            if not p.write_min <= value <= p.write_max:
+                return ExcCodes.ILLEGAL_VALUE
+            updates.append((p, float(value)))
+        for i, w in enumerate(words):
+            image[address + i] = w & 0xFFFF
+        for p, value in updates:
+            self.model.write(p.quantity, value)
+            log.info("%s: %s set to %s", self.name, p.quantity, value)
+        self.writes += 1
+        return None
+
+
+def _register_runs(span: tuple[int, int], forbidden: list[tuple[int, int]]) -> list[SimData]:
+    """Served addresses as runs of registers; forbidden ranges stay out (they answer exception 2)."""
+    runs: list[SimData] = []
+    a, b = span
+    start = a
+    for fa, fb in sorted(forbidden):
+        if fb < start or fa > b:
+            continue
+        if fa > start:
+            runs.append(SimData(start, count=fa - start, values=0, datatype=SimType.REGISTERS))
+        start = fb + 1
+    if start <= b:
+        runs.append(SimData(start, count=b - start + 1, values=0, datatype=SimType.REGISTERS))
+    return runs or [SimData(a, count=1, datatype=SimType.INVALID)]
+
+
+def _clamp(p: Point, value: float) -> float:
+    if p.valid_min is not None:
+        value = max(value, p.valid_min)
+    if p.valid_max is not None:
+        value = min(value, p.valid_max)
+    return value

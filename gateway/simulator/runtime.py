@@ -1,0 +1,163 @@
+"""The simulator: pymodbus servers (TCP and RTU) serving simulated devices, and the clock that drives them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from pymodbus import FramerType
+from pymodbus.server import ModbusSerialServer, ModbusTcpServer
+
+from gateway.profiles import load_profile
+from gateway.simulator.config import Faults, SimulatorConfig
+from gateway.simulator.device import SimulatedDevice
+from gateway.simulator.model import Site
+from gateway.simulator.pty import PtyPair, open_pty_pair
+from nzd.config import RtuTransport, SerialBusConfig, TcpTransport
+
+__all__ = ["SimClock", "Simulator"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SimClock:
+    """Simulated epoch seconds: ``start_s`` plus real time elapsed times ``speed`` (0 freezes)."""
+
+    start_s: float
+    speed: float = 1.0
+    _t0: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._t0 = time.monotonic()
+
+    def now(self) -> float:
+        return self.start_s + (time.monotonic() - self._t0) * self.speed
+
+
+class Simulator:
+    """Serves every device of a :class:`SimulatorConfig`; ``async with Simulator(cfg) as sim:``."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        self.config = config
+        site = Site(lat=config.lat, lon=config.lon, tz=config.tz)
+        self.devices: dict[str, SimulatedDevice] = {
+            d.name: SimulatedDevice(d, load_profile(d.profile), site=site, seed=config.seed)
+            for d in config.devices
+        }
+        start = config.start.timestamp() if config.start is not None else time.time()
+        self.clock = SimClock(start, config.speed)
+        self.ptys: dict[str, PtyPair] = {}
+        """Serial buses with ``port: auto``: the pseudo-terminal pair made for each."""
+        self._servers: list[ModbusTcpServer | ModbusSerialServer] = []
+        self._tick: asyncio.Task[None] | None = None
+        self.ticks = 0
+
+    # -- life cycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        tcp: dict[tuple[str, int], list[SimulatedDevice]] = defaultdict(list)
+        rtu: dict[str, list[SimulatedDevice]] = defaultdict(list)
+        for dev in self.devices.values():
+            t = dev.cfg.transport
+            if isinstance(t, TcpTransport):
+                tcp[(t.host, t.port)].append(dev)
+            else:
+                assert isinstance(t, RtuTransport)
+                rtu[t.bus].append(dev)
+        self.refresh()
+        buses = {b.name: b for b in self.config.buses}
+        try:
+            for (host, port), devs in tcp.items():
+                server = ModbusTcpServer([d.sim_device() for d in devs], address=(host, port),
+                                         ignore_missing_devices=True)
+                await self._serve(server, devs, f"tcp {host}:{port}")
+            for bus_name, devs in rtu.items():
+                await self._serve(self._serial_server(buses[bus_name], devs), devs, f"rtu bus {bus_name}")
+        except Exception:
+            await self.stop()
+            raise
+        self.refresh()
+        self._tick = asyncio.create_task(self._tick_loop(), name="simulator-tick")
+
+    def _serial_server(self, bus: SerialBusConfig, devs: list[SimulatedDevice]) -> ModbusSerialServer:
+        port = bus.port
+        if port == "auto":
+            pair = open_pty_pair()
+            self.ptys[bus.name] = pair
+            port = pair.server_port
+            log.info("serial bus %s: a master opens %s", bus.name, pair.client_port)
+        return ModbusSerialServer([d.sim_device() for d in devs], framer=FramerType.RTU, port=port,
+                                  baudrate=bus.baudrate, parity=bus.parity, stopbits=bus.stopbits,
+                                  bytesize=bus.bytesize, ignore_missing_devices=True)
+
+    async def _serve(self, server: ModbusTcpServer | ModbusSerialServer, devs: list[SimulatedDevice],
+                     where: str) -> None:
+        await server.serve_forever(background=True)
+        self._servers.append(server)
+        for d in devs:
+            d.attach(server.context.devices[d.unit_id])  # type: ignore[union-attr]
+        log.info("serving %s on %s", ", ".join(d.name for d in devs), where)
+
+    async def stop(self) -> None:
+        if self._tick is not None:
+            self._tick.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tick
+            self._tick = None
+        for server in self._servers:
+            with contextlib.suppress(Exception):
+                await server.shutdown()
+        self._servers = []
+        for pair in self.ptys.values():
+            pair.close()
+        self.ptys = {}
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def run_forever(self) -> None:
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()
+
+    # -- time ---------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        t = self.clock.now()
+        for dev in self.devices.values():
+            try:
+                dev.refresh(t)
+            except Exception:  # one broken model must not take the factory floor down
+                log.exception("%s: model update failed", dev.name)
+        self.ticks += 1
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.tick_s)
+            if self.config.speed > 0:
+                self.refresh()
+
+    # -- for tests and demos -------------------------------------------------------------
+
+    def set_faults(self, device: str, faults: Faults) -> None:
+        """Change a device's faults at run time (NaN takes effect at the next tick)."""
+        dev = self.devices[device]
+        dev.faults = faults
+        dev.refresh(self.clock.now())
+
+    def client_port(self, bus: str) -> str:
+        """The serial port a master opens for ``bus``: the pty's other end, or the configured port."""
+        if bus in self.ptys:
+            return self.ptys[bus].client_port
+        return next(b.port for b in self.config.buses if b.name == bus)
