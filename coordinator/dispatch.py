@@ -7,9 +7,9 @@ are at least the issue time in epoch milliseconds, so they keep increasing
 across coordinator restarts (a gateway applies an id at most once).
 
 An asset whose latest setpoint was rejected, failed, expired or got no answer
-within the timeout is *excluded*: the next plan keeps it at its fallback. It is
+within the timeout is *excluded*: the next plan keeps it at its safe mode. It is
 included again as soon as it applies a later setpoint (excluded assets still get
-their fallback value as a setpoint, which doubles as a probe).
+their safe-mode value as a setpoint, which doubles as a probe).
 """
 
 from __future__ import annotations
@@ -67,26 +67,24 @@ class ControllableAsset:
     section: str
     """``batteries``, ``flexible_loads`` or ``tanks``."""
     quantity: str
-    fallback_value: float
-    """What the plan holds the asset at when it is excluded (its safe local mode)."""
+    fallback_value: float | None
+    """The asset's safe value when the coordinator knows it (a battery idles at 0 W); None when
+    the safe mode is local to the site (a flexible load's own schedule) and only its gateway knows it."""
 
 
 def controllable_assets(district: DistrictConfig) -> list[ControllableAsset]:
-    """Every registry asset with a gateway asset name, i.e. every one that takes setpoints."""
+    """Every battery, flexible load and tank; the gateway asset is the registry id when not named."""
     found: list[ControllableAsset] = []
     for site in district.sites:
         for b in site.batteries:
-            if b.asset:
-                found.append(ControllableAsset(AssetKey(site.id, b.asset), b.id, "batteries",
-                                               BATTERY_QUANTITY, 0.0))
+            found.append(ControllableAsset(AssetKey(site.id, b.asset or b.id), b.id, "batteries",
+                                           BATTERY_QUANTITY, 0.0))
         for f in site.flexible_loads:
-            if f.asset:
-                found.append(ControllableAsset(AssetKey(site.id, f.asset), f.id, "flexible_loads",
-                                               LOAD_QUANTITY, 0.0))
+            found.append(ControllableAsset(AssetKey(site.id, f.asset or f.id), f.id, "flexible_loads",
+                                           LOAD_QUANTITY, None))
         for t in site.tanks:
-            if t.asset:
-                found.append(ControllableAsset(AssetKey(site.id, t.asset), t.id, "tanks",
-                                               PUMP_QUANTITY, 0.0))
+            found.append(ControllableAsset(AssetKey(site.id, t.asset or t.id), t.id, "tanks",
+                                           PUMP_QUANTITY, None))
     return found
 
 

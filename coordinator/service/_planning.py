@@ -49,7 +49,11 @@ def new_plan_id(start_ms: int) -> str:
 
 def safe_mode_outcome(district: DistrictConfig, *, status: str = "safe_mode",
                       reason: str = "") -> PlanOutcome:
-    """Every controllable asset at its safe local mode: there is always a plan."""
+    """Every controllable asset at its safe local mode: there is always a plan.
+
+    Assets whose safe mode only their gateway knows get no setpoint: when the one in force
+    ends, the gateway falls back on its own.
+    """
     targets = [Target(a.key.site, a.key.asset, a.quantity, a.fallback_value)
-               for a in controllable_assets(district)]
+               for a in controllable_assets(district) if a.fallback_value is not None]
     return PlanOutcome(status=status, targets=targets, document={"reason": reason} if reason else {})

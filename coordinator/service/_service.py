@@ -138,11 +138,11 @@ class CoordinatorService:
         self.metrics.excluded_assets.set(len(excluded))
         targets = self._checked_targets(outcome, excluded)
         self._events.put(Event(EventKind.PLAN, self.district.district, "*", now_ms, plan_id, {
+            **outcome.document,
             "plan_id": plan_id, "status": outcome.status, "start_ms": start_ms, "solve_s": solve_s,
             "excluded": [f"{k.site}/{k.asset}" for k in sorted(excluded)],
             "targets": [{"site": t.site, "asset": t.asset, "quantity": t.quantity, "value": t.value}
                         for t in targets],
-            **outcome.document,
         }))
         sent, unsent = await self._dispatch(targets, start_ms=start_ms, issued_at_ms=now_ms, plan_id=plan_id)
         record = PlanRecord(plan_id, outcome.status, start_ms, now_s, solve_s, sent, unsent)
@@ -161,8 +161,8 @@ class CoordinatorService:
                 log.error("plan %s names %s/%s, which is no controllable asset; skipped",
                           outcome.status, t.site, t.asset)
                 continue
-            if t.key in excluded:
-                # Whatever the planner did, an excluded asset gets its fallback (doubles as a probe).
+            if t.key in excluded and asset.fallback_value is not None:
+                # Whatever the planner did, an excluded battery idles (the setpoint doubles as a probe).
                 t = Target(t.site, t.asset, asset.quantity, asset.fallback_value)
             out.append(t)
         return out

@@ -121,7 +121,7 @@ def test_controllable_assets_of_the_example_district():
     district = load_district("firmware_configs/examples/district.yaml")
     found = {(a.key.site, a.key.asset): (a.quantity, a.fallback_value) for a in controllable_assets(district)}
     assert found == {
-        ("tintoria-rossi", "dye-batch"): ("load_power_setpoint_w", 0.0),
+        ("tintoria-rossi", "dye-batch"): ("load_power_setpoint_w", None),
         ("depuratore", "community-battery"): ("battery_power_setpoint_w", 0.0),
-        ("depuratore", "recycled-pump"): ("pump_flow_setpoint_m3h", 0.0),
+        ("depuratore", "recycled-pump"): ("pump_flow_setpoint_m3h", None),
     }

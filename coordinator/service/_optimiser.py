@@ -1,0 +1,60 @@
+"""The planner the service runs in production: forecast, then the district MILP (HiGHS).
+
+Kept apart from the service so that the service can be tested with any planner,
+and imported lazily (numpy, scipy) by :func:`optimiser_planner`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from coordinator.dispatch import Target, controllable_assets
+from coordinator.forecast import Forecast
+from coordinator.model import DistrictModel
+from coordinator.optimiser import LiveState, PlanOptions, plan_district
+from coordinator.service._planning import Planner, PlanOutcome, PlanRequest
+
+__all__ = ["Forecaster", "optimiser_planner", "persistence_forecast"]
+
+Forecaster = Callable[[DistrictModel, PlanRequest], Forecast]
+"""Load and PV per site over the horizon starting at ``request.start_ms``."""
+
+
+def persistence_forecast(model: DistrictModel, request: PlanRequest) -> Forecast:
+    """The fallback forecast: each site's current grid import held flat, no PV counted on.
+
+    Crude on purpose: it needs nothing but the live meters, so there is a plan even
+    before any history is stored.
+    """
+    load = np.zeros((model.n_sites, model.horizon_steps))
+    for site, power_w in request.snapshot.grid_power_w.items():
+        if site in model.site_ids:
+            load[model.site_index(site)] = max(power_w, 0.0) / 1000.0
+    return Forecast(start_ms=request.start_ms, step_minutes=model.step_minutes, load_kw=load,
+                    pv_kw=np.zeros_like(load), method="persistence")
+
+
+def optimiser_planner(*, options: PlanOptions | None = None,
+                      forecaster: Forecaster = persistence_forecast) -> Planner:
+    """A :data:`Planner` that forecasts and solves one district MILP per request."""
+    opts = options or PlanOptions()
+
+    def plan(request: PlanRequest) -> PlanOutcome:
+        model = DistrictModel.from_config(request.district)
+        forecast = forecaster(model, request)
+        registry_id = {a.key: (a.key.site, a.registry_id) for a in controllable_assets(request.district)}
+        state = LiveState(
+            battery_soc_pct=dict(request.snapshot.battery_soc_pct),
+            tank_level_pct=dict(request.snapshot.tank_level_pct),
+            unavailable=frozenset(registry_id[k] for k in request.excluded if k in registry_id),
+        )
+        result = plan_district(model, forecast, state, start_ms=request.start_ms, options=opts)
+        targets = [Target(v.site, v.asset, v.quantity, v.value) for v in result.first_setpoints()]
+        document = result.to_document()
+        document["forecast_method"] = forecast.method
+        document["optimiser_plan_id"] = document.pop("plan_id", "")
+        return PlanOutcome(status=str(result.status), targets=targets, document=document)
+
+    return plan
