@@ -1,0 +1,86 @@
+"""The ``nzd ingest`` service: settings, logging, store, metrics server and one worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+import time
+
+from coordinator.ingest.metrics import IngestMetrics, MetricsServer
+from coordinator.ingest.settings import IngestSettings
+from coordinator.ingest.worker import IngestWorker
+from nzd.store import InfluxStore, StoreError, TelemetryStore, open_store
+
+__all__ = ["configure_logging", "run_ingest"]
+
+log = logging.getLogger("nzd.ingest")
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        doc = {"ts": round(record.created, 3), "level": record.levelname.lower(), "logger": record.name,
+               "msg": record.getMessage()}
+        if record.exc_info:
+            doc["exc"] = self.formatException(record.exc_info)
+        return json.dumps(doc, ensure_ascii=False)
+
+
+def configure_logging(level: str, *, json_logs: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JsonFormatter() if json_logs
+                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
+async def _open_store(store: TelemetryStore, stop: asyncio.Event) -> bool:
+    """Open the store, waiting for it as long as it takes; False if asked to stop first."""
+    delay_s = 1.0
+    while not stop.is_set():
+        try:
+            await store.open()
+            return True
+        except StoreError as exc:
+            log.error("cannot open the store, retrying in %.0f s: %s", delay_s, exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay_s)
+        delay_s = min(delay_s * 2, 30.0)
+    return False
+
+
+async def run_ingest(settings: IngestSettings, *, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or ``stop``): MQTT telemetry -> store, acknowledged after storing."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    metrics = IngestMetrics()
+    store = open_store(settings)
+    if isinstance(store, InfluxStore):
+        store.http.retry_total_s = settings.ingest_store_retry_total_s
+        store.http.on_retry = lambda reason: metrics.retries.inc()
+    worker = IngestWorker(settings=settings, store=store, metrics=metrics)
+    server = None
+    if settings.ingest_metrics_port:
+        server = MetricsServer(host=settings.ingest_metrics_host, port=settings.ingest_metrics_port,
+                               metrics=metrics, health=worker.health).start()
+        log.info("metrics and health on http://%s:%d/metrics and /healthz",
+                 settings.ingest_metrics_host, server.port)
+    started = time.monotonic()
+    try:
+        if await _open_store(store, stop):
+            log.info("ingest %s started: %s -> %s", settings.ingest_client_id, settings.mqtt_url,
+                     settings.influx_url or settings.sqlite_path)
+            await worker.run(stop)
+    finally:
+        await store.close()
+        if server is not None:
+            server.stop()
+        log.info("ingest stopped after %.0f s; %d readings written", time.monotonic() - started,
+                 worker.written)

@@ -1,0 +1,37 @@
+"""Settings of the ingest service (``NZD_INGEST_*`` on top of the shared ``NZD_*``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from nzd.settings import ServiceSettings
+from nzd.topics import TOPIC_ROOT
+
+__all__ = ["DEADLETTER_TOPIC", "IngestSettings"]
+
+#: Not a contract topic (four levels), so the telemetry subscription never sees it.
+DEADLETTER_TOPIC = f"{TOPIC_ROOT}/deadletter/ingest"
+
+
+class IngestSettings(ServiceSettings):
+    ingest_client_id: str = Field(default="nzd-ingest-1", min_length=1, max_length=64)
+    """Fixed MQTT client id: the broker keeps this worker's session (and what it has not
+    acknowledged) across restarts. Every worker needs its own."""
+    ingest_share_group: str = Field(default="ingest", pattern=r"^[a-z0-9_-]{1,64}$")
+    """Workers in the same group split the telemetry between them."""
+    ingest_batch_size: int = Field(default=5000, ge=1, le=50_000)
+    """Readings per write; a batch is written when full or when it is ``ingest_batch_age_ms`` old."""
+    ingest_batch_age_ms: int = Field(default=200, ge=1, le=60_000)
+    ingest_max_backlog: int = Field(default=20_000, ge=1, le=65_535)
+    """Messages received and not yet acknowledged, at most (MQTT 5 receive maximum): while the
+    store is down the broker keeps the rest."""
+    ingest_session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0)
+    """How long the broker keeps the session of a worker that is gone."""
+    ingest_retry_backoff_max_s: float = Field(default=10.0, gt=0)
+    ingest_store_retry_total_s: float = Field(default=30.0, gt=0)
+    """How long one write call retries before the worker backs off and tries the batch again."""
+    ingest_metrics_port: int = Field(default=9102, ge=0, le=65_535)
+    """Port of ``/metrics`` (Prometheus) and ``/healthz``; 0 switches them off."""
+    ingest_metrics_host: str = "127.0.0.1"
+    ingest_deadletter_topic: str = DEADLETTER_TOPIC
+    ingest_keepalive_s: int = Field(default=30, ge=5, le=3600)

@@ -1,0 +1,318 @@
+"""One ingest worker: MQTT telemetry in, batches into the store, acknowledgement after storing.
+
+Delivery guarantee (at least once): paho-mqtt runs with ``manual_ack=True`` and an
+MQTT 5 persistent session (fixed client id, ``clean_start=False``, a session
+expiry). A message is acknowledged only after the batch that holds it is
+stored, or after it was dead-lettered. Whatever was not acknowledged when a
+worker dies is redelivered by the broker; rewriting a reading overwrites the
+same point, so redelivery never duplicates data.
+
+Flow control: the MQTT 5 receive maximum (``ingest_max_backlog``) caps the
+messages the broker hands to this worker before it acknowledges any; while the
+store is down the worker keeps retrying its batch, acknowledges nothing, and the
+broker holds the rest of the stream in the session.
+
+Paho's network thread only appends messages to a deque; decoding, writing and
+acknowledging happen on the asyncio loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from coordinator.ingest.deadletter import dead_letter
+from coordinator.ingest.metrics import IngestMetrics
+from coordinator.ingest.settings import IngestSettings
+from nzd.errors import ContractError
+from nzd.messages import Telemetry, decode
+from nzd.settings import parse_mqtt_url
+from nzd.store import Reading, StoreRejected, StoreUnavailable, TelemetryStore
+from nzd.topics import TopicKind, parse_topic, site_filter
+
+__all__ = ["IngestWorker", "shared_subscription"]
+
+log = logging.getLogger("nzd.ingest")
+
+
+def shared_subscription(group: str) -> str:
+    """``$share/{group}/nzd/v1/+/+/+/telemetry``: the workers of a group split the stream."""
+    return f"$share/{group}/{site_filter(TopicKind.TELEMETRY)}"
+
+
+@dataclass(slots=True)
+class _Inbound:
+    generation: int
+    """Which connection delivered it: an acknowledgement only means something on that one."""
+    mid: int
+    qos: int
+    topic: str
+    payload: bytes
+    received_s: float
+
+
+class _Stopping(Exception):
+    """The worker was asked to stop while its batch was not stored: leave it unacknowledged."""
+
+
+class _RateLimitedLog:
+    def __init__(self, *, per_s: float = 10.0, burst: int = 10) -> None:
+        self.per_s, self.burst = per_s, burst
+        self.window_start, self.count, self.suppressed = 0.0, 0, 0
+
+    def warning(self, msg: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self.window_start > self.per_s:
+            if self.suppressed:
+                log.warning("%d more invalid messages were not logged", self.suppressed)
+            self.window_start, self.count, self.suppressed = now, 0, 0
+        if self.count < self.burst:
+            self.count += 1
+            log.warning(msg, *args)
+        else:
+            self.suppressed += 1
+
+
+class IngestWorker:
+    def __init__(self, *, settings: IngestSettings, store: TelemetryStore, metrics: IngestMetrics) -> None:
+        self.settings = settings
+        self.store = store
+        self.metrics = metrics
+        self._inbox: collections.deque[_Inbound] = collections.deque()
+        self._generation = 0
+        self._connected = False
+        self._subscribed = False
+        self._store_error: str | None = None
+        self._in_flight = 0
+        self._stopping = False
+        self._wakeup = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: mqtt.Client | None = None
+        self._invalid_log = _RateLimitedLog()
+        self.written = 0
+
+    # -- status ------------------------------------------------------------------------------
+    @property
+    def backlog(self) -> int:
+        return len(self._inbox) + self._in_flight
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "healthy": self._connected and self._subscribed and self._store_error is None,
+            "mqtt_connected": self._connected,
+            "subscribed": self._subscribed,
+            "store_ok": self._store_error is None,
+            "store_error": self._store_error,
+            "backlog": self.backlog,
+            "written": self.written,
+            "client_id": self.settings.ingest_client_id,
+        }
+
+    # -- paho network thread -----------------------------------------------------------------
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags,
+                    reason_code: Any, properties: Any) -> None:
+        if reason_code.is_failure:
+            log.error("broker refused the connection: %s", reason_code)
+            return
+        self._generation += 1
+        self._connected = True
+        self.metrics.mqtt_connected.set(1)
+        client.subscribe(shared_subscription(self.settings.ingest_share_group), qos=1)
+        log.info("connected to the broker (session present: %s)", flags.session_present)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reason_codes: list[Any],
+                      properties: Any) -> None:
+        failed = [rc for rc in reason_codes if rc.is_failure]
+        if failed:
+            log.error("broker refused the subscription: %s", failed)
+            return
+        self._subscribed = True
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any,
+                       properties: Any) -> None:
+        self._connected = False
+        self._subscribed = False
+        self.metrics.mqtt_connected.set(0)
+        if not self._stopping:
+            log.warning("disconnected from the broker (%s); reconnecting", reason_code)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self._inbox.append(_Inbound(self._generation, msg.mid, msg.qos, msg.topic, msg.payload,
+                                    time.monotonic()))
+        if len(self._inbox) % self.settings.ingest_batch_size == 0 and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wakeup.set)
+
+    def _make_client(self) -> mqtt.Client:
+        s = self.settings
+        url = parse_mqtt_url(s.mqtt_url)
+        client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=s.ingest_client_id,
+                             protocol=MQTTProtocolVersion.MQTTv5, manual_ack=True)
+        username = s.mqtt_username or url.username
+        password = s.mqtt_password.get_secret_value() if s.mqtt_password else url.password
+        if username:
+            client.username_pw_set(username, password)
+        if url.tls:
+            client.tls_set(ca_certs=str(s.mqtt_ca_file) if s.mqtt_ca_file else None)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
+        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        props = Properties(PacketTypes.CONNECT)
+        props.ReceiveMaximum = s.ingest_max_backlog
+        props.SessionExpiryInterval = s.ingest_session_expiry_s
+        client.connect_async(url.host, url.port, keepalive=s.ingest_keepalive_s, clean_start=False,
+                             properties=props)
+        return client
+
+    # -- asyncio side ------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        """Ingest until ``stop`` is set; then store what was received if the store allows."""
+        self._loop = asyncio.get_running_loop()
+        self._client = self._make_client()
+        self._client.loop_start()
+        stop_task = asyncio.ensure_future(self._watch_stop(stop))
+        try:
+            while not self._stopping:
+                batch = await self._next_batch()
+                if batch:
+                    await self._process(batch)
+            # Store what had arrived when asked to stop; later arrivals are redelivered.
+            size = self.settings.ingest_batch_size
+            for _ in range(-(-len(self._inbox) // size)):
+                await self._process(self._take())
+        except _Stopping:
+            log.info("stopped with %d messages not stored; the broker will redeliver them", self.backlog)
+        finally:
+            stop_task.cancel()
+            self._client.disconnect()
+            self._client.loop_stop()
+            self._connected = False
+
+    async def _watch_stop(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._stopping = True
+        self._wakeup.set()
+
+    async def _next_batch(self) -> list[_Inbound]:
+        size = self.settings.ingest_batch_size
+        age_s = self.settings.ingest_batch_age_ms / 1000
+        while not self._stopping:
+            if len(self._inbox) >= size:
+                break
+            wait_s = age_s
+            if self._inbox:
+                wait_s = age_s - (time.monotonic() - self._inbox[0].received_s)
+                if wait_s <= 0:
+                    break
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=wait_s)
+            except TimeoutError:
+                pass
+        return self._take()
+
+    def _take(self) -> list[_Inbound]:
+        n = min(self.settings.ingest_batch_size, len(self._inbox))
+        batch = [self._inbox.popleft() for _ in range(n)]
+        self._in_flight = n
+        self.metrics.received.inc(n)
+        self.metrics.backlog.set(self.backlog)
+        return batch
+
+    def _parse(self, item: _Inbound) -> Reading:
+        topic = parse_topic(item.topic)
+        if topic.kind is not TopicKind.TELEMETRY:
+            raise ContractError(field="topic", value=item.topic, reason="is not a telemetry topic")
+        t = decode(item.payload, Telemetry)
+        if t.device != topic.name:
+            raise ContractError(field="device", value=t.device,
+                                reason=f"differs from the topic's device {topic.name!r}")
+        return Reading(district=topic.district, site=topic.site, device=t.device, kind=t.kind,
+                       ts_ms=t.ts, seq=t.seq, values=t.values, replayed=t.replayed)
+
+    async def _process(self, batch: list[_Inbound]) -> None:
+        started = time.monotonic()
+        readings: list[Reading] = []
+        stored_items: list[_Inbound] = []
+        for item in batch:
+            try:
+                readings.append(self._parse(item))
+                stored_items.append(item)
+            except ContractError as exc:
+                self.metrics.invalid.labels(reason="contract").inc()
+                self._invalid_log.warning("invalid message on %s: %s", item.topic, exc)
+                self._dead_letter(item, f"invalid message: {exc}")
+        if readings:
+            for item, reason in await self._store(readings, stored_items):
+                self.metrics.rejected.inc()
+                log.error("store refused the reading on %s: %s", item.topic, reason)
+                self._dead_letter(item, f"store refused it: {reason}")
+        self._ack(batch)
+        now_s = time.time()
+        live = [r.ts_ms for r in readings if not r.replayed]
+        if live:
+            self.metrics.lag.set(max(0.0, now_s - min(live) / 1000))
+        self.metrics.written.inc(len(readings))
+        self.written += len(readings)
+        self.metrics.batch_size.observe(len(batch))
+        self.metrics.batch_latency.observe(time.monotonic() - started)
+        self._in_flight = 0
+        self.metrics.backlog.set(self.backlog)
+
+    async def _store(self, readings: list[Reading], items: list[_Inbound]) -> list[tuple[_Inbound, str]]:
+        """Store the readings; returns those the store refused for good, found by halving the batch."""
+        try:
+            await self._write_until_stored(readings)
+            return []
+        except StoreRejected as exc:
+            if len(readings) == 1:
+                return [(items[0], str(exc))]
+        half = len(readings) // 2
+        return (await self._store(readings[:half], items[:half])
+                + await self._store(readings[half:], items[half:]))
+
+    async def _write_until_stored(self, readings: list[Reading]) -> None:
+        delay_s = 0.5
+        while True:
+            try:
+                await self.store.write(readings)
+            except StoreUnavailable as exc:
+                self.metrics.retries.inc()
+                self.metrics.store_up.set(0)
+                if self._store_error is None:
+                    log.error("store unavailable, holding %d messages unacknowledged: %s", self.backlog, exc)
+                self._store_error = str(exc)
+                if self._stopping:
+                    raise _Stopping() from exc
+                await asyncio.sleep(delay_s)
+                delay_s = min(delay_s * 2, self.settings.ingest_retry_backoff_max_s)
+                continue
+            if self._store_error is not None:
+                log.info("store available again; writing resumes")
+            self._store_error = None
+            self.metrics.store_up.set(1)
+            return
+
+    def _dead_letter(self, item: _Inbound, reason: str) -> None:
+        assert self._client is not None
+        payload = dead_letter(reason=reason, topic=item.topic, payload=item.payload,
+                              worker=self.settings.ingest_client_id, ts_ms=int(time.time() * 1000))
+        self._client.publish(self.settings.ingest_deadletter_topic, payload, qos=1)
+
+    def _ack(self, batch: list[_Inbound]) -> None:
+        assert self._client is not None
+        generation = self._generation
+        for item in batch:
+            # After a reconnect the broker redelivers what this connection did not acknowledge.
+            if item.generation == generation and item.qos > 0:
+                self._client.ack(item.mid, item.qos)
