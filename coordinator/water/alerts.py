@@ -70,7 +70,8 @@ async def active_alerts(
     out: dict[tuple[str, str], Alert] = {}
     for event in _latest_per_key(events).values():
         try:
-            alert = Alert.model_validate(event.document)
+            # Extra fields (an acknowledgement added by the API) do not make it another alert.
+            alert = Alert.model_validate({k: v for k, v in event.document.items() if k in Alert.model_fields})
         except ValidationError:
             continue
         if alert.active and alert.kind in kinds and alert.device is not None:

@@ -8,7 +8,7 @@ to zero. Both can carry a leak that starts at a given time.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -23,7 +23,8 @@ FloatArray = npt.NDArray[np.float64]
 
 def local_s(day: int, hour: float) -> float:
     """Epoch seconds of ``hour`` o'clock on day ``day`` (1 = START) of the month."""
-    base = datetime(START.year, START.month, START.day + day - 1, tzinfo=ZoneInfo(ROME))
+    d = START.date() + timedelta(days=day - 1)
+    base = datetime(d.year, d.month, d.day, tzinfo=ZoneInfo(ROME))
     return base.timestamp() + hour * 3600
 
 
