@@ -172,7 +172,10 @@ def decode(
         value = float(round(value))  # keep integer counters exact
     if not math.isfinite(value):
         return Reading(None, Quality.NAN, raw, "not a finite number after scaling")
-    # 6. range check
+    # 6. range check (raw limits first: they say the signal itself is implausible)
+    rlow, rhigh = point.raw_min, point.raw_max
+    if (rlow is not None and raw < rlow) or (rhigh is not None and raw > rhigh):
+        return Reading(value, Quality.OUT_OF_RANGE, raw, f"raw {raw} outside {rlow}..{rhigh}")
     low, high = point.valid_min, point.valid_max
     if (low is not None and value < low) or (high is not None and value > high):
         if point.clamp and low is not None and high is not None:

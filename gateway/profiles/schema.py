@@ -283,6 +283,10 @@ class ValidRange(_Strict):
     clamp: bool = False
     """False: report the value with quality ``out_of_range``; true: clamp it to the
     range and report it with quality ``uncertain``."""
+    raw_min: Number | OptionRef | None = None
+    """Plausible raw values (before scaling), e.g. the NAMUR NE 43 limits 3.8..20.5 mA
+    of a 4-20 mA loop; outside them the value is always flagged ``out_of_range``."""
+    raw_max: Number | OptionRef | None = None
 
 
 class WriteLimits(_Strict):
@@ -484,6 +488,8 @@ class Point:
     valid_min: float | None = None
     valid_max: float | None = None
     clamp: bool = False
+    raw_min: float | None = None
+    raw_max: float | None = None
     write_min: float | None = None
     write_max: float | None = None
     unit_id: int | None = None
@@ -641,9 +647,13 @@ def _resolve_point(
             if pattern > top:
                 errors.append(((*base, "not_available", j), f"0x{pattern:X} does not fit a {dtype.value}"))
 
-    vmin = vmax = None
+    vmin = vmax = rmin = rmax = None
     clamp = False
     if spec.valid is not None:
+        rmin = number(spec.valid.raw_min, "valid", "raw_min") if spec.valid.raw_min is not None else None
+        rmax = number(spec.valid.raw_max, "valid", "raw_max") if spec.valid.raw_max is not None else None
+        if rmin is not None and rmax is not None and rmin > rmax:
+            errors.append(((*base, "valid", "raw_min"), "must not exceed valid.raw_max"))
         vmin = number(spec.valid.min, "valid", "min") if spec.valid.min is not None else None
         vmax = number(spec.valid.max, "valid", "max") if spec.valid.max is not None else None
         clamp = spec.valid.clamp
@@ -698,6 +708,8 @@ def _resolve_point(
         valid_min=None if vmin is None else vmin * factor,
         valid_max=None if vmax is None else vmax * factor,
         clamp=clamp,
+        raw_min=rmin,
+        raw_max=rmax,
         write_min=None if wmin is None else wmin * factor,
         write_max=None if wmax is None else wmax * factor,
         unit_id=unit_id,
