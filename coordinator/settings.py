@@ -26,7 +26,7 @@ class CoordinatorSettings(ServiceSettings):
     state_stale_s: Annotated[float, Field(gt=0)] = 300.0
     """Live values older than this are not used for planning (the registry's initial values are)."""
     http_host: str = "127.0.0.1"
-    metrics_port: Annotated[int, Field(ge=0, le=65535)] = 9102
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] = 9103
     """Serves ``/healthz`` and ``/metrics``; 0 picks a free port."""
     mqtt_client_id: str = "nzd-coordinator"
     reconnect_min_s: Annotated[float, Field(gt=0)] = 0.5

@@ -9,6 +9,7 @@ from coordinator.service._http import HealthServer
 from coordinator.service._metrics import CoordinatorMetrics
 from coordinator.service._mqtt import MqttLink, NotConnected
 from coordinator.service._planning import Planner, PlanOutcome, PlanRequest, safe_mode_outcome
+from coordinator.service._run import run_coordinator
 from coordinator.service._service import CoordinatorService, PlanRecord
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "PlanRecord",
     "PlanRequest",
     "Planner",
+    "run_coordinator",
     "safe_mode_outcome",
 ]

@@ -12,7 +12,7 @@ import logging
 from collections import deque
 
 from coordinator.service._metrics import CoordinatorMetrics
-from nzd.store.base import Event, StoreRejected, StoreUnavailable, TelemetryStore
+from nzd.store.base import Event, StoreError, StoreRejected, StoreUnavailable, TelemetryStore
 
 __all__ = ["EventWriter"]
 
@@ -48,7 +48,26 @@ class EventWriter:
         """Wait until every event put so far is written or dropped."""
         await self._idle.wait()
 
-    async def run(self) -> None:
+    async def _open(self) -> None:
+        """Open the store, however long it takes; events queue meanwhile."""
+        assert self._store is not None
+        delay_s = self._retry_min_s
+        while True:
+            try:
+                await self._store.open()
+                return
+            except (StoreError, OSError) as exc:
+                self._metrics.store_errors.labels(reason="unavailable").inc()
+                log.error("cannot open the store, retrying in %.1f s: %s", delay_s, exc)
+            await asyncio.sleep(delay_s)
+            delay_s = min(delay_s * 2, self._retry_max_s)
+
+    async def run(self, *, open_store: bool = False) -> None:
+        """Write events until cancelled; ``open_store`` opens the store first."""
+        if self._store is None:
+            await asyncio.Event().wait()  # nothing to write, ever
+        if open_store:
+            await self._open()
         delay_s = self._retry_min_s
         while True:
             if not self._queue:

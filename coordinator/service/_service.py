@@ -55,10 +55,15 @@ class PlanRecord:
 
 
 class CoordinatorService:
-    """Run with :meth:`run` (until cancelled); :meth:`plan_and_dispatch` makes one planning step."""
+    """Run with :meth:`run` (until cancelled); :meth:`plan_and_dispatch` makes one planning step.
+
+    ``store`` receives plans, setpoints and acknowledgements; with ``open_store`` the service
+    opens it itself (retrying in the background, so that dispatch never waits for the store).
+    """
 
     def __init__(self, *, settings: CoordinatorSettings, district: DistrictConfig, planner: Planner,
-                 store: TelemetryStore | None = None, metrics: CoordinatorMetrics | None = None,
+                 store: TelemetryStore | None = None, open_store: bool = False,
+                 metrics: CoordinatorMetrics | None = None,
                  wall_clock_s: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.district = district
@@ -67,6 +72,7 @@ class CoordinatorService:
         self.acks = AckTracker(ack_timeout_s=settings.ack_timeout_s)
         self.last_plan: PlanRecord | None = None
         self._planner = planner
+        self._open_store = open_store
         self._clock = wall_clock_s
         self._ids = SetpointIds()
         self._controllable = {a.key: a for a in controllable_assets(district)}
@@ -88,7 +94,7 @@ class CoordinatorService:
         try:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self.mqtt.run(), name="mqtt")
-                tg.create_task(self._events.run(), name="events")
+                tg.create_task(self._events.run(open_store=self._open_store), name="events")
                 tg.create_task(self._ack_loop(), name="acks")
                 tg.create_task(self._plan_loop(), name="plans")
         finally:

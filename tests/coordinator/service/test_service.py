@@ -188,3 +188,32 @@ async def test_survives_a_broker_outage_and_reconnects(mosquitto_factory):
             await service.plan_and_dispatch()
             await eventually(lambda: len(gw.received) == 2, what="setpoints after the outage")
         assert _metric(service, "nzd_coordinator_mqtt_reconnects_total") >= 1
+
+
+async def test_plans_setpoints_and_acks_are_stored(mosquitto, tmp_path):
+    from nzd.store import EventKind, SqliteStore
+
+    name = unique("d")
+    store = SqliteStore(path=tmp_path / "events.sqlite")
+    service = CoordinatorService(settings=settings_for(mosquitto.url), district=small_district(name),
+                                 planner=FixedPlanner(), store=store, open_store=True)
+    try:
+        async with scripted_gateway(mosquitto.host, mosquitto.port, name, load_b="reject"), running(service):
+            record = await service.wait_for_plan()
+            await eventually(lambda: _metric(service, "nzd_coordinator_acks_total", result="rejected") == 1,
+                             what="the acknowledgements")
+            await eventually(lambda: _metric(service, "nzd_coordinator_acks_total", result="applied") == 1,
+                             what="the acknowledgements")
+            await service.drain_events()
+            plans = await store.events(EventKind.PLAN, district=name)
+            setpoints = await store.events(EventKind.SETPOINT, district=name)
+            acks = await store.events(EventKind.ACK, district=name)
+    finally:
+        await store.close()
+    assert [p.key for p in plans] == [record.plan_id]
+    assert plans[0].document["status"] == "optimal"
+    assert plans[0].document["objective_eur"] == 1.0
+    assert sorted((e.site, e.document["asset"], e.document["value"]) for e in setpoints) == [
+        ("a", "bat-a", 20_000.0), ("b", "load-b", 10_000.0)]
+    assert sorted((e.site, e.document["asset"], e.document["result"]) for e in acks) == [
+        ("a", "bat-a", "applied"), ("b", "load-b", "rejected")]

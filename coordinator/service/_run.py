@@ -1,0 +1,52 @@
+"""``nzd coordinator run``: build everything from settings and run until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from coordinator.service._planning import Planner
+from coordinator.service._service import CoordinatorService
+from coordinator.settings import CoordinatorSettings
+from nzd.config import load_district
+
+__all__ = ["run_coordinator"]
+
+log = logging.getLogger(__name__)
+
+
+async def run_coordinator(settings: CoordinatorSettings, *, planner: Planner | None = None) -> None:
+    """Load the registry, open the store, plan and dispatch until a signal arrives.
+
+    Raises :class:`nzd.ConfigError` for a bad district file (before anything starts).
+    """
+    district = load_district(settings.district_file)
+    if planner is None:
+        from coordinator.optimiser import PlanOptions
+        from coordinator.service._optimiser import optimiser_planner
+
+        planner = optimiser_planner(options=PlanOptions(mip_rel_gap=settings.mip_gap,
+                                                        time_limit_s=settings.solve_time_limit_s))
+    store = None
+    if settings.store_events:
+        from nzd.store import open_store
+
+        store = open_store(settings)
+    service = CoordinatorService(settings=settings, district=district, planner=planner, store=store,
+                                 open_store=True)
+    task = asyncio.create_task(service.run())
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    log.info("coordinator for district %s: a plan every %.0f s, setpoints valid %.0f s",
+             district.district, settings.planning_interval_s, settings.validity_s)
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    finally:
+        if store is not None:
+            with contextlib.suppress(Exception):
+                await store.close()
+        log.info("coordinator stopped")
