@@ -1,0 +1,75 @@
+"""The gateway killed with SIGKILL while the broker is down loses nothing it had queued."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from nzd.messages import GatewayState
+from tests.gateway.service.support import ModbusThread, Subscriber, wait_until, write_gateway_config
+from tests.harness import MosquittoServer
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def start_gateway(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "nzd", "gateway", "run", str(config)],
+                                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+
+
+def queued_seqs(db: Path) -> list[int]:
+    with sqlite3.connect(db) as conn:
+        return [int(r[0]) for r in conn.execute("SELECT seq FROM readings ORDER BY seq")]
+
+
+@pytest.mark.slow
+def test_sigkill_during_an_outage_then_restart_delivers_everything_queued(
+        tmp_path: Path, mosquitto_factory: Callable[..., MosquittoServer]) -> None:
+    modbus = ModbusThread().start()
+    broker = mosquitto_factory()
+    config = write_gateway_config(tmp_path, broker_port=broker.port, modbus_port=modbus.port, meters=3)
+    log = tmp_path / "gateway.log"
+    sub = Subscriber(port=broker.port, topics=["nzd/v1/#"])
+    gw = start_gateway(config, log)
+    try:
+        wait_until(lambda: len(sub.telemetry()) >= 6, timeout_s=30, what=f"telemetry; log: {log}")
+        broker.stop()
+        time.sleep(6)  # readings pile up on disk
+        os.kill(gw.pid, signal.SIGKILL)
+        gw.wait(timeout=10)
+        queued = queued_seqs(tmp_path / "buffer.sqlite")
+        assert len(queued) >= 3 * 4
+
+        broker.start()
+        # The will says offline: the broker saw the connection drop without a disconnect.
+        gw = start_gateway(config, log)
+        wait_until(lambda: {m.seq for m in sub.telemetry()} >= set(queued), timeout_s=60,
+                   what="every reading queued before the kill")
+        # seq went on from where the killed process left it.
+        wait_until(lambda: max(m.seq for m in sub.telemetry()) > max(queued) + 3, timeout_s=30,
+                   what="new readings after the restart")
+        gw.send_signal(signal.SIGTERM)
+        assert gw.wait(timeout=30) == 0
+    finally:
+        if gw.poll() is None:
+            gw.kill()
+            gw.wait(timeout=10)
+        sub.close()
+        modbus.close()
+
+    received = sub.telemetry()
+    seqs = {m.seq for m in received}
+    assert seqs == set(range(max(seqs) + 1)), "a reading is missing"
+    assert all(m.replayed for m in received if m.seq in set(queued))
+    statuses = sub.statuses()
+    assert statuses[-1].state is GatewayState.OFFLINE
+    assert any(s.state is GatewayState.ONLINE for s in statuses)
