@@ -36,7 +36,8 @@ class PollerGroup:
         errors: list[str] = []
         for i, dev in enumerate(devices):
             try:
-                profile = (profiles or {}).get(dev.profile) or load_profile(dev.profile)
+                profile = None if dev.profile == "sunspec" else (
+                    (profiles or {}).get(dev.profile) or load_profile(dev.profile))
                 link = self._link(dev, bus_by_name)
                 self.pollers[dev.name] = DevicePoller(config=dev, profile=profile, link=link,
                                                       on_result=on_result, settings=settings)

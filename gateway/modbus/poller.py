@@ -25,7 +25,7 @@ from gateway.modbus.transport import ModbusLink
 from gateway.planner import ReadRequest, decode_responses, plan
 from gateway.profiles import Point, Profile, Table
 from nzd.config import DeviceConfig
-from nzd.messages import Quality
+from nzd.messages import DeviceKind, Quality
 
 __all__ = ["DevicePoller", "OnResult", "PollSettings"]
 
@@ -50,21 +50,38 @@ class PollSettings:
 class DevicePoller:
     """Reads one device: its planned requests each cycle, decoded into one :class:`PollResult`."""
 
-    def __init__(self, *, config: DeviceConfig, profile: Profile, link: ModbusLink,
+    def __init__(self, *, config: DeviceConfig, profile: Profile | None, link: ModbusLink,
                  on_result: OnResult | None = None, settings: PollSettings | None = None) -> None:
+        """``profile`` None means SunSpec: the models are discovered before the first cycle."""
         self.config = config
         self.name = config.name
-        self.profile = profile
-        self.kind = profile.kind
         self.link = link
         self.on_result = on_result
         self.settings = settings or PollSettings()
-        self.points: list[Point] = profile.resolve(config.profile_options,
-                                                   where=f"devices[{config.name}].profile_options")
-        self.requests: list[ReadRequest] = plan(self.points, profile.limits, unit_id=config.unit_id)
-        self.status = DeviceStatus()
+        self.profile: Profile | None = None
+        self.kind = DeviceKind.PV_INVERTER
+        self.points: list[Point] = []
+        self.requests: list[ReadRequest] = []
         self._metrics = poll_metrics()
+        if profile is not None:
+            self._use(profile)
+        self.status = DeviceStatus()
         self._retry_pause_s = self.settings.offline_retry_s
+
+    def _use(self, profile: Profile) -> None:
+        self.profile = profile
+        self.kind = profile.kind
+        self.points = profile.resolve(self.config.profile_options,
+                                      where=f"devices[{self.config.name}].profile_options")
+        self.requests = plan(self.points, profile.limits, unit_id=self.config.unit_id)
+
+    async def _discover(self) -> None:
+        from gateway.modbus.sunspec import build_profile, discover
+
+        self._metrics.requests.labels(self.name).inc()
+        found = await discover(self.link, unit_id=self.config.unit_id, timeout_s=self.config.timeout_s)
+        self._use(build_profile(found))
+        log.info("%s: SunSpec models %s at %d", self.name, [m.id for m in found.models], found.base)
 
     @property
     def interval_s(self) -> float:
@@ -74,7 +91,8 @@ class DevicePoller:
         for p in self.points:
             if p.quantity == quantity:
                 return p
-        raise KeyError(f"device {self.name} ({self.profile.model}) has no point {quantity!r}")
+        model = self.profile.model if self.profile else "SunSpec, not discovered yet"
+        raise KeyError(f"device {self.name} ({model}) has no point {quantity!r}")
 
     # -- one request, one cycle -------------------------------------------------------
 
@@ -104,6 +122,16 @@ class DevicePoller:
         """Read every planned request once and decode; never raises on device trouble."""
         started = time.monotonic()
         ts_ms = int(time.time() * 1000)  # the read time: every value of this cycle carries it
+        if self.profile is None:
+            try:
+                await self._discover()
+            except (ModbusError, LookupError) as exc:
+                if isinstance(exc, ModbusError):
+                    self._count_error(exc)
+                failed = PollResult(device=self.name, kind=self.kind, ts_ms=ts_ms, values={}, quality={},
+                                    duration_s=time.monotonic() - started, error=f"SunSpec discovery: {exc}")
+                self._update_status(failed)
+                return failed
         responses: list[list[int] | None] = []
         refused: list[bool] = []
         answered = False
@@ -198,7 +226,7 @@ class DevicePoller:
                 self._metrics.overruns.labels(self.name).inc(skipped)
 
     async def _deliver(self, result: PollResult) -> None:
-        if self.on_result is None:
+        if self.on_result is None or not (result.values or result.quality):
             return
         try:
             await self.on_result(result)
@@ -235,6 +263,7 @@ class DevicePoller:
         """Read one point now (outside the cycle); raises ``ModbusError`` or ``ValueError``."""
         p = self.point(quantity)
         unit = p.unit_id if p.unit_id is not None else self.config.unit_id
+        assert self.profile is not None
         sub = plan([p], self.profile.limits, unit_id=unit)
         responses: list[Sequence[int] | None] = []
         for req in sub:

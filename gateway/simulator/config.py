@@ -92,7 +92,10 @@ class Faults(_Strict):
 class SimDeviceConfig(_Strict):
     name: Identifier
     profile: str
-    """A shipped profile name or a path."""
+    """A shipped profile name or a path; ``sunspec`` serves the SunSpec models in ``sunspec``."""
+    sunspec: list[int] | None = None
+    """SunSpec model ids to serve (with ``profile: sunspec``), e.g. [1, 103, 160, 802]."""
+    sunspec_base: Annotated[int, Field(ge=0, le=65000)] = 40000
     transport: Transport
     """Where to serve: ``{type: tcp, host, port}`` or ``{type: rtu, bus}``."""
     unit_id: Annotated[int, Field(ge=1, le=247)] = 1
@@ -149,10 +152,21 @@ class SimulatorConfig(_Strict):
             if dev.unit_id in units:
                 yield ("devices", i, "unit_id"), f"unit id {dev.unit_id} is already served on {key[1]}"
             units.add(dev.unit_id)
+            if (dev.profile == "sunspec") != (dev.sunspec is not None):
+                yield ("devices", i, "sunspec"), "a SunSpec device needs profile: sunspec and its model ids"
+                continue
             try:
-                points = load_profile(dev.profile).resolve(dev.profile_options)
+                if dev.sunspec is not None:
+                    from gateway.modbus.sunspec import build_profile, sunspec_image
+
+                    points = build_profile(sunspec_image(dev.sunspec, base=dev.sunspec_base)[0]).resolve()
+                else:
+                    points = load_profile(dev.profile).resolve(dev.profile_options)
             except ConfigError as exc:
                 yield ("devices", i, "profile"), "; ".join(exc.errors)
+                continue
+            except (ValueError, LookupError) as exc:
+                yield ("devices", i, "sunspec"), str(exc)
                 continue
             quantities = {p.quantity for p in points}
             for j, q in enumerate(dev.faults.nan):

@@ -14,7 +14,7 @@ from pymodbus.simulator import SimData, SimDevice
 from pymodbus.simulator.simutils import SimUtils
 
 from gateway.decode import Reading, decode
-from gateway.profiles import DataType, Point, Profile, Table
+from gateway.profiles import DataType, Point, Profile, Table, load_profile
 from gateway.simulator.config import Faults, SimDeviceConfig
 from gateway.simulator.model import DeviceModel, Site
 from gateway.simulator.registers import RegisterImage, table_spans
@@ -29,7 +29,17 @@ _WRITE_CODES = {5: Table.COIL, 6: Table.HOLDING, 15: Table.COIL, 16: Table.HOLDI
 
 
 class SimulatedDevice:
-    def __init__(self, cfg: SimDeviceConfig, profile: Profile, *, site: Site, seed: int = 0) -> None:
+    def __init__(self, cfg: SimDeviceConfig, profile: Profile | None = None, *, site: Site,
+                 seed: int = 0) -> None:
+        self.static_words: dict[int, int] = {}
+        """Holding registers that never change (SunSpec marker, model headers)."""
+        if cfg.sunspec is not None:
+            from gateway.modbus.sunspec import build_profile, sunspec_image
+
+            layout, self.static_words = sunspec_image(cfg.sunspec, base=cfg.sunspec_base, model=cfg.name)
+            profile = build_profile(layout)
+        elif profile is None:
+            profile = load_profile(cfg.profile)
         self.cfg = cfg
         self.name = cfg.name
         self.unit_id = cfg.unit_id
@@ -37,6 +47,9 @@ class SimulatedDevice:
         self.points: list[Point] = profile.resolve(cfg.profile_options)
         self.model = DeviceModel(cfg, kind=profile.kind, points=self.points, site=site, seed=seed)
         self.image = RegisterImage(self.points)
+        if self.static_words:
+            holding = self.image.words.setdefault(Table.HOLDING, {})
+            holding.update(self.static_words)
         self.faults: Faults = cfg.faults
         self.rng = random.Random(seed + zlib.crc32(cfg.name.encode()) + 1)
         self._blocks: dict[str, tuple[int, int, list[int], list[int]]] = {}
@@ -47,6 +60,9 @@ class SimulatedDevice:
 
     def sim_device(self) -> SimDevice:
         spans = table_spans(self.points, self.profile.limits)
+        if self.static_words:
+            lo, hi = spans.get(Table.HOLDING, (min(self.static_words), max(self.static_words)))
+            spans[Table.HOLDING] = (min(lo, min(self.static_words)), max(hi, max(self.static_words)))
         limits = self.profile.limits
         forbidden = {t: [(r.start, r.end) for r in limits.forbidden if r.table == t] for t in Table}
         blocks: list[list[SimData]] = []

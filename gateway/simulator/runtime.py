@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pymodbus import FramerType
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 
-from gateway.profiles import load_profile
 from gateway.simulator.config import Faults, SimulatorConfig
 from gateway.simulator.device import SimulatedDevice
 from gateway.simulator.model import Site
@@ -46,7 +45,7 @@ class Simulator:
         self.config = config
         site = Site(lat=config.lat, lon=config.lon, tz=config.tz)
         self.devices: dict[str, SimulatedDevice] = {
-            d.name: SimulatedDevice(d, load_profile(d.profile), site=site, seed=config.seed)
+            d.name: SimulatedDevice(d, site=site, seed=config.seed)
             for d in config.devices
         }
         start = config.start.timestamp() if config.start is not None else time.time()
