@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 import orjson
 import pytest
@@ -125,13 +126,41 @@ near_valid = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=10_000, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(json_values | near_valid, st.sampled_from(MODELS))
 def test_random_json_raises_only_contract_error(document, model) -> None:
     try:
         decode(json.dumps(document), model)
     except ContractError:
         pass
+
+
+def _random_json(rng: random.Random, depth: int = 0) -> object:
+    """A random JSON value, biased towards the shapes of real messages."""
+    roll = rng.random()
+    if depth < 3 and roll < 0.3:
+        keys = ["ts", "seq", "device", "kind", "values", "quality", "replayed", "id", "asset",
+                "value", "valid_from", "valid_until", "issued_at", "gateway", "state", "result", "x"]
+        return {rng.choice(keys) if rng.random() < 0.8 else str(rng.random()): _random_json(rng, depth + 1)
+                for _ in range(rng.randint(0, 8))}
+    if depth < 3 and roll < 0.4:
+        return [_random_json(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    return rng.choice([
+        None, True, False, rng.randint(-(2**70), 2**70), rng.randint(0, 2**45), rng.random() * 1e12,
+        -0.0, "", "main-meter", "électricité", "battery", "applied", "online", "NaN", "1e999",
+        1_764_000_000_000, rng.uniform(-1e308, 1e308),
+    ])
+
+
+def test_ten_thousand_random_json_documents_raise_only_contract_error() -> None:
+    rng = random.Random(20261125)
+    for _ in range(10_000):
+        document = _random_json(rng)
+        for model in MODELS:
+            try:
+                decode(json.dumps(document), model)
+            except ContractError:
+                pass
 
 
 def _reading(**overrides: object) -> dict[str, object]:
