@@ -148,10 +148,6 @@ class SimulatorConfig(_Strict):
             else:
                 assert isinstance(t, TcpTransport)
                 key = ("tcp", t.port)
-            units = endpoints.setdefault(key, set())
-            if dev.unit_id in units:
-                yield ("devices", i, "unit_id"), f"unit id {dev.unit_id} is already served on {key[1]}"
-            units.add(dev.unit_id)
             if (dev.profile == "sunspec") != (dev.sunspec is not None):
                 yield ("devices", i, "sunspec"), "a SunSpec device needs profile: sunspec and its model ids"
                 continue
@@ -168,6 +164,11 @@ class SimulatorConfig(_Strict):
             except (ValueError, LookupError) as exc:
                 yield ("devices", i, "sunspec"), str(exc)
                 continue
+            units = endpoints.setdefault(key, set())
+            for unit in sorted({dev.unit_id} | {p.unit_id for p in points if p.unit_id is not None}):
+                if unit in units:
+                    yield ("devices", i, "unit_id"), f"unit id {unit} is already served on {key[1]}"
+                units.add(unit)
             quantities = {p.quantity for p in points}
             for j, q in enumerate(dev.faults.nan):
                 if q not in quantities:

@@ -1,10 +1,17 @@
-"""One simulated device: its model, its register image and the hook pymodbus calls per request."""
+"""One simulated device: its model, its register images and the hook pymodbus calls per request.
+
+A profile may put some points on another unit id (a Victron GX answers per
+service); the device then serves one pymodbus device per unit id, all fed by
+the same model.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import zlib
+from collections import defaultdict
 from typing import Any
 
 from pymodbus.constants import ExcCodes
@@ -26,17 +33,17 @@ log = logging.getLogger(__name__)
 _LETTER = {Table.COIL: "c", Table.DISCRETE: "d", Table.HOLDING: "h", Table.INPUT: "i"}
 _READ_CODES = {1, 2, 3, 4}
 _WRITE_CODES = {5: Table.COIL, 6: Table.HOLDING, 15: Table.COIL, 16: Table.HOLDING}
+Blocks = dict[str, tuple[int, int, list[int], list[int]]]
 
 
 class SimulatedDevice:
     def __init__(self, cfg: SimDeviceConfig, profile: Profile | None = None, *, site: Site,
                  seed: int = 0) -> None:
-        self.static_words: dict[int, int] = {}
-        """Holding registers that never change (SunSpec marker, model headers)."""
+        static: dict[int, int] = {}
         if cfg.sunspec is not None:
             from gateway.modbus.sunspec import build_profile, sunspec_image
 
-            layout, self.static_words = sunspec_image(cfg.sunspec, base=cfg.sunspec_base, model=cfg.name)
+            layout, static = sunspec_image(cfg.sunspec, base=cfg.sunspec_base, model=cfg.name)
             profile = build_profile(layout)
         elif profile is None:
             profile = load_profile(cfg.profile)
@@ -46,24 +53,37 @@ class SimulatedDevice:
         self.profile = profile
         self.points: list[Point] = profile.resolve(cfg.profile_options)
         self.model = DeviceModel(cfg, kind=profile.kind, points=self.points, site=site, seed=seed)
-        self.image = RegisterImage(self.points)
-        if self.static_words:
-            holding = self.image.words.setdefault(Table.HOLDING, {})
-            holding.update(self.static_words)
+        by_unit: dict[int, list[Point]] = defaultdict(list)
+        for p in self.points:
+            by_unit[p.unit_id if p.unit_id is not None else cfg.unit_id].append(p)
+        self.images: dict[int, RegisterImage] = {u: RegisterImage(pts) for u, pts in by_unit.items()}
+        self.static_words: dict[int, int] = static
+        """Holding registers of the main unit that never change (SunSpec marker, model headers)."""
+        if static:
+            self.images[cfg.unit_id].words.setdefault(Table.HOLDING, {}).update(static)
         self.faults: Faults = cfg.faults
         self.rng = random.Random(seed + zlib.crc32(cfg.name.encode()) + 1)
-        self._blocks: dict[str, tuple[int, int, list[int], list[int]]] = {}
+        self._blocks: dict[int, Blocks] = {}
         self.requests = 0
         self.writes = 0
 
-    # -- pymodbus device ----------------------------------------------------------------
+    @property
+    def unit_ids(self) -> list[int]:
+        return sorted(self.images)
 
-    def sim_device(self) -> SimDevice:
-        spans = table_spans(self.points, self.profile.limits)
-        if self.static_words:
+    # -- pymodbus devices -------------------------------------------------------------
+
+    def sim_devices(self) -> list[SimDevice]:
+        """One pymodbus device per unit id the profile uses."""
+        return [self._sim_device(u) for u in self.unit_ids]
+
+    def _sim_device(self, unit: int) -> SimDevice:
+        image = self.images[unit]
+        limits = self.profile.limits
+        spans = table_spans(image.points, limits)
+        if unit == self.unit_id and self.static_words:
             lo, hi = spans.get(Table.HOLDING, (min(self.static_words), max(self.static_words)))
             spans[Table.HOLDING] = (min(lo, min(self.static_words)), max(hi, max(self.static_words)))
-        limits = self.profile.limits
         forbidden = {t: [(r.start, r.end) for r in limits.forbidden if r.table == t] for t in Table}
         blocks: list[list[SimData]] = []
         for table in (Table.COIL, Table.DISCRETE, Table.HOLDING, Table.INPUT):
@@ -71,17 +91,16 @@ class SimulatedDevice:
             if table.is_bits:
                 a, b = span if span else (0, 15)
                 blocks.append([SimData(a, count=b - a + 1, values=False, datatype=SimType.BITS)])
-                continue
-            if span is None:
+            elif span is None:
                 blocks.append([SimData(0, count=1, datatype=SimType.INVALID)])
-                continue
-            blocks.append(_register_runs(span, forbidden[table]))
-        return SimDevice(self.unit_id, simdata=(blocks[0], blocks[1], blocks[2], blocks[3]),
-                         action=self.action)
+            else:
+                blocks.append(_register_runs(span, forbidden[table]))
+        return SimDevice(unit, simdata=(blocks[0], blocks[1], blocks[2], blocks[3]),
+                         action=functools.partial(self._action, unit))
 
-    def attach(self, runtime: Any) -> None:
+    def attach(self, unit: int, runtime: Any) -> None:
         """Keep the pymodbus runtime's register lists, which the server answers from."""
-        self._blocks = runtime.block
+        self._blocks[unit] = runtime.block
 
     # -- time -----------------------------------------------------------------------
 
@@ -93,12 +112,14 @@ class SimulatedDevice:
             else _clamp(p, self.model.values.get(p.quantity, 0.0))
             for p in self.points
         }
-        self.image.update(values, nan=self.faults.nan)
-        self._push()
+        for unit, image in self.images.items():
+            image.update(values, nan=self.faults.nan)
+            self._push(unit, image)
 
-    def _push(self) -> None:
-        for table, words in self.image.words.items():
-            block = self._blocks.get(_LETTER[table])
+    def _push(self, unit: int, image: RegisterImage) -> None:
+        blocks = self._blocks.get(unit, {})
+        for table, words in image.words.items():
+            block = blocks.get(_LETTER[table])
             if block is None:
                 continue
             start, count, regs, _ = block
@@ -118,18 +139,19 @@ class SimulatedDevice:
     def served(self) -> dict[str, Reading]:
         """What a correct master decodes from the registers now, by quantity."""
         out: dict[str, Reading] = {}
-        for p in self.points:
-            table = self.image.words.get(p.table, {})
-            words = [table.get(a, 0) for a in range(p.address, p.address + p.count)]
-            sf = table.get(p.scale_factor, 0) if p.scale_factor is not None else None
-            out[p.quantity] = decode(p, words, sf)
+        for image in self.images.values():
+            for p in image.points:
+                table = image.words.get(p.table, {})
+                words = [table.get(a, 0) for a in range(p.address, p.address + p.count)]
+                sf = table.get(p.scale_factor, 0) if p.scale_factor is not None else None
+                out[p.quantity] = decode(p, words, sf)
         return out
 
     # -- per request ------------------------------------------------------------------
 
-    async def action(self, function_code: int, start_address: int, address: int, count: int,
-                     current_registers: list[int],
-                     set_values: list[int] | list[bool] | None) -> ExcCodes | None:
+    async def _action(self, unit: int, function_code: int, start_address: int, address: int, count: int,
+                      current_registers: list[int],
+                      set_values: list[int] | list[bool] | None) -> ExcCodes | None:
         self.requests += 1
         f = self.faults
         if f.timeout and self.rng.random() < f.timeout:
@@ -137,22 +159,23 @@ class SimulatedDevice:
         if function_code in _READ_CODES and f.exception_code and self.rng.random() < f.exception_rate:
             return ExcCodes(f.exception_code)
         if function_code in _WRITE_CODES and set_values is not None:
-            return self._write(_WRITE_CODES[function_code], address, [int(v) for v in set_values])
+            return self._write(unit, _WRITE_CODES[function_code], address, [int(v) for v in set_values])
         return None
 
-    def _write(self, table: Table, address: int, words: list[int]) -> ExcCodes | None:
+    def _write(self, unit: int, table: Table, address: int, words: list[int]) -> ExcCodes | None:
+        image = self.images[unit]
         end = address + len(words) - 1
-        touched = [p for p in self.points if p.table is table and p.address <= end and address <= p.end]
+        touched = [p for p in image.points if p.table is table and p.address <= end and address <= p.end]
         if not touched or any(not p.writable for p in touched):
             return ExcCodes.ILLEGAL_ADDRESS
-        image = self.image.words.setdefault(table, {})
+        regs = image.words.setdefault(table, {})
         updates: list[tuple[Point, float]] = []
         for p in touched:
-            new = [image.get(a, 0) for a in range(p.address, p.end + 1)]
+            new = [regs.get(a, 0) for a in range(p.address, p.end + 1)]
             for i, w in enumerate(words):
                 if p.address <= address + i <= p.end:
                     new[address + i - p.address] = w
-            sf = image.get(p.scale_factor, 0) if p.scale_factor is not None else None
+            sf = regs.get(p.scale_factor, 0) if p.scale_factor is not None else None
             reading = decode(p, new, sf)
             value = reading.value
             if not isinstance(value, int | float) or reading.quality is not None:
@@ -162,7 +185,7 @@ class SimulatedDevice:
                 return ExcCodes.ILLEGAL_VALUE
             updates.append((p, float(value)))
         for i, w in enumerate(words):
-            image[address + i] = w & 0xFFFF
+            regs[address + i] = w & 0xFFFF
         for p, value in updates:
             self.model.write(p.quantity, value)
             log.info("%s: %s set to %s", self.name, p.quantity, value)

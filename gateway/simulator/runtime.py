@@ -72,7 +72,7 @@ class Simulator:
         buses = {b.name: b for b in self.config.buses}
         try:
             for (host, port), devs in tcp.items():
-                server = ModbusTcpServer([d.sim_device() for d in devs], address=(host, port),
+                server = ModbusTcpServer([s for d in devs for s in d.sim_devices()], address=(host, port),
                                          ignore_missing_devices=True)
                 await self._serve(server, devs, f"tcp {host}:{port}")
             for bus_name, devs in rtu.items():
@@ -90,7 +90,8 @@ class Simulator:
             self.ptys[bus.name] = pair
             port = pair.server_port
             log.info("serial bus %s: a master opens %s", bus.name, pair.client_port)
-        return ModbusSerialServer([d.sim_device() for d in devs], framer=FramerType.RTU, port=port,
+        sims = [s for d in devs for s in d.sim_devices()]
+        return ModbusSerialServer(sims, framer=FramerType.RTU, port=port,
                                   baudrate=bus.baudrate, parity=bus.parity, stopbits=bus.stopbits,
                                   bytesize=bus.bytesize, ignore_missing_devices=True)
 
@@ -99,7 +100,8 @@ class Simulator:
         await server.serve_forever(background=True)
         self._servers.append(server)
         for d in devs:
-            d.attach(server.context.devices[d.unit_id])  # type: ignore[union-attr]
+            for unit in d.unit_ids:
+                d.attach(unit, server.context.devices[unit])  # type: ignore[union-attr]
         log.info("serving %s on %s", ", ".join(d.name for d in devs), where)
 
     async def stop(self) -> None:

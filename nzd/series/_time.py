@@ -38,7 +38,7 @@ def local_fields(epoch_s: FloatArray, tz: str) -> tuple[FloatArray, npt.NDArray[
 
     idx = pd.to_datetime(epoch_s, unit="s", utc=True).tz_convert(tz)
     hour = (idx.hour + idx.minute / 60.0 + idx.second / 3600.0).to_numpy(dtype=np.float64)
-    weekday = (idx.weekday + 1).to_numpy(dtype=np.int64)
+    weekday = (idx.day_of_week + 1).to_numpy(dtype=np.int64)
     doy = (idx.day_of_year - 1 + hour / 24.0).to_numpy(dtype=np.float64)
     return hour, weekday, doy, idx.month.to_numpy(dtype=np.int64), idx.day.to_numpy(dtype=np.int64)
 
