@@ -1,0 +1,76 @@
+"""A device that times out, one that answers with exception codes and one that serves NaN:
+the others keep their cadence, the faulty ones are reported and counted."""
+
+from __future__ import annotations
+
+import asyncio
+
+from prometheus_client import REGISTRY
+
+from gateway.modbus import PollerGroup, PollResult, PollSettings
+from gateway.profiles import load_profile
+from gateway.simulator import Simulator
+from nzd.messages import Quality
+from tests.gateway.simulator.support import SERIES, gateway_device, sim_config, tcp
+from tests.harness import free_port
+
+METER = "eastron_sdm630"
+INTERVAL_S = 0.25
+
+
+def _errors(device: str, reason: str) -> float:
+    return REGISTRY.get_sample_value("nzd_gateway_modbus_errors_total",
+                                     {"device": device, "reason": reason}) or 0.0
+
+
+async def test_faulty_devices_are_flagged_while_the_healthy_one_keeps_its_grid() -> None:
+    ports = {name: free_port() for name in ("good", "silent", "refusing", "nan")}
+    faults = {"good": {}, "silent": {"timeout": 1.0}, "refusing": {"exception_code": 4},
+              "nan": {"nan": ["frequency_hz", "active_power_w"]}}
+    series = SERIES[load_profile(METER).kind]
+    cfg = sim_config([{"name": n, "profile": METER, "transport": tcp(p), "faults": faults[n], **series}
+                      for n, p in ports.items()], speed=60)
+    results: dict[str, list[PollResult]] = {n: [] for n in ports}
+
+    async def collect(r: PollResult) -> None:
+        results[r.device].append(r)
+
+    devices = [gateway_device(n, METER, tcp(p), poll_interval_s=INTERVAL_S, timeout_s=0.2, retries=1)
+               for n, p in ports.items()]
+    before = _errors("silent", "timeout"), _errors("refusing", "exception")
+    async with Simulator(cfg):
+        group = PollerGroup(devices=devices, on_result=collect,
+                            settings=PollSettings(offline_after=2, offline_retry_s=0.5))
+        async with group:
+            while len(results["good"]) < 12 or not results["silent"]:
+                await asyncio.sleep(0.1)
+        status = group.status()
+        pollers = group.pollers
+
+    # the devices that answer: one reading per grid slot, no slot skipped
+    for name in ("good", "refusing", "nan"):
+        slots = [round(r.ts_ms / 1000 / INTERVAL_S) for r in results[name]]
+        assert slots == list(range(slots[0], slots[0] + len(slots))), name
+        assert pollers[name].status.overruns == 0
+    good = results["good"]
+    assert all(r.ok and not r.quality for r in good)
+    assert status["good"].online and status["good"].errors == 0
+
+    # silent: offline, every quantity comm_error, timeouts counted (and exported)
+    assert not status["silent"].online
+    assert status["silent"].errors >= 2
+    assert all(set(r.quality.values()) == {Quality.COMM_ERROR} and not r.values for r in results["silent"])
+    assert pollers["silent"].status.errors_by_reason["timeout"] >= 2
+    assert _errors("silent", "timeout") > before[0]
+
+    # refusing: it answers, so it stays online, but every quantity is bad and each refusal counted
+    assert status["refusing"].online
+    assert results["refusing"] and all(set(r.quality.values()) == {Quality.BAD} for r in results["refusing"])
+    assert pollers["refusing"].status.errors_by_reason["exception"] >= len(results["refusing"])
+    assert _errors("refusing", "exception") > before[1]
+
+    # NaN: the two quantities are flagged nan and left out of the values; the rest is good
+    for r in results["nan"]:
+        assert r.quality == {"frequency_hz": Quality.NAN, "active_power_w": Quality.NAN}
+        assert "frequency_hz" not in r.values and "voltage_l1_v" in r.values
+        assert r.telemetry(seq=1).quality["frequency_hz"] is Quality.NAN
