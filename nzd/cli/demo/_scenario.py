@@ -1,0 +1,178 @@
+"""The demo district: eight firms of a Prato-style textile district, as config files.
+
+Writes the district registry, one simulator config (the factory floor), one
+gateway config per firm and a users file with demo-only credentials; every file
+is the same kind a real installation writes by hand.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["SITES", "DemoFiles", "DemoSite", "write_demo_files"]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSite:
+    id: str
+    name: str
+    activity: str
+    load_profile: str
+    annual_kwh: float
+    pv_kwp: float = 0.0
+    grid_limit_kw: float = 400.0
+    battery_kwh: float = 0.0
+    battery_kw: float = 0.0
+    shared_battery: bool = False
+    flexible_kwh: float = 0.0
+    flexible_kw: float = 0.0
+    water_m3_day: float = 0.0
+    recycled_share: float = 0.0
+    tank_m3: float = 0.0
+
+
+SITES: tuple[DemoSite, ...] = (
+    DemoSite("tintoria-rossi", "Tintoria Rossi", "textile dyeing with flexible batches", "g1", 900_000,
+             pv_kwp=150, flexible_kwh=120, flexible_kw=60, water_m3_day=180, recycled_share=0.4),
+    DemoSite("lanificio-bianchi", "Lanificio Bianchi", "weaving mill", "g3", 700_000, pv_kwp=80),
+    DemoSite("rifinizione-verdi", "Rifinizione Verdi", "finishing plant", "g1", 600_000, pv_kwp=60,
+             flexible_kwh=60, flexible_kw=30, water_m3_day=90, recycled_share=0.3),
+    DemoSite("logistica-prato", "Logistica Prato", "logistics hub with car-park PV", "g0", 250_000,
+             pv_kwp=400, grid_limit_kw=500),
+    DemoSite("depuratore-baciacavallo", "Depuratore Baciacavallo",
+             "water-reuse plant with recycled-water tanks and pumps", "g3", 500_000, pv_kwp=100,
+             tank_m3=400),
+    DemoSite("comunita-energetica", "Comunità energetica", "shared community battery", "g0", 5_000,
+             battery_kwh=60, battery_kw=30, shared_battery=True),
+    DemoSite("filatura-neri", "Filatura Neri", "spinning mill", "g3", 800_000, pv_kwp=120),
+    DemoSite("stamperia-gialli", "Stamperia Gialli", "textile printing", "g1", 400_000, pv_kwp=50,
+             water_m3_day=60),
+)
+
+
+@dataclass(slots=True)
+class DemoFiles:
+    directory: Path
+    district: Path
+    simulator: Path
+    gateways: list[Path] = field(default_factory=list)
+    users: Path = Path()
+    credentials: dict[str, str] = field(default_factory=dict)
+    """username -> demo password, printed for the person running the demo."""
+
+
+def _district(sites: tuple[DemoSite, ...]) -> dict[str, Any]:
+    entries: list[dict[str, Any]] = []
+    members = [s.id for s in sites]
+    for s in sites:
+        site: dict[str, Any] = {
+            "id": s.id, "name": s.name, "activity": s.activity,
+            "grid_import_limit_kw": s.grid_limit_kw, "grid_export_limit_kw": s.grid_limit_kw,
+            "meters": [{"device": "main-meter", "role": "grid"}],
+        }
+        if s.pv_kwp:
+            site["pv"] = [{"id": "pv", "kwp": s.pv_kwp}]
+        if s.battery_kwh:
+            battery: dict[str, Any] = {
+                "id": "battery", "capacity_kwh": s.battery_kwh, "charge_kw": s.battery_kw,
+                "discharge_kw": s.battery_kw, "device": "battery", "asset": "battery",
+            }
+            if s.shared_battery:
+                battery["shares"] = {m: round(1 / len(members), 6) for m in members}
+                battery["shares"][members[-1]] = round(1 - sum(list(battery["shares"].values())[:-1]), 6)
+            site["batteries"] = [battery]
+            site["meters"].append({"device": "battery", "role": "battery"})
+        if s.flexible_kwh:
+            site["flexible_loads"] = [{
+                "id": "batch", "energy_kwh": s.flexible_kwh, "power_kw": s.flexible_kw,
+                "earliest_start": "07:00", "deadline": "19:00", "min_run_minutes": 60,
+            }]
+        if s.tank_m3:
+            site["tanks"] = [{
+                "id": "recycled-tank", "volume_m3": s.tank_m3, "pump_max_m3h": 60,
+                "pump_kw_per_m3h": 0.4, "demand_m3_per_day": 500, "device": "tank-level",
+            }]
+        if s.water_m3_day:
+            meters = [{"device": "water-public", "role": "intake", "source": "public"}]
+            if s.recycled_share:
+                meters.append({"device": "water-recycled", "role": "intake", "source": "recycled"})
+            site["water"] = {"meters": meters, "allowance_m3_per_day": {
+                "normal": s.water_m3_day * 1.5, "low": s.water_m3_day * 1.3,
+                "medium": s.water_m3_day * 1.15, "high": s.water_m3_day}}
+        entries.append(site)
+    return {
+        "district": "prato-demo", "name": "Distretto tessile di Prato (demo)", "timezone": "Europe/Rome",
+        "latitude": 43.88, "longitude": 11.10,
+        "tariff": {"import_eur_per_kwh": [0.18] * 7 + [0.22] + [0.28] * 4 + [0.26] * 3 + [0.28] * 3
+                   + [0.30] * 2 + [0.24, 0.22, 0.18, 0.18],
+                   "export_eur_per_kwh": 0.09, "incentive_eur_per_mwh": 110,
+                   "valorisation_eur_per_mwh": 11, "emission_g_per_kwh": 260},
+        "sites": entries,
+    }
+
+
+def _devices(s: DemoSite, port: int) -> list[dict[str, Any]]:
+    """Simulated devices of one firm, all on one TCP port with a unit id each."""
+    tcp = {"type": "tcp", "host": "127.0.0.1", "port": port}
+    meter: dict[str, Any] = {"name": f"{s.id}-main-meter", "profile": "eastron_sdm630", "transport": tcp,
+                             "unit_id": 1, "load": {"profile": s.load_profile, "annual_kwh": s.annual_kwh}}
+    if s.pv_kwp:
+        meter["pv"] = {"kwp": s.pv_kwp}
+    devices = [meter]
+    if s.battery_kwh:
+        devices.append({"name": f"{s.id}-battery", "profile": "victron_ess", "transport": tcp, "unit_id": 2,
+                        "battery": {"capacity_kwh": s.battery_kwh, "max_power_kw": s.battery_kw}})
+    if s.water_m3_day:
+        public = s.water_m3_day * (1 - s.recycled_share)
+        devices.append({"name": f"{s.id}-water-public", "profile": "siemens_sitrans_mag6000",
+                        "transport": tcp, "unit_id": 3, "water": {"daily_m3": public}})
+        if s.recycled_share:
+            devices.append({"name": f"{s.id}-water-recycled", "profile": "siemens_sitrans_mag6000",
+                            "transport": tcp, "unit_id": 4,
+                            "water": {"daily_m3": s.water_m3_day * s.recycled_share}})
+    if s.tank_m3:
+        devices.append({"name": f"{s.id}-tank-level", "profile": "seneca_z4ai", "transport": tcp,
+                        "unit_id": 5, "values": {"tank_level_pct": 55.0}})
+    return devices
+
+
+def write_demo_files(directory: Path, *, mqtt_host: str, mqtt_port: int, device_ports: list[int],
+                     speed: float) -> DemoFiles:
+    """Write every config of the demo into ``directory``; one simulator TCP port per firm."""
+    directory.mkdir(parents=True, exist_ok=True)
+    files = DemoFiles(directory=directory, district=directory / "district.yaml",
+                      simulator=directory / "simulator.yaml", users=directory / "users.yaml")
+    files.district.write_text(yaml.safe_dump(_district(SITES), sort_keys=False))
+    sim_devices: list[dict[str, Any]] = []
+    for i, s in enumerate(SITES):
+        port = device_ports[i]
+        devices = _devices(s, port)
+        sim_devices += devices
+        gateway: dict[str, Any] = {
+            "gateway": f"gw-{s.id}"[:64], "district": "prato-demo", "site": s.id,
+            "broker": {"host": mqtt_host, "port": mqtt_port},
+            "buffer": {"path": str(directory / f"buffer-{s.id}.sqlite")},
+            "devices": [{
+                "name": d["name"].removeprefix(f"{s.id}-"), "profile": d["profile"],
+                "transport": d["transport"], "unit_id": d["unit_id"], "poll_interval_s": 2.0,
+            } for d in devices],
+        }
+        if s.battery_kwh:
+            limit_w = s.battery_kw * 1000
+            gateway["assets"] = [{
+                "name": "battery", "device": "battery", "point": "battery_power_setpoint_w",
+                "min_value": -limit_w, "max_value": limit_w, "max_ramp_per_s": limit_w,
+                "fallback": {"value": 0, "description": "battery idle"},
+            }]
+        path = directory / f"gateway-{s.id}.yaml"
+        path.write_text(yaml.safe_dump(gateway, sort_keys=False))
+        files.gateways.append(path)
+    files.simulator.write_text(yaml.safe_dump(
+        {"speed": speed, "tick_s": 1.0, "devices": sim_devices}, sort_keys=False))
+    files.credentials = {"operator": secrets.token_urlsafe(9), "tintoria": secrets.token_urlsafe(9)}
+    return files
