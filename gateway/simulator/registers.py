@@ -113,9 +113,9 @@ class RegisterImage:
             v = values.get(p.quantity)
             exp = -2
             if isinstance(v, int | float) and math.isfinite(v) and p.type.is_integer:
-                low, high = _int_range(p.type)
+                high = _int_range(p.type)[1]
                 raw = abs((v - p.offset) / p.scale)
-                while exp < 6 and raw / 10.0**exp > min(abs(low), high) * 0.999:
+                while exp < 6 and raw / 10.0**exp > high * 0.999:
                     exp += 1
             need[key] = max(need.get(key, -2), exp)
         self.exponents = need
