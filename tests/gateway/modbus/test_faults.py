@@ -9,7 +9,7 @@ from prometheus_client import REGISTRY
 
 from gateway.modbus import PollerGroup, PollResult, PollSettings
 from gateway.profiles import load_profile
-from gateway.simulator import Simulator
+from gateway.simulator import Faults, Simulator
 from nzd.messages import Quality
 from tests.gateway.simulator.support import SERIES, gateway_device, sim_config, tcp
 from tests.harness import free_port
@@ -77,3 +77,35 @@ async def test_faulty_devices_are_flagged_while_the_healthy_one_keeps_its_grid()
         assert r.quality == {"frequency_hz": Quality.NAN, "active_power_w": Quality.NAN}
         assert "frequency_hz" not in r.values and "voltage_l1_v" in r.values
         assert r.telemetry(seq=1).quality["frequency_hz"] is Quality.NAN
+
+
+async def test_an_offline_device_is_retried_later_and_comes_back() -> None:
+    port = free_port()
+    cfg = sim_config([{"name": "flaky", "profile": METER, "transport": tcp(port),
+                       "faults": {"timeout": 1.0}}])
+    seen: list[PollResult] = []
+    back, failing = asyncio.Event(), asyncio.Event()
+
+    async def collect(r: PollResult) -> None:
+        seen.append(r)
+        if len(seen) >= 3:
+            failing.set()
+        if r.ok:
+            back.set()
+
+    async with Simulator(cfg) as sim:
+        group = PollerGroup(devices=[gateway_device("flaky", METER, tcp(port), poll_interval_s=0.1,
+                                                    timeout_s=0.1, retries=0)],
+                            on_result=collect, settings=PollSettings(offline_after=2, offline_retry_s=0.3))
+        async with group:
+            await asyncio.wait_for(failing.wait(), timeout=30)
+            assert not group.status()["flaky"].online
+            sim.set_faults("flaky", Faults())
+            await asyncio.wait_for(back.wait(), timeout=30)
+            state = group.status()["flaky"]
+    assert state.online and state.last_read_ts == seen[-1].ts_ms
+    assert state.errors >= 3
+    # offline retries back off: fewer failed attempts than grid slots went by
+    failed = [r for r in seen if not r.ok]
+    span_slots = (failed[-1].ts_ms - failed[0].ts_ms) / 100
+    assert len(failed) - 1 < span_slots
