@@ -26,11 +26,18 @@ def _profile_model() -> type[BaseModel]:
     return model
 
 
+def _simulator_model() -> type[BaseModel]:
+    module = importlib.import_module("gateway.simulator.config")
+    model: type[BaseModel] = module.SimulatorConfig
+    return model
+
+
 def _models() -> dict[str, Callable[[], type[BaseModel]]]:
     return {
         "gateway": lambda: GatewayConfig,
         "district": lambda: DistrictConfig,
         "profile": _profile_model,
+        "simulator": _simulator_model,
     }
 
 
@@ -40,6 +47,8 @@ def detect_kind(data: Any) -> str | None:
         return None
     if "sites" in data:
         return "district"
+    if "simulator" in data:
+        return "simulator"
     if "devices" in data or "gateway" in data:
         return "gateway"
     if "points" in data:
