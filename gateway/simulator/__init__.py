@@ -8,6 +8,7 @@ codes, NaN) can be injected per device. ``nzd simulate CONFIG`` runs it.
 
 from gateway.simulator.config import (
     BatterySeries,
+    ClockConfig,
     Faults,
     LoadSeries,
     PvSeries,
@@ -22,6 +23,7 @@ from gateway.simulator.runtime import SimClock, Simulator
 
 __all__ = [
     "BatterySeries",
+    "ClockConfig",
     "Faults",
     "LoadSeries",
     "PtyPair",

@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from None
         if speed is not None:
-            cfg = cfg.model_copy(update={"speed": speed})
+            cfg = cfg.model_copy(update={"simulator": cfg.simulator.model_copy(update={"speed": speed})})
 
         async def main() -> None:
             sim = Simulator(cfg)
@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
                     typer.echo(f"{dev.name}: {what}, unit {dev.unit_id}, {where}")
                 for bus, pair in sim.ptys.items():
                     typer.echo(f"serial bus {bus}: point the gateway's bus port at {pair.client_port}")
-                typer.echo(f"simulating at {cfg.speed:g}x; Ctrl-C stops")
+                typer.echo(f"simulating at {cfg.simulator.speed:g}x; Ctrl-C stops")
                 await asyncio.Event().wait()
             finally:
                 await sim.stop()

@@ -20,6 +20,7 @@ from nzd.identifiers import Identifier
 
 __all__ = [
     "BatterySeries",
+    "ClockConfig",
     "Faults",
     "LoadSeries",
     "PvSeries",
@@ -111,7 +112,9 @@ class SimDeviceConfig(_Strict):
     faults: Faults = Field(default_factory=Faults)
 
 
-class SimulatorConfig(_Strict):
+class ClockConfig(_Strict):
+    """Simulated time and place."""
+
     start: datetime | None = None
     """Simulated time at start (timezone-aware); default: now."""
     speed: Annotated[float, Field(ge=0, le=100_000)] = 1.0
@@ -122,6 +125,11 @@ class SimulatorConfig(_Strict):
     lat: Annotated[float, Field(ge=-90, le=90)] = 43.88
     lon: Annotated[float, Field(ge=-180, le=180)] = 11.10
     seed: int = 0
+
+
+class SimulatorConfig(_Strict):
+    simulator: ClockConfig = Field(default_factory=ClockConfig)
+    """Clock (start, speed), site (lat, lon, tz) and random seed; the key also marks the file kind."""
     buses: list[SerialBusConfig] = Field(default_factory=list)
     """Serial buses; ``port: auto`` makes a pseudo-terminal pair with socat."""
     devices: Annotated[list[SimDeviceConfig], Field(min_length=1)]
@@ -130,8 +138,8 @@ class SimulatorConfig(_Strict):
         from gateway.profiles import load_profile
         from nzd.errors import ConfigError
 
-        if self.start is not None and self.start.tzinfo is None:
-            yield ("start",), "must carry a timezone (e.g. 2026-06-03T06:00:00+02:00)"
+        if self.simulator.start is not None and self.simulator.start.tzinfo is None:
+            yield ("simulator", "start"), "must carry a timezone (e.g. 2026-06-03T06:00:00+02:00)"
         buses = {b.name for b in self.buses}
         names: set[str] = set()
         endpoints: dict[tuple[str, int | str], set[int]] = {}

@@ -43,13 +43,13 @@ class Simulator:
 
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
-        site = Site(lat=config.lat, lon=config.lon, tz=config.tz)
+        site = Site(lat=config.simulator.lat, lon=config.simulator.lon, tz=config.simulator.tz)
         self.devices: dict[str, SimulatedDevice] = {
-            d.name: SimulatedDevice(d, site=site, seed=config.seed)
+            d.name: SimulatedDevice(d, site=site, seed=config.simulator.seed)
             for d in config.devices
         }
-        start = config.start.timestamp() if config.start is not None else time.time()
-        self.clock = SimClock(start, config.speed)
+        start = config.simulator.start.timestamp() if config.simulator.start is not None else time.time()
+        self.clock = SimClock(start, config.simulator.speed)
         self.ptys: dict[str, PtyPair] = {}
         """Serial buses with ``port: auto``: the pseudo-terminal pair made for each."""
         self._servers: list[ModbusTcpServer | ModbusSerialServer] = []
@@ -145,8 +145,8 @@ class Simulator:
 
     async def _tick_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.config.tick_s)
-            if self.config.speed > 0:
+            await asyncio.sleep(self.config.simulator.tick_s)
+            if self.config.simulator.speed > 0:
                 self.refresh()
 
     # -- for tests and demos -------------------------------------------------------------

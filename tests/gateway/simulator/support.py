@@ -23,9 +23,11 @@ SERIES: dict[DeviceKind, dict[str, Any]] = {
 }
 
 
-def sim_config(devices: list[dict[str, Any]], **extra: Any) -> SimulatorConfig:
+def sim_config(devices: list[dict[str, Any]], *, buses: list[dict[str, Any]] | None = None,
+               **clock: Any) -> SimulatorConfig:
     """A simulator config with a frozen clock unless ``speed`` is given."""
-    data = {"speed": 0, "start": FROZEN_START, "devices": devices} | extra
+    data = {"simulator": {"speed": 0, "start": FROZEN_START} | clock, "devices": devices,
+            "buses": buses or []}
     return SimulatorConfig.model_validate(data)
 
 
