@@ -1,6 +1,6 @@
 """Water in the coordinator: leak detection (minimum night flow, continuous flow) and drought mode."""
 
-from coordinator.water.alerts import WaterAlertKind, active_alerts, alert_id, emit_alert
+from coordinator.water.alerts import AlertPublisher, WaterAlertKind, active_alerts, alert_id, emit_alert
 from coordinator.water.continuous import ContinuousFlow, ContinuousFlowSettings, continuous_flow
 from coordinator.water.drought import (
     DEFAULT_NON_RECYCLED_EUR_PER_M3,
@@ -22,6 +22,7 @@ from coordinator.water.nightflow import (
 __all__ = [
     "DEFAULT_NON_RECYCLED_EUR_PER_M3",
     "DEFAULT_TANK_FLOOR_BOOST_PCT",
+    "AlertPublisher",
     "ContinuousFlow",
     "ContinuousFlowSettings",
     "DroughtPolicy",

@@ -10,15 +10,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import Protocol
 
-import aiomqtt
 from pydantic import ValidationError
 
 from nzd.messages import Alert, encode
 from nzd.store import Event, EventKind, TelemetryStore
 from nzd.topics import alert_topic
 
-__all__ = ["WaterAlertKind", "active_alerts", "alert_id", "emit_alert"]
+__all__ = ["AlertPublisher", "WaterAlertKind", "active_alerts", "alert_id", "emit_alert"]
+
+
+class AlertPublisher(Protocol):
+    """What publishes alerts: an ``aiomqtt.Client``, or the coordinator's own MQTT link."""
+
+    async def publish(self, topic: str, payload: bytes, *, qos: int = ...) -> None: ...
 
 
 class WaterAlertKind(StrEnum):
@@ -38,10 +44,10 @@ def alert_id(kind: WaterAlertKind, *, site: str, device: str, stamp: str) -> str
     return f"{prefix}-{stamp}-{digest}"[:64]
 
 
-async def emit_alert(alert: Alert, *, district: str, mqtt: aiomqtt.Client, store: TelemetryStore) -> None:
+async def emit_alert(alert: Alert, *, district: str, mqtt: AlertPublisher, store: TelemetryStore) -> None:
     """Publish ``alert`` on its topic at QoS 1, then store it as an ALERT event keyed by its id."""
     topic = alert_topic(district=district, site=alert.site, alert_id=alert.id)
-    await mqtt.publish(topic, payload=encode(alert), qos=1)
+    await mqtt.publish(topic, encode(alert), qos=1)
     document = alert.model_dump(mode="json", exclude_none=True)
     await store.write_events([Event(kind=EventKind.ALERT, district=district, site=alert.site,
                                     ts_ms=alert.ts, key=alert.id, document=document)])

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import aiomqtt
 import numpy as np
 
-from coordinator.water.alerts import WaterAlertKind, active_alerts, alert_id, emit_alert
+from coordinator.water.alerts import AlertPublisher, WaterAlertKind, active_alerts, alert_id, emit_alert
 from coordinator.water.continuous import ContinuousFlowSettings, continuous_flow
 from coordinator.water.nightflow import FloatArray, NightFlowSettings, analyse_nights
 from nzd.config import DistrictConfig, SiteConfig, WaterMeterConfig
@@ -60,7 +60,7 @@ class LeakCheckReport:
 
 
 async def check_leaks(
-    *, store: TelemetryStore, mqtt: aiomqtt.Client, district: DistrictConfig,
+    *, store: TelemetryStore, mqtt: AlertPublisher, district: DistrictConfig,
     now_ms: int | None = None, settings: LeakSettings | None = None,
 ) -> LeakCheckReport:
     """Check every water meter of every site for night-flow leaks and continuous flow."""
@@ -82,8 +82,9 @@ async def check_leaks(
                 await _check_meter(store=store, mqtt=mqtt, district=district, site=site, meter=meter,
                                    active=active, now_ms=now, cfg=cfg, report=report)
                 report.meters_checked += 1
-            except (StoreError, aiomqtt.MqttError, ValueError, KeyError) as exc:
-                # KeyError covers an unknown timezone (ZoneInfoNotFoundError).
+            except (StoreError, aiomqtt.MqttError, OSError, ValueError, KeyError) as exc:
+                # OSError: the broker link is down (ConnectionError); KeyError: an unknown
+                # timezone (ZoneInfoNotFoundError).
                 report.errors.append(f"{site.id}/{meter.device}: {type(exc).__name__}: {exc}")
                 log.warning("leak check failed for a meter", extra={
                     "site": site.id, "device": meter.device, "error": repr(exc)})
@@ -110,7 +111,7 @@ async def _flow_history(
 
 
 async def _check_meter(
-    *, store: TelemetryStore, mqtt: aiomqtt.Client, district: DistrictConfig, site: SiteConfig,
+    *, store: TelemetryStore, mqtt: AlertPublisher, district: DistrictConfig, site: SiteConfig,
     meter: WaterMeterConfig, active: dict[tuple[str, str], Alert], now_ms: int, cfg: LeakSettings,
     report: LeakCheckReport,
 ) -> None:
@@ -187,7 +188,7 @@ def _back_to_normal(min_flow_m3h: float, threshold_m3h: float | None, alert: Ale
 
 
 async def leak_check_loop(
-    *, store: TelemetryStore, mqtt: aiomqtt.Client, district: DistrictConfig,
+    *, store: TelemetryStore, mqtt: AlertPublisher, district: DistrictConfig,
     interval_s: float = 900.0, settings: LeakSettings | None = None,
 ) -> None:
     """Run :func:`check_leaks` every ``interval_s`` until cancelled; a failed round is logged."""
