@@ -73,3 +73,35 @@ def test_sigkill_during_an_outage_then_restart_delivers_everything_queued(
     statuses = sub.statuses()
     assert statuses[-1].state is GatewayState.OFFLINE
     assert any(s.state is GatewayState.ONLINE for s in statuses)
+
+
+def test_a_killed_gateway_is_reported_offline_by_its_last_will(
+        tmp_path: Path, mosquitto_factory: Callable[..., MosquittoServer]) -> None:
+    modbus = ModbusThread().start()
+    broker = mosquitto_factory()
+    config = write_gateway_config(tmp_path, broker_port=broker.port, modbus_port=modbus.port, meters=1)
+    sub = Subscriber(port=broker.port, topics=["nzd/v1/+/+/+/status"])
+    gw = start_gateway(config, tmp_path / "gateway.log")
+    try:
+        wait_until(lambda: any(s.state is GatewayState.ONLINE for s in sub.statuses()), timeout_s=30,
+                   what="birth message")
+        os.kill(gw.pid, signal.SIGKILL)
+        gw.wait(timeout=10)
+        wait_until(lambda: sub.statuses()[-1].state is GatewayState.OFFLINE, timeout_s=30,
+                   what="the last will")
+    finally:
+        if gw.poll() is None:
+            gw.kill()
+            gw.wait(timeout=10)
+        sub.close()
+        modbus.close()
+    will = sub.statuses()[-1]
+    assert (will.gateway, will.reason) == ("gw-1", "connection lost")
+    # Retained: whoever subscribes later learns that the gateway is offline.
+    late = Subscriber(port=broker.port, client_id="late", topics=["nzd/v1/+/+/+/status"])
+    try:
+        wait_until(lambda: bool(late.snapshot()), timeout_s=10, what="retained status")
+        assert late.snapshot()[-1][2] is True
+        assert late.statuses()[-1].state is GatewayState.OFFLINE
+    finally:
+        late.close()
