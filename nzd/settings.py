@@ -58,6 +58,9 @@ class ServiceSettings(BaseSettings):
     influx_password: SecretStr | None = None
     influx_token: SecretStr | None = None
     """Token for InfluxDB 2.x/3.x (v1 compatibility endpoints)."""
+    influx_create_database: bool = True
+    """Send ``CREATE DATABASE`` on start (InfluxDB 1.x); false for 2.x/3.x, whose v1 API has no
+    DDL: there the database is a DBRP mapping made with the ``influx`` CLI."""
     sqlite_path: Path = Path("var/nzd.sqlite")
 
     district_file: Path = Path("firmware_configs/examples/district.yaml")

@@ -23,6 +23,7 @@ def open_store(settings: ServiceSettings) -> TelemetryStore:
             username=settings.influx_username,
             password=settings.influx_password.get_secret_value() if settings.influx_password else None,
             token=settings.influx_token.get_secret_value() if settings.influx_token else None,
+            create_database=settings.influx_create_database,
         )
     from nzd.store.sqlite import SqliteStore
 
