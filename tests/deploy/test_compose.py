@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from nzd.settings import ServiceSettings
+
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 COMPOSE = DEPLOY / "docker-compose.yml"
 NZD_SERVICES = ("ingest", "coordinator", "api")
@@ -52,6 +54,8 @@ def test_nzd_services_are_built_from_the_dockerfile_that_installs_the_project() 
         env = env_of(services[name])
         assert env["NZD_MQTT_URL"] == "mqtt://mosquitto:1883"
         assert env["NZD_INFLUX_URL"] == "http://influxdb:8086"
+        settings = ServiceSettings(influx_create_database=env["NZD_INFLUX_CREATE_DATABASE"])  # type: ignore[arg-type]
+        assert settings.influx_create_database is False  # 2.7 refuses CREATE DATABASE
         assert env["NZD_MQTT_USERNAME"] == f"nzd-{name}"  # the accounts of deploy/mosquitto/nzd.acl
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert "pip install" in dockerfile and 'ENTRYPOINT ["nzd"]' in dockerfile
