@@ -110,7 +110,9 @@ class SetpointController:
             await self._finish(sp, AckResult.REJECTED, reason=verdict.reason)
         elif verdict.decision is Decision.WAIT:
             old = self.pending.get(sp.asset)
-            if old is not None and old.id >= sp.id:
+            if old is not None and old.id == sp.id:
+                return  # a redelivery of the held setpoint: it is acknowledged when its window opens
+            if old is not None and old.id > sp.id:
                 await self._finish(sp, AckResult.REJECTED, reason=f"setpoint {old.id} is already queued")
                 return
             self.pending[sp.asset] = sp
