@@ -146,3 +146,16 @@ def test_systemd_units_have_no_unknown_options(tmp_path: Path) -> None:
     problems = [line for line in (result.stdout + result.stderr).splitlines()
                 if str(tmp_path) in line or "Unknown" in line]
     assert result.returncode == 0 and problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("argv", [["ingest"], ["coordinator", "run"], ["api"], ["gateway", "run"]],
+                         ids=lambda argv: " ".join(argv))
+def test_the_commands_the_containers_and_units_run_exist(argv: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from nzd.cli.app import app
+
+    result = CliRunner().invoke(app, [*argv, "--help"])
+    assert result.exit_code == 0, f"`nzd {' '.join(argv)}` is not a command:\n{result.output}"
+    units = " ".join(p.read_text() for p in (DEPLOY / "systemd").glob("*.service"))
+    assert f"bin/nzd {' '.join(argv)}" in units

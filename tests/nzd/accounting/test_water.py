@@ -155,3 +155,22 @@ def test_trends() -> None:
     np.testing.assert_allclose(change[1:3], [0.5, -1.0])
     assert trend_per_period([1, 2, 3, float("nan"), 5]) == pytest.approx(1.0)
     assert math.isnan(trend_per_period([4.0]))
+
+
+def test_a_simulated_week_from_the_totalisers_with_a_meter_swap() -> None:
+    """The simulator's plant takes its daily volume; a meter replaced mid-week (totaliser back to
+    zero) and an hour without readings change nothing in the weekly total."""
+    from nzd.series import cumulative_m3, water_flow_m3h
+
+    edges = period_edges(start_ms=T0, end_ms=T0 + 7 * 24 * H, period="day", timezone="UTC")
+    t_s = np.arange(edges[0] / 1000, edges[-1] / 1000 + 1, 60.0)
+    flow = water_flow_m3h(t_s, daily_m3=240, pattern="industrial", tz="UTC")
+    volume = cumulative_m3(t_s, flow, start_m3=5_000.0)
+    swapped = t_s >= t_s[0] + 3.5 * 86_400
+    volume = np.where(swapped, volume - volume[swapped][0], volume)  # the new meter starts at 0
+    keep = ~((t_s > t_s[0] + 5 * 86_400) & (t_s < t_s[0] + 5 * 86_400 + 3600))
+    readings = {"intake-public": MeterReadings(times_ms=t_s[keep] * 1000, volume_m3=volume[keep])}
+    k = site_water_kpis(water=water(), readings=readings, edges_ms=edges)
+    assert k.intake_m3.sum() == pytest.approx(7 * 240, rel=0.01)  # a week of the simulator's plant
+    workdays, weekend = k.intake_m3[:5], k.intake_m3[5:]  # 1 June 2026 is a Monday
+    assert weekend.max() < 0.2 * workdays.min()
