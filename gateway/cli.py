@@ -17,6 +17,10 @@ def register(app: typer.Typer) -> None:
     def run(
         config: Path = typer.Argument(..., help="Gateway config (YAML), see firmware_configs/examples."),
         log_level: str = typer.Option("INFO", "--log-level", help="DEBUG, INFO, WARNING or ERROR."),
+        metrics_port: int | None = typer.Option(None, "--metrics-port",
+                                                help="Serve Prometheus metrics on this port."),
+        metrics_addr: str = typer.Option("127.0.0.1", "--metrics-addr",
+                                         help="Address the metrics server listens on."),
     ) -> None:
         """Poll the configured devices and publish their readings until SIGTERM or Ctrl-C.
 
@@ -34,7 +38,7 @@ def register(app: typer.Typer) -> None:
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:
             cfg = load_gateway_config(config)
-            asyncio.run(run_gateway(cfg))
+            asyncio.run(run_gateway(cfg, metrics_port=metrics_port, metrics_addr=metrics_addr))
         except ConfigError as exc:
             for line in exc.errors:
                 typer.echo(line, err=True)

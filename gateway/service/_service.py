@@ -14,10 +14,12 @@ import math
 from collections import Counter, deque
 
 import aiomqtt
+from prometheus_client import REGISTRY
 
 from gateway.control import SetpointController, SetpointStateStore
 from gateway.delivery import DiskWorker, Reading, ReadingBuffer, TelemetryPublisher, make_client
 from gateway.modbus import PollerGroup, PollResult, PollSettings
+from gateway.service._metrics import ServiceCollector
 from gateway.service._status import config_hash, status_message
 from gateway.service._writer import GroupPointWriter
 from nzd.config import GatewayConfig
@@ -60,10 +62,16 @@ class GatewayService:
         self._status_topic = status_topic(district=config.district, site=config.site,
                                           gateway=config.gateway)
 
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
+
     # -- the whole life ------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set, then shut down cleanly."""
         await self.controller.start()
+        collector = ServiceCollector(self)
+        REGISTRY.register(collector)
         log.info("gateway %s starting: %d devices, %d readings queued, next seq %d", self.config.gateway,
                  len(self.group.pollers), self.buffer.count, self.buffer.next_seq)
         writer = asyncio.create_task(self._write_loop(), name="buffer-writer")
@@ -74,6 +82,7 @@ class GatewayService:
             await stop.wait()
         finally:
             await self._shutdown(writer=writer, watchdog=watchdog, link=link)
+            REGISTRY.unregister(collector)
 
     async def _shutdown(self, *, writer: asyncio.Task[None], watchdog: asyncio.Task[None],
                         link: asyncio.Task[None]) -> None:

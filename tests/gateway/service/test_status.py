@@ -7,6 +7,8 @@ import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
+from prometheus_client import REGISTRY, generate_latest
+
 from gateway.delivery import Reading, ReadingBuffer
 from gateway.service import GatewayService
 from nzd.config import load_gateway_config
@@ -44,6 +46,9 @@ async def test_status_reports_readings_dropped_for_the_disk_budget_and_devices_g
         birth = next(s for s in sub.statuses() if s.state is GatewayState.ONLINE)
         assert birth.dropped == dropped
         assert birth.buffered > 0
+        metrics = generate_latest(REGISTRY).decode()
+        assert f"nzd_gateway_dropped_readings_total {float(dropped)}" in metrics
+        assert "nzd_gateway_broker_connected 1.0" in metrics
         await until(lambda: any(s.devices.get("meter-00") and s.devices["meter-00"].online
                                 for s in sub.statuses()), timeout_s=20, what="devices online")
         modbus.close()  # the devices stop answering
