@@ -164,12 +164,9 @@ def decode(
         if not -10 <= exponent <= 10:
             return Reading(None, Quality.BAD, raw, f"implausible scale factor {exponent}")
         factor = factor * 10.0**exponent
-    value = raw * factor
+    value = _scaled(raw, factor)
     # 5. offset
     value = value + point.offset
-    if point.type is not DataType.BIT and isinstance(raw, int) and factor == int(factor) \
-            and point.offset == int(point.offset):
-        value = float(round(value))  # keep integer counters exact
     if not math.isfinite(value):
         return Reading(None, Quality.NAN, raw, "not a finite number after scaling")
     # 6. range check (raw limits first: they say the signal itself is implausible)
@@ -183,6 +180,21 @@ def decode(
                            f"{value} clamped to {low}..{high}")
         return Reading(value, Quality.OUT_OF_RANGE, raw, f"{value} outside {low}..{high}")
     return Reading(value, None, raw)
+
+
+def _scaled(raw: int | float, factor: float) -> float:
+    """``raw * factor``, dividing by 10**n instead of multiplying by 0.1**n.
+
+    2301 * 0.1 is 230.10000000000002 while 2301 / 10 is 230.1: register values with
+    a decimal resolution come out as the number the datasheet means.
+    """
+    if factor == 0:
+        return 0.0
+    inverse = 1.0 / factor
+    rounded = round(inverse)
+    if rounded != 0 and abs(inverse - rounded) < 1e-9 * abs(inverse) and abs(factor) < 1:
+        return float(raw) / rounded
+    return float(raw) * factor
 
 
 def encode(point: Point, value: float) -> list[int]:
@@ -214,5 +226,8 @@ def encode(point: Point, value: float) -> list[int]:
             raise EncodeError(f"{point.quantity}: {value} does not fit a {point.type.value}")
         words = pack(n, point.type)
     else:
-        words = pack(raw, point.type)
+        try:
+            words = pack(raw, point.type)
+        except (OverflowError, struct.error):
+            raise EncodeError(f"{point.quantity}: {value} does not fit a {point.type.value}") from None
     return swap(words, point.word_order) if point.type.words > 1 else words

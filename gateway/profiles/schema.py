@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from nzd.errors import ConfigError
 from nzd.messages import DeviceKind
@@ -187,6 +196,42 @@ OptionValue = bool | int | float | str
 Number = int | float
 Address = Annotated[int, Field(ge=0, le=65535)]
 
+_REF = re.compile(r"^\$[a-z][a-z0-9_]*$")
+_REF_SCHEMA: dict[str, Any] = {"type": "string", "pattern": _REF.pattern}
+
+
+def _ref_checker(tp: Any) -> Any:
+    """A validator accepting ``tp`` or an option reference ``$name``, with one clear message."""
+    adapter: TypeAdapter[Any] = TypeAdapter(tp)
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("$"):
+            if not _REF.match(value):
+                raise ValueError(f"{value!r} is not an option reference ($ and a lowercase name)")
+            return value
+        if tp is Number and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ValueError(f"must be a number or an option reference $name (got {value!r})")
+        try:
+            return adapter.validate_python(value)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            msg = str(first.get("msg", "invalid"))
+            raise ValueError(f"{msg[0].lower()}{msg[1:]} (or an option reference $name)") from None
+
+    return PlainValidator(check)
+
+
+def _ref_schema(tp: Any) -> WithJsonSchema:
+    return WithJsonSchema({"anyOf": [TypeAdapter(tp).json_schema(), _REF_SCHEMA]})
+
+
+_UnitId = Annotated[int, Field(ge=0, le=255)]
+NumberOrRef = Annotated[int | float | str, _ref_checker(Number), _ref_schema(Number)]
+AddressOrRef = Annotated[int | str, _ref_checker(Address), _ref_schema(Address)]
+TableOrRef = Annotated[Table | str, _ref_checker(Table), _ref_schema(Table)]
+WordOrderOrRef = Annotated[WordOrder | str, _ref_checker(WordOrder), _ref_schema(WordOrder)]
+UnitIdOrRef = Annotated[int | str, _ref_checker(_UnitId), _ref_schema(_UnitId)]
+
 
 class Document(_Strict):
     """The register documentation a profile was written from."""
@@ -244,9 +289,7 @@ class OptionSpec(_Strict):
     def check(self, value: OptionValue) -> str | None:
         """Why ``value`` is not acceptable for this option; None if it is."""
         if self.choices is not None:
-            if value not in self.choices or (type(value) is bool and True not in [
-                type(c) is bool for c in self.choices
-            ]):
+            if not any(_same_option_value(c, value) for c in self.choices):
                 shown = ", ".join(str(c) for c in self.choices)
                 return f"must be one of: {shown} (got {value!r})"
             return None
@@ -265,35 +308,44 @@ class OptionSpec(_Strict):
         return None
 
 
+def _same_option_value(a: Any, b: Any) -> bool:
+    """Equal and of the same kind (a bool is not the number 1, a string not a number)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, str) or isinstance(b, str):
+        return isinstance(a, str) and isinstance(b, str) and a == b
+    return bool(a == b)
+
+
 class Linear(_Strict):
     """Two-point scaling: raw ``raw[0]`` reads as ``value[0]``, ``raw[1]`` as ``value[1]``.
 
     Typical for 4-20 mA channels: ``raw: [4000, 20000]`` (µA) to ``value: [0, 100]`` (%).
     """
 
-    raw: tuple[Number | OptionRef, Number | OptionRef]
-    value: tuple[Number | OptionRef, Number | OptionRef]
+    raw: tuple[NumberOrRef, NumberOrRef]
+    value: tuple[NumberOrRef, NumberOrRef]
 
 
 class ValidRange(_Strict):
     """Plausible values (after scaling); outside them the value is flagged or clamped."""
 
-    min: Number | OptionRef | None = None
-    max: Number | OptionRef | None = None
+    min: NumberOrRef | None = None
+    max: NumberOrRef | None = None
     clamp: bool = False
     """False: report the value with quality ``out_of_range``; true: clamp it to the
     range and report it with quality ``uncertain``."""
-    raw_min: Number | OptionRef | None = None
+    raw_min: NumberOrRef | None = None
     """Plausible raw values (before scaling), e.g. the NAMUR NE 43 limits 3.8..20.5 mA
     of a 4-20 mA loop; outside them the value is always flagged ``out_of_range``."""
-    raw_max: Number | OptionRef | None = None
+    raw_max: NumberOrRef | None = None
 
 
 class WriteLimits(_Strict):
     """A writable point; the encoder refuses values outside ``min``..``max``."""
 
-    min: Number | OptionRef
-    max: Number | OptionRef
+    min: NumberOrRef
+    max: NumberOrRef
 
 
 class Defaults(_Strict):
@@ -301,7 +353,7 @@ class Defaults(_Strict):
 
     table: Table | None = None
     type: DataType | None = None
-    word_order: WordOrder | OptionRef | None = None
+    word_order: WordOrderOrRef | None = None
     """Applies to 32- and 64-bit points only."""
 
 
@@ -311,17 +363,17 @@ class PointSpec(_Strict):
     quantity: str
     """A name of the quantity vocabulary (nzd.quantities), or ``$option`` (an option
     value ``none`` leaves the point out)."""
-    table: Table | OptionRef | None = None
-    address: Address | OptionRef
+    table: TableOrRef | None = None
+    address: AddressOrRef
     """Protocol address (0-based)."""
     type: DataType | None = None
-    word_order: WordOrder | OptionRef | None = None
+    word_order: WordOrderOrRef | None = None
     length: Annotated[int, Field(ge=1, le=MAX_REGISTERS_PER_REQUEST)] | None = None
     """Registers of a ``string`` point."""
     bit: Annotated[int, Field(ge=0, le=15)] | None = None
     """Bit number (0 = least significant) of a ``bit`` point in a register table."""
-    scale: Number | OptionRef = 1
-    offset: Number | OptionRef = 0
+    scale: NumberOrRef = 1
+    offset: NumberOrRef = 0
     linear: Linear | None = None
     scale_factor: Address | None = None
     """Address (same table) of an i16 register holding a power-of-ten exponent
@@ -334,7 +386,7 @@ class PointSpec(_Strict):
     i16), 0xFFFF, 0x7FFFFFFF. NaN and infinity of float types always count."""
     valid: ValidRange | None = None
     write: WriteLimits | None = None
-    unit_id: Annotated[int, Field(ge=0, le=255)] | OptionRef | None = None
+    unit_id: UnitIdOrRef | None = None
     """Unit id for this point when it differs from the device's."""
     note: str = ""
 
@@ -367,7 +419,7 @@ class Profile(_Strict):
                 for i, choice in enumerate(opt.choices):
                     _, errors = self._resolve(overrides={name: choice}, only_option=name)
                     for loc, msg in errors:
-                        yield loc, f"{msg} (with option {name}={choice!r}, choice {i + 1})"
+                        yield ("options", name, "choices", i), f"{choice!r} makes {_fmt(loc)} invalid: {msg}"
         for i, r in enumerate(self.limits.forbidden):
             if r.end < r.start:
                 yield ("limits", "forbidden", i, "end"), "must not be below start"
@@ -438,8 +490,9 @@ class Profile(_Strict):
         errors: list[tuple[Loc, str]] = []
         seen: dict[str, int] = {}
         for i, spec in enumerate(self.points):
-            if only_option is not None and not re.search(
-                rf'"\${only_option}"', spec.model_dump_json()
+            if only_option is not None and not (
+                re.search(rf'"\${only_option}"', spec.model_dump_json())
+                or re.search(rf'"\${only_option}"', self.defaults.model_dump_json())
             ):
                 continue
             try:
