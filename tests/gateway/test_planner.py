@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -243,3 +244,42 @@ def test_each_shipped_profile_is_planned_with_the_minimum(name: str) -> None:
     points = profile.resolve()
     requests = plan(points, profile.limits, unit_id=1)
     check_plan(points, profile.limits, requests)
+
+
+# -- the table of docs/profiles.md ------------------------------------------------------
+
+DOC = Path(__file__).parents[2] / "docs" / "profiles.md"
+BEGIN, END = "<!-- requests-table:begin -->", "<!-- requests-table:end -->"
+
+
+def requests_table() -> str:
+    """Requests per poll cycle of each shipped profile (default options, device unit id 1)."""
+    rows = ["| profile | device | points | naive requests | nzd requests | minimum | registers read |",
+            "|---|---|---:|---:|---:|---:|---:|"]
+    for name in available_profiles():
+        profile = load_profile(name)
+        points = profile.resolve()
+        requests = plan(points, profile.limits, unit_id=1)
+        groups: dict[tuple[int, Table], list[Point]] = defaultdict(list)
+        for p in points:
+            groups[(p.unit_id if p.unit_id is not None else 1, p.table)].append(p)
+        minimum = 0
+        for (_, table), group in groups.items():
+            own = profile.limits.max_bits if table.is_bits else profile.limits.max_registers
+            forbidden = [(f.start, f.end) for f in profile.limits.forbidden if f.table == table]
+            minimum += minimum_requests(group, own, profile.limits.max_gap, forbidden)
+        rows.append(f"| `{name}` | {profile.manufacturer} {profile.model} | {len(points)} | "
+                    f"{naive_requests(points)} | {len(requests)} | {minimum} | "
+                    f"{sum(r.count for r in requests)} |")
+    return "\n".join(rows)
+
+
+def test_docs_table_matches_the_planner() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    table = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+    assert table == requests_table(), (
+        "docs/profiles.md is out of date; regenerate with: python -m tests.gateway.test_planner")
+
+
+if __name__ == "__main__":
+    print(requests_table())
