@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -34,7 +35,7 @@ from gateway.profiles import Point, Profile, available_profiles, load_profile  #
 from nzd.config import DeviceConfig  # noqa: E402
 from tests.harness import free_port, wait_for_port  # noqa: E402
 
-SERIES = {
+SERIES: dict[str, dict[str, Any]] = {
     "electricity_meter": {"load": {"profile": "g1", "annual_kwh": 200_000}},
     "pv_inverter": {"pv": {"kwp": 50}},
     "battery": {"battery": {"capacity_kwh": 100, "max_power_kw": 30}},
@@ -124,7 +125,8 @@ def main() -> None:
     args = parser.parse_args()
 
     profiles = available_profiles()
-    sim_devices, gw_devices = [], []
+    sim_devices: list[dict[str, Any]] = []
+    gw_devices: list[DeviceConfig] = []
     for i in range(args.devices):
         name = profiles[i % len(profiles)]
         kind = load_profile(name).kind.value

@@ -16,7 +16,7 @@ from nzd.series import (
     water_flow_m3h,
 )
 
-PRATO = {"lat": 43.88, "lon": 11.10}
+LAT, LON = 43.88, 11.10
 YEAR = time_grid(datetime(2026, 1, 1, tzinfo=UTC), hours=365 * 24, step_s=900)
 
 
@@ -48,18 +48,18 @@ def test_load_accepts_aware_datetimes_and_refuses_naive_ones() -> None:
 
 
 def test_pv_is_zero_at_night_and_yields_a_plausible_year() -> None:
-    power_w = pv_power_w(100, YEAR, **PRATO)
+    power_w = pv_power_w(100, YEAR, lat=LAT, lon=LON)
     yield_kwh_per_kwp = power_w.sum() * 0.25 / 1000 / 100
     assert 850 < yield_kwh_per_kwp < 1600
     assert power_w.max() <= 100_000
     midnight = time_grid(datetime(2026, 6, 21, 23, tzinfo=UTC), hours=1, step_s=600)
-    assert (pv_power_w(100, midnight, **PRATO) == 0).all()
+    assert (pv_power_w(100, midnight, lat=LAT, lon=LON) == 0).all()
 
 
 def test_pv_is_higher_in_summer_than_in_winter_and_clouds_vary() -> None:
     june = time_grid(datetime(2026, 6, 1, tzinfo=UTC), hours=30 * 24, step_s=3600)
     december = time_grid(datetime(2026, 12, 1, tzinfo=UTC), hours=30 * 24, step_s=3600)
-    assert pv_power_w(10, june, **PRATO).sum() > 2 * pv_power_w(10, december, **PRATO).sum()
+    assert pv_power_w(10, june, lat=LAT, lon=LON).sum() > 2 * pv_power_w(10, december, lat=LAT, lon=LON).sum()
     kt = clear_sky_index(june)
     assert kt.min() < 0.5 < kt.max()
 
