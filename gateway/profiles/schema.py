@@ -433,7 +433,8 @@ class Profile(_Strict):
         for p in points:
             limit = self.limits.max_bits if p.table.is_bits else self.limits.max_registers
             if p.count > limit:
-                yield ("points", p.index, "length"), (
+                where = "length" if p.type is DataType.STRING else "type"
+                yield ("points", p.index, where), (
                     f"needs {p.count} registers, more than one request may read ({limit})"
                 )
             spans = [(p.address, p.address + p.count - 1, "address")]

@@ -155,7 +155,7 @@ def test_forbidden_overlap_is_reported(tmp_path: Path) -> None:
     errs = errors_of(path)
     forbidden = f"{path}:11: points[0].address: lies in the forbidden range 10..19"
     assert any(e.startswith(forbidden) for e in errs)
-    assert any(e.startswith(f"{path}:12: points[1].length: needs 4 registers") for e in errs)
+    assert any(e.startswith(f"{path}:12: points[1].type: needs 4 registers") for e in errs)
 
 
 # -- options ------------------------------------------------------------------------
@@ -215,3 +215,20 @@ def test_bad_option_default_and_choice_are_reported_with_lines(tmp_path: Path) -
     errs = errors_of(path)
     assert any(e.startswith(f"{path}:11: defaults.word_order: ") or "points[0].word_order" in e for e in errs)
     assert any("XYZW" in e for e in errs)
+
+
+def test_nzd_config_check_validates_profiles(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from firmware_configs import PROFILES_DIR
+    from nzd.cli.app import app
+
+    files = sorted(str(p) for p in PROFILES_DIR.glob("*.yaml"))
+    result = CliRunner().invoke(app, ["config", "check", *files])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("ok (profile)") == len(files)
+    point = "{quantity: voltage_v, table: input, address: 0, type: u16, word_order: ABCD}"
+    bad = write(tmp_path, f"points:\n  - {point}\n")
+    result = CliRunner().invoke(app, ["config", "check", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}:7: points[0].word_order: a u16 value is one register" in result.output
