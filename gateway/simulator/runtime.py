@@ -10,7 +10,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from pymodbus import FramerType
+from pymodbus.exceptions import NoSuchIdException
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
+from pymodbus.simulator import DataType as SimType
+from pymodbus.simulator import SimData, SimDevice
 
 from gateway.simulator.config import Faults, SimulatorConfig
 from gateway.simulator.device import SimulatedDevice
@@ -72,7 +75,8 @@ class Simulator:
         buses = {b.name: b for b in self.config.buses}
         try:
             for (host, port), devs in tcp.items():
-                server = ModbusTcpServer([s for d in devs for s in d.sim_devices()], address=(host, port),
+                server = ModbusTcpServer([*(s for d in devs for s in d.sim_devices()), _nobody()],
+                                         address=(host, port),
                                          ignore_missing_devices=True)
                 await self._serve(server, devs, f"tcp {host}:{port}")
             for bus_name, devs in rtu.items():
@@ -90,7 +94,7 @@ class Simulator:
             self.ptys[bus.name] = pair
             port = pair.server_port
             log.info("serial bus %s: a master opens %s", bus.name, pair.client_port)
-        sims = [s for d in devs for s in d.sim_devices()]
+        sims = [*(s for d in devs for s in d.sim_devices()), _nobody()]
         return ModbusSerialServer(sims, framer=FramerType.RTU, port=port,
                                   baudrate=bus.baudrate, parity=bus.parity, stopbits=bus.stopbits,
                                   bytesize=bus.bytesize, ignore_missing_devices=True)
@@ -162,3 +166,14 @@ class Simulator:
         if bus in self.ptys:
             return self.ptys[bus].client_port
         return next(b.port for b in self.config.buses if b.name == bus)
+
+
+async def _silent(*_args: object) -> None:
+    raise NoSuchIdException("no device with this unit id")
+
+
+def _nobody() -> SimDevice:
+    """Unit id 0 stands for every id not served: nobody answers, as on a real bus."""
+    # every address must exist, or the server answers "illegal address" before asking the action
+    everything = SimData(0, count=65536, values=0, datatype=SimType.REGISTERS)
+    return SimDevice(0, simdata=[everything], action=_silent)

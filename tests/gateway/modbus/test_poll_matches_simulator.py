@@ -28,3 +28,14 @@ async def test_every_profile_polls_back_what_the_simulator_serves(profile: str) 
     # one telemetry message per reading, all values at the read time
     message = result.telemetry(seq=7)
     assert message.ts == result.ts_ms and message.device == "dev" and message.kind == kind
+
+
+async def test_a_unit_id_nobody_serves_stays_silent_like_on_a_real_bus() -> None:
+    port = free_port()
+    cfg = sim_config([{"name": "dev", "profile": "eastron_sdm630", "transport": tcp(port), "unit_id": 1}])
+    async with Simulator(cfg):
+        results = await poll_once([gateway_device("ghost", "eastron_sdm630", tcp(port), unit_id=9,
+                                                  timeout_s=0.2, retries=0),
+                                   gateway_device("dev", "eastron_sdm630", tcp(port), unit_id=1)])
+    assert not results["ghost"].ok and "no answer" in (results["ghost"].error or "")
+    assert results["dev"].ok
