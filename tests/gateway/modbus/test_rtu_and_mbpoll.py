@@ -123,3 +123,41 @@ def test_rtu_inter_frame_delay_is_three_and_a_half_characters() -> None:
     assert rtu_inter_frame_delay_s(baudrate=9600) == pytest.approx(3.5 * 10 / 9600)  # 3.65 ms
     assert rtu_inter_frame_delay_s(baudrate=9600, parity="E") == pytest.approx(3.5 * 11 / 9600)
     assert rtu_inter_frame_delay_s(baudrate=115200) == 0.00175
+
+
+async def test_a_silent_device_on_the_bus_does_not_garble_its_neighbour() -> None:
+    """The silent device costs bus time (its timeout) but every frame of the good one decodes."""
+    import asyncio
+
+    from gateway.modbus import PollerGroup, PollResult, PollSettings
+
+    cfg = sim_config(
+        [{"name": "meter", "profile": METER, "transport": {"type": "rtu", "bus": "rs485"}, "unit_id": 1,
+          **SERIES[DeviceKind.ELECTRICITY_METER]},
+         {"name": "dead", "profile": FLOW, "transport": {"type": "rtu", "bus": "rs485"}, "unit_id": 5,
+          "faults": {"timeout": 1.0}}],
+        buses=[{"name": "rs485", "port": "auto", "baudrate": BAUD}], speed=60)
+    results: list[PollResult] = []
+    enough = asyncio.Event()
+
+    async def collect(r: PollResult) -> None:
+        results.append(r)
+        if sum(1 for x in results if x.device == "meter") >= 6:
+            enough.set()
+
+    async with Simulator(cfg) as sim:
+        bus = SerialBusConfig(name="rs485", port=sim.client_port("rs485"), baudrate=BAUD)
+        rtu = {"type": "rtu", "bus": "rs485"}
+        group = PollerGroup(devices=[
+            gateway_device("meter", METER, rtu, unit_id=1, poll_interval_s=0.5),
+            gateway_device("dead", FLOW, rtu, unit_id=5, poll_interval_s=0.5, timeout_s=0.2, retries=0)],
+            buses=[bus], on_result=collect, settings=PollSettings(offline_after=2, offline_retry_s=1))
+        async with group:
+            await asyncio.wait_for(enough.wait(), timeout=60)
+        status = group.status()
+        served = sim.devices["meter"].served()
+    meter = [r for r in results if r.device == "meter"]
+    assert all(r.ok and not r.quality for r in meter)
+    assert set(meter[-1].values) == {q for q, r in served.items() if r.quality is None}
+    assert status["meter"].online and status["meter"].errors == 0
+    assert not status["dead"].online and status["dead"].errors >= 2
