@@ -21,6 +21,7 @@ from gateway.modbus.errors import (
 from gateway.modbus.group import PollerGroup
 from gateway.modbus.poller import DevicePoller, OnResult, PollSettings
 from gateway.modbus.result import DeviceStatus, PollResult
+from gateway.modbus.sunspec import SunSpecDevice, SunSpecModel, build_profile, discover
 from gateway.modbus.transport import ModbusLink, SerialLink, TcpLink, rtu_inter_frame_delay_s
 
 __all__ = [
@@ -36,7 +37,11 @@ __all__ = [
     "PollSettings",
     "PollerGroup",
     "SerialLink",
+    "SunSpecDevice",
+    "SunSpecModel",
     "TcpLink",
+    "build_profile",
+    "discover",
     "exception_name",
     "rtu_inter_frame_delay_s",
 ]

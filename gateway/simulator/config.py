@@ -36,6 +36,7 @@ class _Strict(BaseModel):
 
 
 Fraction = Annotated[float, Field(ge=0, le=1)]
+Hour = Annotated[float, Field(ge=0, le=24)]
 
 
 class LoadSeries(_Strict):
@@ -73,6 +74,8 @@ class WaterSeries(_Strict):
     daily_m3: Annotated[float, Field(ge=0)]
     pattern: str = "industrial"
     leak_m3h: Annotated[float, Field(ge=0)] = 0.0
+    leak_hours: tuple[Hour, Hour] | None = None
+    """Local hours [start, end) of the leak, e.g. [22, 6] for a night leak; default: always."""
     volume_m3: Annotated[float, Field(ge=0)] = 0.0
     """Totaliser reading at start."""
 

@@ -98,7 +98,8 @@ class DeviceModel:
         if cfg.water:
             w = cfg.water
             self._water = _DailyCache(lambda t: series.water_flow_m3h(
-                t, daily_m3=w.daily_m3, pattern=w.pattern, leak_m3h=w.leak_m3h, tz=site.tz))
+                t, daily_m3=w.daily_m3, pattern=w.pattern, leak_m3h=w.leak_m3h, leak_hours=w.leak_hours,
+                tz=site.tz))
         # counters start at a believable reading, not zero
         base = 1_000_000.0 + self.rng.random() * 9_000_000.0
         for q in ("energy_import_wh", "energy_export_wh", "pv_energy_wh", "battery_charge_energy_wh",

@@ -39,9 +39,12 @@ def _week_table(pattern: str) -> np.ndarray:
 
 
 def water_flow_m3h(times: Times, *, daily_m3: float, pattern: str = "industrial",
-                   leak_m3h: float = 0.0, tz: str = "Europe/Rome") -> FloatArray:
+                   leak_m3h: float = 0.0, leak_hours: tuple[float, float] | None = None,
+                   tz: str = "Europe/Rome") -> FloatArray:
     """Flow in m³/h at ``times``: ``daily_m3`` on an average day (weekly mean) plus ``leak_m3h``.
 
+    ``leak_hours`` (local, start and end, may wrap midnight, e.g. ``(22, 6)``) limits the
+    leak to a window, such as a valve left open overnight; None: the leak never stops.
     Hourly factors are interpolated between hour centres so the flow is smooth.
     """
     if daily_m3 < 0 or leak_m3h < 0:
@@ -53,7 +56,12 @@ def water_flow_m3h(times: Times, *, daily_m3: float, pattern: str = "industrial"
     frac = pos - lo
     wd = weekday - 1
     factor = (1.0 - frac) * table[wd, np.mod(lo, 24)] + frac * table[wd, np.mod(lo + 1, 24)]
-    return np.asarray(factor * daily_m3 / 24.0 + leak_m3h, dtype=np.float64)
+    leak = np.full_like(hour, leak_m3h)
+    if leak_hours is not None:
+        start, end = leak_hours
+        inside = (hour >= start) & (hour < end) if start <= end else (hour >= start) | (hour < end)
+        leak = np.where(inside, leak_m3h, 0.0)
+    return np.asarray(factor * daily_m3 / 24.0 + leak, dtype=np.float64)
 
 
 def cumulative_m3(times: Times, flow_m3h: FloatArray, *, start_m3: float = 0.0) -> FloatArray:

@@ -74,3 +74,11 @@ def test_industrial_water_demand_has_its_daily_volume_and_a_leak_shows_at_night(
     leaking = water_flow_m3h(night, daily_m3=240, leak_m3h=1.5, tz="UTC")
     assert np.allclose(leaking - quiet, 1.5)
     assert np.all(np.diff(cumulative_m3(week, flow)) >= 0)
+
+
+def test_a_night_leak_flows_only_in_its_window() -> None:
+    day = time_grid(datetime(2026, 6, 3, tzinfo=UTC), hours=24, step_s=3600)
+    base = water_flow_m3h(day, daily_m3=100, tz="UTC")
+    night = water_flow_m3h(day, daily_m3=100, leak_m3h=3, leak_hours=(22, 6), tz="UTC")
+    extra = night - base
+    assert np.allclose(extra[[22, 23, 0, 3, 5]], 3) and np.allclose(extra[6:22], 0)
