@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from pydantic import BaseModel
 
-from nzd.config import DistrictConfig, GatewayConfig, load_model, read_yaml
+from nzd.config import DistrictConfig, GatewayConfig, format_loc, load_model, read_yaml
 from nzd.errors import ConfigError
 
 __all__ = ["config_app", "detect_kind"]
@@ -56,10 +56,46 @@ def detect_kind(data: Any) -> str | None:
     return None
 
 
+def _gateway_references(path: Path, config: GatewayConfig) -> list[str]:
+    """Profiles the devices name, and the writable points the assets drive, exist and fit."""
+    profiles = importlib.import_module("gateway.profiles")
+    _, doc = read_yaml(path)
+    errors: list[str] = []
+    points_by_device: dict[str, dict[str, Any]] = {}
+    for i, device in enumerate(config.devices):
+        try:
+            points = profiles.load_profile(device.profile).resolve(device.profile_options)
+        except ConfigError as exc:
+            loc: tuple[int | str, ...] = ("devices", i, "profile")
+            errors.append(f"{path}:{doc.line_of(loc)}: {format_loc(loc)}: " + "; ".join(exc.errors))
+            continue
+        points_by_device[device.name] = {p.quantity: p for p in points}
+    for i, asset in enumerate(config.assets):
+        points = points_by_device.get(asset.device)
+        if points is None:
+            continue
+        point = points.get(asset.point)
+        loc = ("assets", i, "point")
+        if point is None or not point.writable:
+            errors.append(f"{path}:{doc.line_of(loc)}: {format_loc(loc)}: the profile of device "
+                          f"{asset.device!r} has no writable point {asset.point!r}")
+            continue
+        for field, value in (("min_value", asset.min_value), ("max_value", asset.max_value)):
+            if not point.write_min <= value <= point.write_max:
+                loc = ("assets", i, field)
+                errors.append(f"{path}:{doc.line_of(loc)}: {format_loc(loc)}: {value:g} is outside what "
+                              f"the device accepts ({point.write_min:g}..{point.write_max:g})")
+    return errors
+
+
 def _load(path: Path, kind: str) -> None:
     if kind == "profile":
         loader = importlib.import_module("gateway.profiles").load_profile
         loader(path)
+    elif kind == "gateway":
+        errors = _gateway_references(path, load_model(path, GatewayConfig))
+        if errors:
+            raise ConfigError(errors)
     else:
         load_model(path, _models()[kind]())
 

@@ -138,3 +138,14 @@ def test_cli_schema() -> None:
         assert result.returncode == 0, result.stderr
         assert "properties" in json.loads(result.stdout)
     assert _nzd("config", "schema", "toaster").returncode == 2
+
+
+def test_cli_checks_profiles_and_asset_limits_of_a_gateway_config(tmp_path: Path) -> None:
+    text = (EXAMPLES / "gateway-depuratore.yaml").read_text()
+    typo = _write(tmp_path, "typo.yaml", text.replace("profile: victron_ess", "profile: victron_esss"))
+    too_big = _write(tmp_path, "too-big.yaml", text.replace("max_value: 30000", "max_value: 50000"))
+    result = _nzd("config", "check", str(typo), str(too_big))
+    assert result.returncode == 1
+    assert f"{typo}:27: devices[1].profile:" in result.stderr
+    assert "no such profile" in result.stderr
+    assert f"{too_big}:41: assets[0].max_value: 50000 is outside what the device accepts" in result.stderr
