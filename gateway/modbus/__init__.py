@@ -15,6 +15,7 @@ from gateway.modbus.errors import (
     ModbusConnectError,
     ModbusDeviceError,
     ModbusError,
+    ModbusProtocolError,
     ModbusTimeout,
     exception_name,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "ModbusDeviceError",
     "ModbusError",
     "ModbusLink",
+    "ModbusProtocolError",
     "ModbusTimeout",
     "OnResult",
     "PollResult",

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["ModbusConnectError", "ModbusDeviceError", "ModbusError", "ModbusTimeout", "exception_name"]
+__all__ = [
+    "ModbusConnectError",
+    "ModbusDeviceError",
+    "ModbusError",
+    "ModbusProtocolError",
+    "ModbusTimeout",
+    "exception_name",
+]
 
 _EXCEPTION_NAMES = {
     1: "illegal function",
@@ -37,6 +44,12 @@ class ModbusConnectError(ModbusError):
     """The TCP connection or the serial port could not be opened."""
 
     reason = "connect"
+
+
+class ModbusProtocolError(ModbusError):
+    """An answer that is not valid Modbus (a garbled frame, a wrong length), or a client error."""
+
+    reason = "protocol"
 
 
 class ModbusDeviceError(ModbusError):

@@ -210,8 +210,15 @@ class DevicePoller:
             delay = next_slot - time.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            result = await self.poll_once()
-            await self._deliver(result)
+            try:
+                result = await self.poll_once()
+            except Exception:  # a bug or an unforeseen library error must not end this device's polling
+                log.exception("%s: poll cycle failed", self.name)
+                self._count_error(ModbusError("unexpected"))
+                self.status.consecutive_failures += 1
+                self.status.detail = "internal error (see the log)"
+            else:
+                await self._deliver(result)
             earliest = time.time()
             if self._offline():
                 earliest += self._retry_pause_s

@@ -17,9 +17,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
-from pymodbus.exceptions import ConnectionException, ModbusIOException
+from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 
-from gateway.modbus.errors import ModbusConnectError, ModbusDeviceError, ModbusError, ModbusTimeout
+from gateway.modbus.errors import (
+    ModbusConnectError,
+    ModbusDeviceError,
+    ModbusError,
+    ModbusProtocolError,
+    ModbusTimeout,
+)
 from nzd.config import SerialBusConfig
 
 __all__ = ["BIT_TABLES", "REGISTER_TABLES", "ModbusLink", "SerialLink", "TcpLink", "rtu_inter_frame_delay_s"]
@@ -89,6 +95,8 @@ class ModbusLink:
             except TimeoutError as exc:
                 self._drop()
                 raise ModbusTimeout(f"{self.name} unit {unit_id}: no answer within {timeout_s} s") from exc
+            except (ModbusException, ValueError, TypeError) as exc:
+                raise ModbusProtocolError(f"{self.name} unit {unit_id}: {exc}") from exc
             finally:
                 if self.inter_frame_delay_s:
                     await asyncio.sleep(self.inter_frame_delay_s)
@@ -113,7 +121,8 @@ class ModbusLink:
         if table in REGISTER_TABLES:
             words = list(response.registers)
             if len(words) < count:
-                raise ModbusTimeout(f"{self.name} unit {unit_id}: short answer, {len(words)} of {count}")
+                raise ModbusProtocolError(f"{self.name} unit {unit_id}: short answer, "
+                                          f"{len(words)} of {count} registers")
             return words[:count]
         return [int(bool(b)) for b in response.bits[:count]]
 
