@@ -121,7 +121,9 @@ class Subscriber:
     """A paho subscriber with a persistent session: it misses nothing across broker restarts."""
 
     def __init__(self, *, port: int, topics: list[str], client_id: str = "test-subscriber",
-                 username: str | None = None, password: str | None = None) -> None:
+                 username: str | None = None, password: str | None = None,
+                 tls: dict[str, str] | None = None) -> None:
+        """``tls``: ``ca_file``, ``cert_file``, ``key_file`` for a TLS listener."""
         self.messages: list[tuple[str, bytes, bool]] = []
         self.lock = threading.Lock()
         self.connected = threading.Event()
@@ -130,6 +132,11 @@ class Subscriber:
                                   clean_session=False)
         if username is not None:
             self.client.username_pw_set(username, password)
+        if tls is not None:
+            import ssl
+
+            self.client.tls_set(ca_certs=tls["ca_file"], certfile=tls.get("cert_file"),
+                                keyfile=tls.get("key_file"), tls_version=ssl.PROTOCOL_TLS_CLIENT)
         self.client.reconnect_delay_set(min_delay=0.1, max_delay=1)
         self.topics = topics
 

@@ -14,7 +14,7 @@ import pytest
 from gateway.service import GatewayService
 from nzd import __version__
 from nzd.config import load_gateway_config
-from nzd.messages import AckResult, GatewayState, Setpoint, encode
+from nzd.messages import Ack, AckResult, GatewayState, Setpoint, encode
 from nzd.topics import setpoint_topic
 from tests.gateway.service.support import (
     SETPOINT_ADDRESS,
@@ -135,9 +135,12 @@ async def test_malformed_setpoints_are_rejected_counted_and_the_gateway_goes_on(
     topic = setpoint_topic(district="prato", site="tintoria", asset="battery")
     await asyncio.to_thread(publish, rig.broker.port, topic, b"{not json")
     await asyncio.to_thread(publish, rig.broker.port, topic, b'{"id": -1}')
-    await until(lambda: rig.service.controller.counts["malformed"] == 2, timeout_s=15, what="malformed")
-    rejected = [a for a in rig.sub.acks() if a.result is AckResult.REJECTED and a.setpoint_id is None]
-    assert len(rejected) == 2
+    def rejected() -> list[Ack]:
+        return [a for a in rig.sub.acks() if a.result is AckResult.REJECTED and a.setpoint_id is None]
+
+    await until(lambda: len(rejected()) == 2, timeout_s=15, what="two rejections")
+    assert rig.service.controller.counts["malformed"] == 2
+    assert all("malformed setpoint" in (a.reason or "") for a in rejected())
     await asyncio.to_thread(rig.send, _sp(20, 1_500))
     assert (await rig.ack_for(20)).result is AckResult.APPLIED  # type: ignore[attr-defined]
 
