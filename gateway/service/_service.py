@@ -43,10 +43,11 @@ class GatewayService:
         self.reconnect_max_s = reconnect_max_s
         self.flush_timeout_s = flush_timeout_s
         self.status_period_s = status_period_s
+        # Profiles first: a config error must not leave an empty queue file behind.
+        self.group = PollerGroup.from_config(config, on_result=self._on_result, settings=poll_settings)
         self.disk = DiskWorker()
         self.buffer = ReadingBuffer(path=config.buffer.path, max_bytes=config.buffer.max_bytes)
         self.setpoints = SetpointStateStore(path=config.buffer.path)
-        self.group = PollerGroup.from_config(config, on_result=self._on_result, settings=poll_settings)
         self.publisher = TelemetryPublisher(buffer=self.buffer, disk=self.disk, topic_for=self._topic,
                                             replay_per_s=config.buffer.replay_per_s)
         self.controller = SetpointController(assets=config.assets, writer=GroupPointWriter(self.group),
