@@ -12,7 +12,19 @@ import scipy.sparse as sp
 
 from coordinator.model import FloatArray, IntArray
 
-__all__ = ["LpBuilder"]
+__all__ = ["LpBuilder", "put", "take"]
+
+
+def take(x: FloatArray, idx: IntArray) -> FloatArray:
+    """Values of a (possibly masked) block: 0 where the variable does not exist (index -1)."""
+    return np.where(idx >= 0, x[np.maximum(idx, 0)], 0.0) if x.size else np.zeros(idx.shape)
+
+
+def put(x: FloatArray, idx: IntArray, values: float | FloatArray) -> None:
+    """Write values into a (possibly masked) block; entries without a variable are skipped."""
+    vals = np.broadcast_to(np.asarray(values, dtype=np.float64), idx.shape)
+    keep = idx >= 0
+    x[idx[keep]] = vals[keep]
 
 
 class LpBuilder:
@@ -31,14 +43,20 @@ class LpBuilder:
 
     def add_vars(self, shape: tuple[int, ...], *, lb: float | FloatArray = 0.0,
                  ub: float | FloatArray = np.inf, cost: float | FloatArray = 0.0,
-                 integer: bool = False) -> IntArray:
-        """Column indices of a new block of variables, shaped ``shape``."""
-        n = int(np.prod(shape, dtype=np.int64))
-        idx = np.arange(self.n_vars, self.n_vars + n, dtype=np.int64).reshape(shape)
+                 integer: bool = False, mask: np.ndarray | None = None) -> IntArray:
+        """Column indices of a new block of variables, shaped ``shape``.
+
+        With ``mask``, only the entries where it is true get a variable; the others
+        hold -1 and are dropped by :meth:`add_terms` (a variable that would be fixed at
+        zero costs the solver's presolve time, so it is never created).
+        """
+        keep = np.ones(shape, np.bool_) if mask is None else np.broadcast_to(mask, shape)
+        n = int(keep.sum())
+        idx = np.full(shape, -1, dtype=np.int64)
+        idx[keep] = np.arange(self.n_vars, self.n_vars + n, dtype=np.int64)
         self.n_vars += n
-        self._lb.append(np.broadcast_to(np.asarray(lb, dtype=np.float64), shape).ravel().copy())
-        self._ub.append(np.broadcast_to(np.asarray(ub, dtype=np.float64), shape).ravel().copy())
-        self._cost.append(np.broadcast_to(np.asarray(cost, dtype=np.float64), shape).ravel().copy())
+        for target, value in ((self._lb, lb), (self._ub, ub), (self._cost, cost)):
+            target.append(np.broadcast_to(np.asarray(value, dtype=np.float64), shape)[keep].copy())
         self._int.append(np.full(n, 1.0 if integer else 0.0))
         return idx
 
@@ -56,16 +74,16 @@ class LpBuilder:
         """Add ``values * x[cols]`` to ``rows``; the three broadcast against each other."""
         r, c, v = np.broadcast_arrays(np.asarray(rows), np.asarray(cols),
                                       np.asarray(values, dtype=np.float64))
-        if r.size:
-            self._r.append(r.ravel().astype(np.int64))
-            self._c.append(c.ravel().astype(np.int64))
-            self._v.append(v.ravel().astype(np.float64))
+        keep = (c >= 0) & (r >= 0)
+        if keep.any():
+            self._r.append(r[keep].astype(np.int64))
+            self._c.append(c[keep].astype(np.int64))
+            self._v.append(v[keep].astype(np.float64))
 
-    def set_cost(self, cols: IntArray, cost: float | FloatArray) -> None:
-        full = self.cost
-        add = np.broadcast_to(np.asarray(cost, np.float64), np.shape(cols)).ravel()
-        full[np.asarray(cols).ravel()] += add
-        self._cost = [full]
+    def replace_cost(self, cost: FloatArray) -> None:
+        if cost.shape != (self.n_vars,):
+            raise ValueError(f"cost must have {self.n_vars} entries, got {cost.shape}")
+        self._cost = [cost.astype(np.float64)]
 
     @property
     def cost(self) -> FloatArray:

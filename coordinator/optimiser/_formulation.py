@@ -50,6 +50,15 @@ class Problem:
     binary_on: IntArray
     """For each binary, the continuous variable that decides its rounding (on when positive)."""
     runs: Runs
+    penalty_cols: IntArray
+    """Export variables carrying a penalty against trading with oneself (not a real cost)."""
+    penalty_eur: FloatArray
+    fixed_import_kw: FloatArray
+    """[site, step] flows of sites without controllable assets (no variables for them)."""
+    fixed_export_kw: FloatArray
+    fixed_curtail_kw: FloatArray
+    constant_eur: float
+    """The cost of those fixed flows, not part of the solver's objective."""
     price_import: FloatArray
     price_export: FloatArray
     emission_g_per_kwh: FloatArray
@@ -100,9 +109,24 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     exp_ub = np.minimum(model.export_limit_kw[:, None], pv + dis_cap)
     # An inflexible load above the connection limit is not ours to fix: allow it.
     imp_ub = np.maximum(model.import_limit_kw[:, None], load - pv)
-    imp = lp.add_vars((S, T), ub=imp_ub, cost=dt * p_imp_eff)
-    exp = lp.add_vars((S, T), ub=exp_ub, cost=-dt * p_exp)
-    curt = lp.add_vars((S, T), ub=pv, cost=dt * options.curtailment_eur_per_kwh)
+    # A site without controllable assets has no decision to make: its flows are constants.
+    active = np.zeros(S, np.bool_)
+    for site_index in (bat.site_index, loads.site_index, tanks.site_index):
+        active[site_index] = True
+    net0 = load - pv
+    fixed_imp = np.where(active[:, None], 0.0, np.maximum(net0, 0.0))
+    fixed_exp = np.where(active[:, None], 0.0, np.minimum(np.maximum(-net0, 0.0), exp_ub))
+    fixed_curt = np.where(active[:, None], 0.0, np.maximum(-net0, 0.0) - fixed_exp)
+    constant = float(dt * ((fixed_imp * p_imp_eff).sum() - (fixed_exp * p_exp).sum()
+                           + options.curtailment_eur_per_kwh * fixed_curt.sum()))
+    if options.use_peak_charge:
+        constant += float((model.peak_eur_per_kw * fixed_imp.max(axis=1, initial=0.0)).sum())
+    # Curtailing pays only where the export limit could bind or exporting costs money.
+    may_curtail = (pv > 0) & ((p_exp <= 0) | (pv + dis_cap - load > model.export_limit_kw[:, None] - 1e-6))
+    act = active[:, None]
+    imp = lp.add_vars((S, T), ub=imp_ub, cost=dt * p_imp_eff, mask=act & (imp_ub > 0))
+    exp = lp.add_vars((S, T), ub=exp_ub, cost=-dt * p_exp, mask=act & (exp_ub > 0))
+    curt = lp.add_vars((S, T), ub=pv, cost=dt * options.curtailment_eur_per_kwh, mask=act & may_curtail)
 
     # Batteries.
     soc0, level0 = initial_levels(model, state)
@@ -128,7 +152,7 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     for r in range(runs.count):
         span = flex_ub[runs.load[r], runs.first[r]:runs.stop[r]]
         np.maximum(span, runs.power_kw[r], out=span)
-    flex = lp.add_vars((F, T), ub=flex_ub)
+    flex = lp.add_vars((F, T), ub=flex_ub, mask=flex_ub > 0)
     inter = np.flatnonzero(runs.interruptible)
     if inter.size:
         rows = lp.add_rows((inter.size,), lb=runs.energy_kwh[inter], ub=runs.energy_kwh[inter])
@@ -177,8 +201,8 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     lp.add_terms(tdyn, level[:, :-1], -1.0)
     lp.add_terms(tdyn, pump, -dt)
 
-    # Site balance.
-    bal = lp.add_rows((S, T), lb=load - pv, ub=load - pv)
+    # Site balance (rows of passive sites stay empty: their flows are constants).
+    bal = lp.add_rows((S, T), lb=np.where(act, net0, 0.0), ub=np.where(act, net0, 0.0))
     lp.add_terms(bal, imp, 1.0)
     lp.add_terms(bal, exp, -1.0)
     lp.add_terms(bal, curt, -1.0)
@@ -192,8 +216,9 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     hour_start, hour_of_step = np.unique(hour_key, return_inverse=True)
     H = hour_start.size
     shared = lp.add_vars((H,), cost=-inc)
-    for flow in (exp, imp):
-        rows = lp.add_rows((H,), ub=0.0)
+    for flow, fixed in ((exp, fixed_exp), (imp, fixed_imp)):
+        fixed_kwh = np.bincount(hour_of_step, weights=fixed.sum(axis=0) * dt, minlength=H)
+        rows = lp.add_rows((H,), ub=fixed_kwh.astype(np.float64))
         lp.add_terms(rows, shared, 1.0)
         lp.add_terms(rows[hour_of_step][None, :], flow, -dt)
 
@@ -205,20 +230,26 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
         lp.add_terms(rows, imp[sites], 1.0)
         lp.add_terms(rows, peak[:, None], -1.0)
 
+    penalised: list[tuple[IntArray, FloatArray]] = []
     binaries, binary_on = _binaries(lp, model, options, p_imp_eff, p_exp, inc, imp, exp, imp_ub, exp_ub,
-                                    ch, dis)
+                                    ch, dis, penalised)
     return Problem(
         builder=lp, steps=T, times_ms=times, hour_of_step=hour_of_step.astype(np.int64),
         hour_start_ms=(hour_start * 3_600_000).astype(np.int64), imp=imp, exp=exp, curt=curt, ch=ch, dis=dis,
         soc=soc, flex=flex, pump=pump, level=level, shared=shared, starts=starts,
         start_run=start_run, start_step=start_step, binaries=binaries, binary_on=binary_on, runs=runs,
+        penalty_cols=penalised[0][0] if penalised else np.zeros(0, np.int64),
+        penalty_eur=penalised[0][1] if penalised else np.zeros(0),
+        fixed_import_kw=fixed_imp, fixed_export_kw=fixed_exp, fixed_curtail_kw=fixed_curt,
+        constant_eur=constant,
         price_import=p_imp, price_export=p_exp, emission_g_per_kwh=ef,
     )
 
 
 def _binaries(lp: LpBuilder, model: DistrictModel, options: PlanOptions, p_imp: FloatArray,
               p_exp: FloatArray, inc: float, imp: IntArray, exp: IntArray, imp_ub: FloatArray,
-              exp_ub: FloatArray, ch: IntArray, dis: IntArray) -> tuple[IntArray, IntArray]:
+              exp_ub: FloatArray, ch: IntArray, dis: IntArray,
+              penalised: list[tuple[IntArray, FloatArray]]) -> tuple[IntArray, IntArray]:
     """Binaries against simultaneous charge/discharge and import/export where they matter.
 
     Wasting energy (charging and discharging at once) pays only where importing a kWh
@@ -233,7 +264,7 @@ def _binaries(lp: LpBuilder, model: DistrictModel, options: PlanOptions, p_imp: 
     host_price = p_imp[bat.site_index]
     need_b = np.ones(ch.shape, np.bool_) if mode == "always" else host_price <= inc + _EPS
     need_b &= (bat.charge_kw > 0)[:, None]
-    need_g = (exp_ub > _EPS) & (imp_ub > _EPS)
+    need_g = (exp >= 0) & (imp >= 0)
     if mode == "auto":
         need_g &= p_imp - p_exp <= inc + _EPS
     out: list[IntArray] = []
@@ -250,6 +281,14 @@ def _binaries(lp: LpBuilder, model: DistrictModel, options: PlanOptions, p_imp: 
         out.append(z)
         on.append(ch[bi, bt])
     si, st = np.nonzero(need_g)
+    if mode == "auto" and si.size > options.max_grid_binaries:
+        # Penalise export where trading with oneself would pay: no gain left in doing it.
+        penalty = inc - (p_imp - p_exp)[si, st] + 1e-4
+        cost = lp.cost
+        cost[exp[si, st]] += model.step_h * penalty
+        lp.replace_cost(cost)
+        penalised.append((exp[si, st], model.step_h * penalty))
+        si = st = np.zeros(0, np.int64)
     if si.size:
         z = lp.add_vars((si.size,), ub=1.0, integer=True)
         r1 = lp.add_rows((si.size,), ub=0.0)

@@ -11,6 +11,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from coordinator.forecast._types import Forecast
 from coordinator.model import DistrictModel, FloatArray
+from coordinator.optimiser._builder import put, take
 from coordinator.optimiser._formulation import Problem, build_problem, initial_levels
 from coordinator.optimiser._plan import AssetKind, AssetSchedule, Plan
 from coordinator.optimiser._types import LiveState, PlanOptions, PlanStatus
@@ -76,7 +77,7 @@ def _solve(problem: Problem, options: PlanOptions, t0: float
         return x, PlanStatus.TIME_LIMIT, gap, message
     if not has_int:
         return None, PlanStatus.SAFE_MODE, None, message
-    remaining = options.time_limit_s - (time.perf_counter() - t0)
+    remaining = options.fallback_time_limit_s or options.time_limit_s
     try:
         relaxed, code, _, msg2 = _run(problem, np.zeros_like(integrality), lb, ub,
                                       time_limit_s=max(remaining, 1.0), gap=options.mip_rel_gap)
@@ -130,7 +131,7 @@ def _safe_solution(model: DistrictModel, forecast: Forecast, state: LiveState,
                 flex[f, first + full] = rest / dt
         else:
             flex[f, first:first + runs.run_steps[r]] = runs.power_kw[r]
-    x[problem.flex] = flex
+    put(x, problem.flex, flex)
     tanks = model.tanks
     flow = np.minimum(tanks.demand_m3h, tanks.pump_max_m3h)[:, None] * np.ones((1, problem.steps))
     x[problem.pump] = flow
@@ -140,9 +141,9 @@ def _safe_solution(model: DistrictModel, forecast: Forecast, state: LiveState,
     np.add.at(net, model.loads.site_index, flex)
     np.add.at(net, tanks.site_index, tanks.pump_kw_per_m3h[:, None] * flow)
     exp = np.minimum(np.maximum(-net, 0.0), model.export_limit_kw[:, None])
-    x[problem.imp] = np.maximum(net, 0.0)
-    x[problem.exp] = exp
-    x[problem.curt] = np.maximum(-net, 0.0) - exp
+    put(x, problem.imp, np.maximum(net, 0.0))
+    put(x, problem.exp, exp)
+    put(x, problem.curt, np.maximum(-net, 0.0) - exp)
     return x
 
 
@@ -157,12 +158,14 @@ def hourly_shared_kwh(import_kw: FloatArray, export_kw: FloatArray, hour_of_step
 def _extract(model: DistrictModel, forecast: Forecast, problem: Problem, x: FloatArray, *,
              status: PlanStatus, gap: float | None, message: str, solve_time_s: float) -> Plan:
     dt = model.step_h
-    imp = np.maximum(x[problem.imp], 0.0)
-    exp = np.maximum(x[problem.exp], 0.0)
+    imp = np.maximum(take(x, problem.imp), 0.0) + problem.fixed_import_kw
+    exp = np.maximum(take(x, problem.exp), 0.0) + problem.fixed_export_kw
     shared = hourly_shared_kwh(imp, exp, problem.hour_of_step, problem.hour_start_ms.size, dt)
     cost = problem.builder.cost
     # The objective with shared energy by the hourly rule (a time-limited incumbent may under-claim it).
-    objective = float(cost @ x) + model.incentive_eur_per_kwh * float(x[problem.shared].sum() - shared.sum())
+    under_claimed = float(x[problem.shared].sum() - shared.sum())
+    penalty = float(problem.penalty_eur @ x[problem.penalty_cols]) if problem.penalty_cols.size else 0.0
+    objective = float(cost @ x) - penalty + problem.constant_eur + model.incentive_eur_per_kwh * under_claimed
     assets: list[AssetSchedule] = []
     b = model.batteries
     soc = x[problem.soc]
@@ -172,7 +175,7 @@ def _extract(model: DistrictModel, forecast: Forecast, problem: Problem, x: Floa
             site=model.site_ids[b.site_index[i]], asset_id=b.ids[i], asset=b.assets[i],
             kind=AssetKind.BATTERY, power_kw=_clean(power[i]), level_pct=100.0 * soc[i] / b.capacity_kwh[i]))
     f = model.loads
-    flex = x[problem.flex]
+    flex = take(x, problem.flex)
     for i in range(f.count):
         assets.append(AssetSchedule(
             site=model.site_ids[f.site_index[i]], asset_id=f.ids[i], asset=f.assets[i],
@@ -190,7 +193,8 @@ def _extract(model: DistrictModel, forecast: Forecast, problem: Problem, x: Floa
         site_ids=model.site_ids, status=status, objective_eur=objective, mip_gap=gap,
         solve_time_s=solve_time_s,
         grid_import_kw=_clean(imp), grid_export_kw=_clean(exp), load_kw=forecast.load_kw.copy(),
-        pv_kw=forecast.pv_kw.copy(), curtailment_kw=_clean(np.maximum(x[problem.curt], 0.0)),
+        pv_kw=forecast.pv_kw.copy(),
+        curtailment_kw=_clean(np.maximum(take(x, problem.curt), 0.0) + problem.fixed_curtail_kw),
         hour_start_ms=problem.hour_start_ms, shared_energy_kwh=shared,
         incentive_eur=model.incentive_eur_per_kwh * float(shared.sum()), assets=tuple(assets),
         message=message, plan_id=uuid.uuid4().hex[:12],

@@ -51,6 +51,12 @@ class PlanOptions:
     battery_binaries: Literal["auto", "always", "never"] = "auto"
     """Binaries against simultaneous charge and discharge (and import and export): only where
     prices could make them profitable ("auto"), everywhere, or never."""
+    max_grid_binaries: int = 5000
+    """Above this many import/export binaries ("auto" only), simultaneous import and export is
+    made unprofitable by a penalty on export at those steps instead: much faster for large
+    districts, at the price of undervaluing night-time sharing by (incentive - spread)."""
+    fallback_time_limit_s: float | None = None
+    """Time for the LP fallback after the MILP failed; None: the same as ``time_limit_s``."""
     curtailment_eur_per_kwh: float = 1e-4
     """A tiny cost so that PV is spilled only when nothing else can take it."""
 
