@@ -50,3 +50,30 @@ async def run_coordinator(settings: CoordinatorSettings, *, planner: Planner | N
             with contextlib.suppress(Exception):
                 await store.close()
         log.info("coordinator stopped")
+
+
+def main(**overrides: object) -> int:
+    """Settings from ``NZD_*`` (plus ``overrides``), logging, and the service until a signal.
+
+    Returns the process exit code: 0 after a signal, 2 for bad settings or a bad district file.
+    """
+    import sys
+
+    from pydantic import ValidationError
+
+    from coordinator.ingest.service import configure_logging
+    from nzd.errors import ConfigError
+
+    try:
+        settings = CoordinatorSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        print(f"invalid settings: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, json_logs=settings.log_json)
+    try:
+        asyncio.run(run_coordinator(settings))
+    except ConfigError as exc:
+        for line in exc.errors:
+            print(line, file=sys.stderr)
+        return 2
+    return 0
