@@ -104,7 +104,8 @@ class TelemetryPublisher:
         self.stats.connections += 1
         backlog_until = await self.disk.run(self.buffer.last_seq)
         if backlog_until >= 0:
-            log.info("replaying backlog", extra={"rows": self.buffer.count, "until_seq": backlog_until})
+            log.info("replaying a backlog of %d readings (up to seq %d) at up to %g/s",
+                     self.buffer.count, backlog_until, self.replay_per_s)
         pacer = _Pacer(self.replay_per_s)
         slots = asyncio.Semaphore(self.window)
         cursor = -1
