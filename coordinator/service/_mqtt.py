@@ -70,7 +70,11 @@ class MqttLink:
                     async for message in client.messages:
                         payload = message.payload
                         data = payload if isinstance(payload, bytes) else str(payload or "").encode()
-                        await self._on_message(message.topic.value, data)
+                        try:
+                            await self._on_message(message.topic.value, data)
+                        except Exception:  # a bug in handling one message must not end the service
+                            self._metrics.bad_messages.labels(kind="error").inc()
+                            log.exception("handling a message on %s failed", message.topic.value)
             except aiomqtt.MqttError as exc:
                 log.warning("broker connection lost or refused: %s; retrying in %.1f s", exc, delay_s)
             finally:

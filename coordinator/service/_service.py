@@ -106,7 +106,11 @@ class CoordinatorService:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.mqtt.connected.wait(), timeout=interval_s)
         while True:
-            await self.plan_and_dispatch()
+            try:
+                await self.plan_and_dispatch()
+            except Exception:  # logged and counted; the next interval tries again
+                self.metrics.plans.labels(status="error").inc()
+                log.exception("planning step failed")
             now_s = self._clock()
             next_s = (now_s // interval_s + 1) * interval_s
             await asyncio.sleep(max(next_s - now_s, 0.0))
