@@ -64,6 +64,8 @@ class SetpointController:
         self.counts: Counter[str] = Counter()
         """Setpoints by outcome (applied, rejected, ..., malformed)."""
         self._locks = {name: asyncio.Lock() for name in self.assets}
+        self._retry_at_ms: dict[str, int] = {}
+        self._retry_pause_ms: dict[str, int] = {}
 
     async def start(self) -> None:
         self.state = await self.disk.run(self.store.load)
@@ -158,7 +160,8 @@ class SetpointController:
                     await self._consider(held)
                 state = self.state.get(name)
                 if (state is not None and state.active_until_ms is not None and not state.fallback_applied
-                        and now >= state.active_until_ms and name not in self.pending):
+                        and now >= state.active_until_ms and name not in self.pending
+                        and now >= self._retry_at_ms.get(name, 0)):
                     await self._fallback(asset, state)
 
     async def _fallback(self, asset: AssetConfig, state: AssetState) -> None:
@@ -170,9 +173,15 @@ class SetpointController:
         try:
             result = await self.writer.write_point(device=asset.device, quantity=asset.point, value=value)
         except Exception as exc:
+            # State unchanged: tried again after a pause that doubles up to a minute.
+            pause = min(2 * self._retry_pause_ms.get(asset.name, 500), 60_000)
+            self._retry_pause_ms[asset.name] = pause
+            self._retry_at_ms[asset.name] = self.clock_ms() + pause
             self.counts["fallback_failed"] += 1
-            log.error("fallback of %s failed, retrying: %s", asset.name, exc)
-            return  # state unchanged: the next tick tries again
+            log.error("fallback of %s failed, retrying in %.1f s: %s", asset.name, pause / 1000, exc)
+            return
+        self._retry_pause_ms.pop(asset.name, None)
+        self._retry_at_ms.pop(asset.name, None)
         now = self.clock_ms()
         await self._save(asset.name, replace(state, last_value=result.read_back, last_write_ms=now,
                                              active_until_ms=None, fallback_applied=True))
