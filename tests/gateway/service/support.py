@@ -137,7 +137,7 @@ class Subscriber:
 
             self.client.tls_set(ca_certs=tls["ca_file"], certfile=tls.get("cert_file"),
                                 keyfile=tls.get("key_file"), tls_version=ssl.PROTOCOL_TLS_CLIENT)
-        self.client.reconnect_delay_set(min_delay=0.1, max_delay=1)
+        self.client.reconnect_delay_set(min_delay=0.1, max_delay=1)  # type: ignore[arg-type]  # seconds, float works
         self.topics = topics
 
         def on_connect(client: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any) -> None:
