@@ -151,10 +151,15 @@ class GatewayService:
                               reason="connection lost", hash_=self.hash)
         return aiomqtt.Will(topic=self._status_topic, payload=encode(last), qos=1, retain=True)
 
+    def _client_id(self) -> str:
+        """Stable, so that the broker keeps the session (queued setpoints) across reconnects."""
+        c = self.config
+        return c.broker.client_id or f"nzd-gw-{c.district}.{c.site}.{c.gateway}"
+
     async def _connection_loop(self) -> None:
         delay_s = self.reconnect_min_s
         while True:
-            client = make_client(self.config.broker, identifier=f"nzd-{self.config.gateway}",
+            client = make_client(self.config.broker, identifier=self._client_id(),
                                  will=self._will(), clean_session=False,
                                  max_inflight=self.publisher.window)
             try:
