@@ -8,6 +8,16 @@ from nzd.accounting.counters import (
     interval_edges,
     volume_per_interval,
 )
+from nzd.accounting.kpis import (
+    DistrictEnergyKpis,
+    EnergyKpis,
+    EnergySeries,
+    SiteEnergyKpis,
+    TariffSeries,
+    energy_kpis,
+    hourly_shared_energy,
+    tariff_series,
+)
 from nzd.accounting.water import (
     AllowanceStatus,
     MeterReadings,
@@ -23,19 +33,27 @@ from nzd.accounting.water import (
 
 __all__ = [
     "AllowanceStatus",
+    "DistrictEnergyKpis",
+    "EnergyKpis",
+    "EnergySeries",
     "MeterReadings",
     "Period",
+    "SiteEnergyKpis",
     "Spread",
+    "TariffSeries",
     "WaterKpis",
     "counter_increments",
     "counter_per_interval",
     "district_water_kpis",
+    "energy_kpis",
     "energy_per_interval",
+    "hourly_shared_energy",
     "intake_against_allowance",
     "interval_edges",
     "period_change",
     "period_edges",
     "site_water_kpis",
+    "tariff_series",
     "trend_per_period",
     "volume_per_interval",
 ]
