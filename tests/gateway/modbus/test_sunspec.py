@@ -17,6 +17,13 @@ from tests.harness import free_port
     (0, [1, 113], DeviceKind.PV_INVERTER),
     (50000, [1, 203], DeviceKind.ELECTRICITY_METER),
     (40000, [1, 124, 802], DeviceKind.BATTERY),
+    (40000, [1, 101], DeviceKind.PV_INVERTER),
+    (40000, [1, 102], DeviceKind.PV_INVERTER),
+    (40000, [1, 111], DeviceKind.PV_INVERTER),
+    (40000, [1, 112], DeviceKind.PV_INVERTER),
+    (40000, [1, 201], DeviceKind.ELECTRICITY_METER),
+    (40000, [1, 202], DeviceKind.ELECTRICITY_METER),
+    (40000, [1, 204], DeviceKind.ELECTRICITY_METER),
 ])
 async def test_discovery_walks_the_model_chain_and_polls_with_scale_factors(
         base: int, models: list[int], kind: DeviceKind) -> None:
@@ -47,6 +54,10 @@ async def test_discovery_walks_the_model_chain_and_polls_with_scale_factors(
         assert result.values["battery_soc_pct"] == pytest.approx(73, abs=0.1)
     if kind is DeviceKind.PV_INVERTER:
         assert result.values["pv_power_w"] > 1000  # late morning in June
+        assert result.values["pv_energy_wh"] > 0
+    if kind is DeviceKind.ELECTRICITY_METER:
+        assert result.values["active_power_w"] > 10_000  # a continuous 500 MWh/year business
+        assert result.values["energy_import_wh"] > 0
 
 
 async def test_a_device_without_sunspec_is_reported_not_crashed() -> None:
