@@ -33,6 +33,8 @@ class CoordinatorSettings(ServiceSettings):
     reconnect_max_s: Annotated[float, Field(gt=0)] = 30.0
     solve_time_limit_s: Annotated[float, Field(gt=0)] = 60.0
     mip_gap: Annotated[float, Field(ge=0, le=1)] = 0.01
+    history_days: Annotated[int, Field(ge=0, le=366)] = 28
+    """Days of stored history the forecasts learn from; 0 plans on live values only."""
     store_events: bool = True
     """Write plans, setpoints and acknowledgements to the store."""
 

@@ -16,7 +16,7 @@ from coordinator.model import DistrictModel
 from coordinator.optimiser import LiveState, PlanOptions, plan_district
 from coordinator.service._planning import Planner, PlanOutcome, PlanRequest
 
-__all__ = ["Forecaster", "optimiser_planner", "persistence_forecast"]
+__all__ = ["Forecaster", "history_forecast", "optimiser_planner", "persistence_forecast"]
 
 Forecaster = Callable[[DistrictModel, PlanRequest], Forecast]
 """Load and PV per site over the horizon starting at ``request.start_ms``."""
@@ -36,8 +36,26 @@ def persistence_forecast(model: DistrictModel, request: PlanRequest) -> Forecast
                     pv_kw=np.zeros_like(load), method="persistence")
 
 
+def history_forecast(model: DistrictModel, request: PlanRequest) -> Forecast:
+    """Same-weekday load profile and clear-sky PV from the stored history
+    (:func:`coordinator.forecast.forecast_district`); without history, the live grid
+    import held flat stands in for the load."""
+    from coordinator.forecast import forecast_district, override
+
+    forecast = forecast_district(model, request.history, start_ms=request.start_ms)
+    if request.history is None and request.snapshot.grid_power_w:
+        live = persistence_forecast(model, request)
+        known = np.zeros(model.n_sites, dtype=bool)
+        for site in request.snapshot.grid_power_w:
+            if site in model.site_ids:
+                known[model.site_index(site)] = True
+        load = np.where(known[:, None], live.load_kw, np.nan)
+        forecast = override(forecast, load_kw=load, source="live-persistence")
+    return forecast
+
+
 def optimiser_planner(*, options: PlanOptions | None = None,
-                      forecaster: Forecaster = persistence_forecast) -> Planner:
+                      forecaster: Forecaster = history_forecast) -> Planner:
     """A :data:`Planner` that forecasts and solves one district MILP per request."""
     opts = options or PlanOptions()
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coordinator.dispatch import AssetKey, Target, controllable_assets
 from coordinator.state import StateSnapshot
 from nzd.config import DistrictConfig
+
+if TYPE_CHECKING:
+    from coordinator.forecast._history import SiteHistory
 
 __all__ = ["PlanOutcome", "PlanRequest", "Planner", "new_plan_id", "safe_mode_outcome"]
 
@@ -28,6 +31,8 @@ class PlanRequest:
     excluded: frozenset[AssetKey]
     """Assets (by gateway asset name) to hold at their fallback: they rejected or did not answer."""
     plan_id: str
+    history: SiteHistory | None = None
+    """Measured load and PV per site from the store, when there is a store and it has some."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coordinator.dispatch import (
     AckTracker,
@@ -37,6 +37,9 @@ from nzd.errors import ContractError
 from nzd.messages import Ack, GatewayStatus, Setpoint, Telemetry, decode, encode
 from nzd.store.base import Event, EventKind, TelemetryStore
 from nzd.topics import TopicKind, parse_topic, setpoint_topic, site_filter
+
+if TYPE_CHECKING:
+    from coordinator.forecast._history import SiteHistory
 
 __all__ = ["CoordinatorService", "PlanRecord"]
 
@@ -73,6 +76,7 @@ class CoordinatorService:
         self.last_plan: PlanRecord | None = None
         self._planner = planner
         self._open_store = open_store
+        self._store = store
         self._clock = wall_clock_s
         self._ids = SetpointIds()
         self._controllable = {a.key: a for a in controllable_assets(district)}
@@ -134,10 +138,10 @@ class CoordinatorService:
         start_ms = now_ms // interval_ms * interval_ms
         excluded = self.acks.excluded()
         plan_id = new_plan_id(start_ms)
+        t0 = time.perf_counter()
         request = PlanRequest(district=self.state.district_now(now_ms=now_ms), start_ms=start_ms,
                               snapshot=self.state.snapshot(now_ms=now_ms), excluded=excluded,
-                              plan_id=plan_id)
-        t0 = time.perf_counter()
+                              plan_id=plan_id, history=await self._history(now_ms))
         try:
             outcome = await asyncio.to_thread(self._planner, request)
         except Exception as exc:  # there is always a plan: the safe one
@@ -162,6 +166,19 @@ class CoordinatorService:
             self.last_plan = record
             self._planned.notify_all()
         return record
+
+    async def _history(self, now_ms: int) -> SiteHistory | None:
+        if self._store is None or self.settings.history_days == 0:
+            return None
+        from coordinator.service._history import load_history
+
+        try:
+            return await asyncio.wait_for(
+                load_history(self._store, self.district, end_ms=now_ms, days=self.settings.history_days),
+                timeout=self.settings.solve_time_limit_s)
+        except Exception as exc:  # the store is down or slow: plan on live values
+            log.warning("history unavailable, planning without it: %r", exc)
+            return None
 
     def _checked_targets(self, outcome: PlanOutcome, excluded: frozenset[AssetKey]) -> list[Target]:
         out: list[Target] = []
