@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
                                                 help="Serve Prometheus metrics on this port."),
         metrics_addr: str = typer.Option("127.0.0.1", "--metrics-addr",
                                          help="Address the metrics server listens on."),
+        log_json: bool = typer.Option(False, "--log-json", help="One JSON object per log line."),
     ) -> None:
         """Poll the configured devices and publish their readings until SIGTERM or Ctrl-C.
 
@@ -28,14 +29,12 @@ def register(app: typer.Typer) -> None:
         nothing is lost while the broker is unreachable or if the gateway is killed.
         """
         import asyncio
-        import logging
 
-        from gateway.service import run_gateway
+        from gateway.service import configure_logging, run_gateway
         from nzd.config import load_gateway_config
         from nzd.errors import ConfigError
 
-        logging.basicConfig(level=log_level.upper(),
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging(log_level, json_logs=log_json)
         try:
             cfg = load_gateway_config(config)
             asyncio.run(run_gateway(cfg, metrics_port=metrics_port, metrics_addr=metrics_addr))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -10,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,8 +24,16 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def start_gateway(config: Path, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "nzd", "gateway", "run", str(config)],
+        return subprocess.Popen([sys.executable, "-m", "nzd", "gateway", "run", str(config), "--log-json"],
                                 stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+
+
+def json_or_none(line: str) -> dict[str, Any] | None:
+    try:
+        doc = json.loads(line)
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 def queued_seqs(db: Path) -> list[int]:
@@ -66,6 +76,9 @@ def test_sigkill_during_an_outage_then_restart_delivers_everything_queued(
         sub.close()
         modbus.close()
 
+    replay_logged = [doc for doc in map(json_or_none, log.read_text().splitlines())
+                     if doc and doc["msg"].startswith("replaying a backlog")]
+    assert replay_logged and replay_logged[0]["level"] == "info"
     received = sub.telemetry()
     seqs = {m.seq for m in received}
     assert seqs == set(range(max(seqs) + 1)), "a reading is missing"
