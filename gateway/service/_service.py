@@ -71,19 +71,19 @@ class GatewayService:
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set, then shut down cleanly."""
         await self.controller.start()
-        collector = ServiceCollector(self)
-        REGISTRY.register(collector)
         log.info("gateway %s starting: %d devices, %d readings queued, next seq %d", self.config.gateway,
                  len(self.group.pollers), self.buffer.count, self.buffer.next_seq)
+        collector = ServiceCollector(self)
+        REGISTRY.register(collector)
         writer = asyncio.create_task(self._write_loop(), name="buffer-writer")
         watchdog = asyncio.create_task(self.controller.watchdog(), name="setpoint-watchdog")
         link = asyncio.create_task(self._connection_loop(), name="mqtt")
-        self.group.start()
         try:
+            self.group.start()
             await stop.wait()
         finally:
-            await self._shutdown(writer=writer, watchdog=watchdog, link=link)
             REGISTRY.unregister(collector)
+            await self._shutdown(writer=writer, watchdog=watchdog, link=link)
 
     async def _shutdown(self, *, writer: asyncio.Task[None], watchdog: asyncio.Task[None],
                         link: asyncio.Task[None]) -> None:
