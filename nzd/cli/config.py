@@ -63,6 +63,8 @@ def _gateway_references(path: Path, config: GatewayConfig) -> list[str]:
     errors: list[str] = []
     points_by_device: dict[str, dict[str, Any]] = {}
     for i, device in enumerate(config.devices):
+        if device.profile == "sunspec":
+            continue  # the register map is discovered from the device at run time (gateway.modbus.sunspec)
         try:
             points = profiles.load_profile(device.profile).resolve(device.profile_options)
         except ConfigError as exc:
