@@ -22,12 +22,15 @@ def serve(
 
     from api.app import create_app
     from api.logs import configure_logging
+    from api.server import listen_socket
     from api.settings import ApiSettings
 
     settings = ApiSettings()
     configure_logging(settings.log_level, json_logs=settings.log_json)
-    uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
-                access_log=False, log_config=None, proxy_headers=True)
+    sock = listen_socket(host or settings.api_host, port or settings.api_port,
+                         send_buffer_bytes=settings.send_buffer_bytes)
+    config = uvicorn.Config(create_app(settings), access_log=False, log_config=None, proxy_headers=True)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 @api_app.command("hash")

@@ -220,6 +220,8 @@ class LiveStreamResponse(Response):
 
     def __init__(self, hub: LiveHub, client: LiveClient) -> None:
         super().__init__(headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
+        # An endless body: no Content-Length, so the server sends it chunked.
+        self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
         self.hub = hub
         self.client = client
 

@@ -23,5 +23,7 @@ class ApiSettings(ServiceSettings):
     """Origins allowed to call the API from a browser (CORS); empty: same origin only."""
     live_queue_size: int = 256
     """Events buffered per live-stream client; a client that falls this far behind is dropped."""
+    send_buffer_bytes: int | None = 262_144
+    """Socket send buffer per connection (None: the kernel's auto-tuning); see api/server.py."""
     access_log: bool = True
     mqtt_client_id: str | None = None

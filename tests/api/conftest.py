@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from api import create_app
 from api.auth import hash_secret, new_api_token
+from api.server import listen_socket
 from api.settings import ApiSettings
 from nzd.messages import DeviceKind
 from nzd.settings import ServiceSettings
@@ -152,9 +153,10 @@ def api_server(influxdb: InfluxServer, mosquitto: MosquittoServer,
     )
     _seed(ServiceSettings(influx_url=influxdb.url, influx_database="api_tests"))
     port = free_port()
-    server = _Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
-                                    access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    sock = listen_socket("127.0.0.1", port, send_buffer_bytes=32_768)
+    server = _Server(uvicorn.Config(create_app(settings), log_level="warning", access_log=False,
+                                    lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     url = f"http://127.0.0.1:{port}"
