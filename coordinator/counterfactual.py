@@ -10,7 +10,7 @@ incentive is paid for it whether or not anyone planned it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -38,6 +38,8 @@ class Outcome:
     export_revenue_eur: float
     incentive_eur: float
     wear_eur: float
+    battery_soc_end_pct: FloatArray | None = None
+    """[battery] SOC at the end (counterfactual only: a plan's own schedule says it)."""
 
     @property
     def cost_eur(self) -> float:
@@ -121,7 +123,9 @@ def counterfactual(model: DistrictModel, actual: Forecast, state: LiveState | No
             soc[idx] += dt * (b.charge_efficiency[idx] * ch - dis / b.discharge_efficiency[idx])
             battery[idx, t] = dis - ch
             np.add.at(net[:, t], site, ch - dis)
-    return settle(model, start_ms=actual.start_ms, net_kw=net, battery_kw=battery)
+    out = settle(model, start_ms=actual.start_ms, net_kw=net, battery_kw=battery)
+    soc_pct = np.divide(100.0 * soc, b.capacity_kwh, out=np.zeros(b.count), where=b.capacity_kwh > 0)
+    return replace(out, battery_soc_end_pct=soc_pct)
 
 
 def execute_plan(model: DistrictModel, plan: Plan, actual: Forecast) -> Outcome:

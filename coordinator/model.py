@@ -125,6 +125,10 @@ class DistrictModel:
     """[site]"""
     incentive_eur_per_kwh: float
     """TIP plus ARERA valorisation per kWh of shared energy (district tariff)."""
+    load_profiles: tuple[str, ...] = ()
+    """[site] BDEW profile of the inflexible load, for offline simulation."""
+    annual_load_kwh: FloatArray | None = None
+    """[site] annual inflexible consumption, for offline simulation."""
 
     @property
     def n_sites(self) -> int:
@@ -269,4 +273,8 @@ def _build(config: DistrictConfig) -> DistrictModel:
         peak_eur_per_kw=_f([t.peak_eur_per_kw for t in tariffs]),
         incentive_eur_per_kwh=(district_tariff.incentive_eur_per_mwh
                                + district_tariff.valorisation_eur_per_mwh) / 1000.0,
+        load_profiles=tuple(s.load_profile for s in config.sites),
+        # Without a figure, 30 % of the connection on average: a typical load factor for a small firm.
+        annual_load_kwh=_f([s.annual_load_kwh if s.annual_load_kwh is not None
+                            else 0.3 * s.grid_import_limit_kw * 8760 for s in config.sites]),
     )
