@@ -48,7 +48,8 @@ def test_simulation_beats_the_baseline_and_writes_csv_and_png(tmp_path: Path) ->
     model, _ = _model(tmp_path)
     history = simulated_history(model, start_ms=START - 28 * DAY, end_ms=START + 2 * DAY)
     seen: list[str] = []
-    sim = simulate(model, history, start_ms=START, days=2, forecast="forecast", on_day=lambda d: seen.append(d.status))
+    sim = simulate(model, history, start_ms=START, days=2, forecast="forecast",
+                   on_day=lambda d: seen.append(d.status))
     assert seen == ["optimal", "optimal"]
     assert sim.cost_eur < sim.baseline_cost_eur
     assert sim.shared_kwh >= sim.baseline_shared_kwh - 1e-6
@@ -75,7 +76,7 @@ def test_history_csv_round_trip_and_gap_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="does not cover"):
         simulate(model, hist, start_ms=START + DAY, days=1)
     path.write_text("time,site,load_kw,pv_kw\n0,elsewhere,1,1\n")
-    with pytest.raises(ValueError, match="history.csv:2"):
+    with pytest.raises(ValueError, match=r"history\.csv:2"):
         read_history_csv(path, model)
 
 
