@@ -104,8 +104,8 @@ def _seed(settings: ServiceSettings) -> None:
     plan_doc = {"plan_id": "plan-test", "status": "optimal", "start_ms": now_ms - 60_000, "step_minutes": 15,
                 "shared_energy_kwh": [10.0] * 24,
                 "sites": {s: {"grid_import_kw": [20.0] * 96, "grid_export_kw": [0.0] * 96} for s in SITES},
-                "assets": [{"site": "depuratore", "asset_id": "community-battery", "asset": "community-battery",
-                            "kind": "battery", "power_kw": [-10.0] * 96}],
+                "assets": [{"site": "depuratore", "asset_id": "community-battery",
+                            "asset": "community-battery", "kind": "battery", "power_kw": [-10.0] * 96}],
                 "targets": [{"site": "depuratore", "asset": "community-battery",
                              "quantity": "battery_power_setpoint_w", "value": -10000.0}],
                 "excluded": []}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import time
@@ -51,7 +52,7 @@ async def test_100_clients_all_receive_a_published_reading_in_their_scope(api_se
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=api_server.url, limits=limits, timeout=60) as http:
         clients = []
-        async with contextlib_stack() as stack:
+        async with contextlib.AsyncExitStack() as stack:
             for i in range(100):
                 token = (api_server.operator if i % 2 else api_server.manager_a).token
                 response = await stack.enter_async_context(
@@ -104,7 +105,8 @@ async def test_a_client_that_stops_reading_is_dropped_and_the_others_get_everyth
         api_server: ApiServer) -> None:
     dropped_before = await asyncio.to_thread(_dropped, api_server)
     slow = await asyncio.to_thread(_slow_client, api_server)
-    async with httpx.AsyncClient(base_url=api_server.url, timeout=60) as http, contextlib_stack() as stack:
+    async with httpx.AsyncClient(base_url=api_server.url, timeout=60) as http, \
+            contextlib.AsyncExitStack() as stack:
         readers = []
         for _ in range(5):
             response = await stack.enter_async_context(
@@ -130,23 +132,6 @@ async def test_a_client_that_stops_reading_is_dropped_and_the_others_get_everyth
             seq += 50
             chunks += 1
         assert chunks >= 2  # it was really stuck for a while, not dropped at once
-    health = httpx.get(f"{api_server.url}/healthz").json()
+    health = (await asyncio.to_thread(httpx.get, f"{api_server.url}/healthz")).json()
     assert health["live_clients"] == 0
     slow.close()
-
-
-class contextlib_stack:  # noqa: N801 - an AsyncExitStack that also closes streams on failure
-    def __init__(self) -> None:
-        import contextlib
-
-        self._stack = contextlib.AsyncExitStack()
-
-    async def __aenter__(self) -> contextlib_stack:
-        await self._stack.__aenter__()
-        return self
-
-    async def enter_async_context(self, cm: Any) -> Any:
-        return await self._stack.enter_async_context(cm)
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._stack.__aexit__(*exc)

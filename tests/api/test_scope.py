@@ -17,7 +17,7 @@ def _site_routes(server: ApiServer) -> list[tuple[str, str]]:
     spec = httpx.get(f"{server.url}/openapi.json").json()
     routes = [(method.upper(), path) for path, ops in spec["paths"].items() for method in ops
               if "{site}" in path]
-    assert len(routes) >= 11, routes
+    assert len(routes) >= 12, routes
     return routes
 
 
