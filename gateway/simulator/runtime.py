@@ -40,6 +40,10 @@ class SimClock:
     def now(self) -> float:
         return self.start_s + (time.monotonic() - self._t0) * self.speed
 
+    def restart(self) -> None:
+        """Simulated time starts at ``start_s`` from now (after slow start-up work)."""
+        self._t0 = time.monotonic()
+
 
 class Simulator:
     """Serves every device of a :class:`SimulatorConfig`; ``async with Simulator(cfg) as sim:``."""
@@ -84,6 +88,8 @@ class Simulator:
         except Exception:
             await self.stop()
             raise
+        # the first refresh filled the series caches (seconds of work): start the clock after it
+        self.clock.restart()
         self.refresh()
         self._tick = asyncio.create_task(self._tick_loop(), name="simulator-tick")
 

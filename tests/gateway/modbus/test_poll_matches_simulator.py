@@ -39,3 +39,19 @@ async def test_a_unit_id_nobody_serves_stays_silent_like_on_a_real_bus() -> None
                                    gateway_device("dev", "eastron_sdm630", tcp(port), unit_id=1)])
     assert not results["ghost"].ok and "no answer" in (results["ghost"].error or "")
     assert results["dev"].ok
+
+
+@pytest.mark.parametrize("order", ["ABCD", "CDAB", "BADC", "DCBA"])
+async def test_a_selectable_byte_order_reads_back_in_every_order(order: str) -> None:
+    profile = "siemens_sitrans_mag6000"
+    port = free_port()
+    options = {"byte_order": order}
+    cfg = sim_config([{"name": "flow", "profile": profile, "transport": tcp(port), "profile_options": options,
+                       "water": {"daily_m3": 500, "volume_m3": 123456.789}}])
+    async with Simulator(cfg) as sim:
+        served = sim.devices["flow"].served()
+        result = (await poll_once([gateway_device("flow", profile, tcp(port),
+                                                  profile_options=options)]))["flow"]
+    assert result.values["water_volume_m3"] == served["water_volume_m3"].value
+    assert result.values["water_volume_m3"] == pytest.approx(123456.789, abs=1.0)
+    assert result.values["water_flow_m3h"] == served["water_flow_m3h"].value > 0
