@@ -31,6 +31,7 @@ __all__ = [
     "Target",
     "build_setpoints",
     "controllable_assets",
+    "validity_window",
 ]
 
 BATTERY_QUANTITY = "battery_power_setpoint_w"
@@ -100,19 +101,34 @@ class SetpointIds:
         return new
 
 
+def validity_window(*, interval_start_ms: int, sent_at_ms: int, interval_ms: int,
+                    validity_ms: int) -> tuple[int, int]:
+    """``(valid_from, valid_until)`` of the setpoints of the plan for ``interval_start_ms``.
+
+    Valid from the start of the planning interval for ``validity_ms``. A plan whose solve
+    overran into a later interval counts its window from the interval it is sent in, so
+    that it does not arrive already expired, and still ends at most ``validity_ms`` after
+    that interval began (the gateways' dead-man switch is kept).
+    """
+    if validity_ms <= 0 or interval_ms <= 0:
+        raise ValueError(f"validity_ms and interval_ms must be positive, got {validity_ms}, {interval_ms}")
+    anchor = max(interval_start_ms, sent_at_ms // interval_ms * interval_ms)
+    return interval_start_ms, anchor + validity_ms
+
+
 def build_setpoints(
     *,
     targets: Iterable[Target],
-    interval_start_ms: int,
-    validity_ms: int,
+    valid_from_ms: int,
+    valid_until_ms: int,
     issued_at_ms: int,
     ids: SetpointIds,
     plan_id: str | None = None,
     source: SetpointSource = SetpointSource.PLAN,
 ) -> list[tuple[str, Setpoint]]:
-    """``(site, setpoint)`` per target, valid in ``[interval_start, interval_start + validity)``."""
-    if validity_ms <= 0:
-        raise ValueError(f"validity_ms must be positive, got {validity_ms}")
+    """``(site, setpoint)`` per target, valid in ``[valid_from_ms, valid_until_ms)``."""
+    if valid_until_ms <= valid_from_ms:
+        raise ValueError(f"empty validity window [{valid_from_ms}, {valid_until_ms})")
     out: list[tuple[str, Setpoint]] = []
     for t in targets:
         sp = Setpoint(
@@ -120,8 +136,8 @@ def build_setpoints(
             asset=t.asset,
             quantity=t.quantity,
             value=float(t.value),
-            valid_from=interval_start_ms,
-            valid_until=interval_start_ms + validity_ms,
+            valid_from=valid_from_ms,
+            valid_until=valid_until_ms,
             issued_at=issued_at_ms,
             source=source,
             plan_id=plan_id,

@@ -22,6 +22,8 @@ class CoordinatorMetrics:
             ["status"], registry=r)
         self.last_plan_ts = Gauge(
             "nzd_coordinator_last_plan_timestamp_seconds", "When the latest plan was made", registry=r)
+        self.late_plans = Counter(
+            "nzd_coordinator_late_plans", "Plans made after their planning interval had ended", registry=r)
         self.setpoints_sent = Counter(
             "nzd_coordinator_setpoints_sent", "Setpoints published", registry=r)
         self.setpoints_unsent = Counter(

@@ -18,6 +18,7 @@ from coordinator.dispatch import (
     Target,
     build_setpoints,
     controllable_assets,
+    validity_window,
 )
 from coordinator.service._events import EventWriter
 from coordinator.service._http import HealthServer
@@ -158,7 +159,12 @@ class CoordinatorService:
             "targets": [{"site": t.site, "asset": t.asset, "quantity": t.quantity, "value": t.value}
                         for t in targets],
         }))
-        sent, unsent = await self._dispatch(targets, start_ms=start_ms, issued_at_ms=now_ms, plan_id=plan_id)
+        sent_ms = int(self._clock() * 1000)
+        if sent_ms - start_ms >= interval_ms:
+            self.metrics.late_plans.inc()
+            log.warning("plan %s is late: made %.1f s after its interval began (interval %.1f s)",
+                        plan_id, (sent_ms - start_ms) / 1000, interval_ms / 1000)
+        sent, unsent = await self._dispatch(targets, start_ms=start_ms, sent_ms=sent_ms, plan_id=plan_id)
         record = PlanRecord(plan_id, outcome.status, start_ms, now_s, solve_s, sent, unsent)
         log.info("plan %s: %s in %.2f s, %d setpoints sent, %d unsent, %d assets excluded",
                  plan_id, outcome.status, solve_s, sent, unsent, len(excluded))
@@ -194,12 +200,15 @@ class CoordinatorService:
             out.append(t)
         return out
 
-    async def _dispatch(self, targets: list[Target], *, start_ms: int, issued_at_ms: int,
+    async def _dispatch(self, targets: list[Target], *, start_ms: int, sent_ms: int,
                         plan_id: str) -> tuple[int, int]:
-        validity_ms = int(self.settings.validity_s * 1000)
+        valid_from, valid_until = validity_window(
+            interval_start_ms=start_ms, sent_at_ms=sent_ms,
+            interval_ms=int(self.settings.planning_interval_s * 1000),
+            validity_ms=int(self.settings.validity_s * 1000))
         sent = unsent = 0
-        for site, sp in build_setpoints(targets=targets, interval_start_ms=start_ms, validity_ms=validity_ms,
-                                        issued_at_ms=issued_at_ms, ids=self._ids, plan_id=plan_id):
+        for site, sp in build_setpoints(targets=targets, valid_from_ms=valid_from, valid_until_ms=valid_until,
+                                        issued_at_ms=sent_ms, ids=self._ids, plan_id=plan_id):
             topic = setpoint_topic(district=self.district.district, site=site, asset=sp.asset)
             try:
                 await self.mqtt.publish(topic, encode(sp), qos=1)

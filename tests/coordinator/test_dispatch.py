@@ -12,6 +12,7 @@ from coordinator.dispatch import (
     Target,
     build_setpoints,
     controllable_assets,
+    validity_window,
 )
 from nzd.config import load_district
 from nzd.messages import Ack, AckResult, Setpoint
@@ -38,9 +39,11 @@ class Clock:
 
 def test_setpoints_are_valid_from_the_interval_start_for_the_window():
     ids = SetpointIds()
+    valid_from, valid_until = validity_window(interval_start_ms=T0, sent_at_ms=T0 + 1234,
+                                              interval_ms=900_000, validity_ms=1_800_000)
     out = build_setpoints(targets=[Target("a", "bat", "battery_power_setpoint_w", -5000.0)],
-                          interval_start_ms=T0, validity_ms=1_800_000, issued_at_ms=T0 + 1234, ids=ids,
-                          plan_id="p1")
+                          valid_from_ms=valid_from, valid_until_ms=valid_until, issued_at_ms=T0 + 1234,
+                          ids=ids, plan_id="p1")
     [(site, sp)] = out
     assert site == "a"
     assert (sp.asset, sp.quantity, sp.value) == ("bat", "battery_power_setpoint_w", -5000.0)
@@ -59,9 +62,17 @@ def test_ids_increase_per_asset_and_keep_increasing_after_a_restart():
     assert restarted.next(a, issued_at_ms=T0 + 1000) > second
 
 
-def test_a_window_must_be_positive():
+def test_a_late_plan_counts_its_window_from_the_interval_it_is_sent_in():
+    # Solved 2.5 intervals late: not born expired, and still ends two intervals after sending began.
+    assert validity_window(interval_start_ms=T0, sent_at_ms=T0 + 2_500, interval_ms=1_000,
+                           validity_ms=2_000) == (T0, T0 + 4_000)
+
+
+def test_a_window_must_not_be_empty():
     with pytest.raises(ValueError, match="validity_ms"):
-        build_setpoints(targets=[], interval_start_ms=T0, validity_ms=0, issued_at_ms=T0, ids=SetpointIds())
+        validity_window(interval_start_ms=T0, sent_at_ms=T0, interval_ms=1000, validity_ms=0)
+    with pytest.raises(ValueError, match="empty validity window"):
+        build_setpoints(targets=[], valid_from_ms=T0, valid_until_ms=T0, issued_at_ms=T0, ids=SetpointIds())
 
 
 def test_applied_rejected_and_silent_assets():

@@ -3,7 +3,7 @@
 Every part runs as its own process, as on site: ``nzd simulate`` serves two
 batteries over Modbus TCP, one ``nzd gateway run`` per site polls its battery and
 applies setpoints, and the coordinator (``python -m coordinator.service``, what
-``nzd coordinator run`` runs) plans with HiGHS every 2 s and dispatches setpoints
+``nzd coordinator run`` runs) plans with HiGHS every 3 s and dispatches setpoints
 valid for two intervals. The test listens on the broker like any other client.
 
 The tariff makes discharging now clearly worth it (export now at 0.55-0.60
@@ -220,7 +220,7 @@ def test_setpoints_reach_the_batteries_and_gateways_fall_back_when_the_coordinat
         metrics_port = free_port()
         coordinator = _spawn(procs, tmp_path, ["-m", "coordinator.service"], env={
             "NZD_MQTT_URL": broker.url, "NZD_DISTRICT_FILE": str(paths["district"]),
-            "NZD_PLANNING_INTERVAL_S": "2", "NZD_VALIDITY_INTERVALS": "2", "NZD_ACK_TIMEOUT_S": "5",
+            "NZD_PLANNING_INTERVAL_S": "3", "NZD_VALIDITY_INTERVALS": "2", "NZD_ACK_TIMEOUT_S": "5",
             "NZD_METRICS_PORT": str(metrics_port), "NZD_SQLITE_PATH": str(tmp_path / "nzd.sqlite"),
             "NZD_MQTT_CLIENT_ID": "e2e-coordinator", "NZD_LOG_JSON": "false",
         })
@@ -246,9 +246,11 @@ def test_setpoints_reach_the_batteries_and_gateways_fall_back_when_the_coordinat
         health = httpx.get(f"http://127.0.0.1:{metrics_port}/healthz", timeout=10)
         metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
         assert health.status_code == 200, health.text
-        assert health.json()["last_plan"]["status"] == "optimal"
+        assert health.json()["last_plan"]["status"] in ("optimal", "time_limit", "lp_fallback")
         assert 'nzd_coordinator_acks_total{result="applied"}' in metrics
-        assert all(sp.valid_until - sp.valid_from == 4000 for _, _, sp in listener.setpoints())
+        for _, _, sp in listener.setpoints():  # valid two intervals (counted from sending when late)
+            assert sp.valid_from % 3000 == 0 and sp.valid_until - sp.valid_from >= 6000
+            assert sp.valid_from <= sp.issued_at < sp.valid_until
 
         # 2. The coordinator dies without a word; each gateway falls back when validity ends.
         coordinator.send_signal(signal.SIGKILL)
