@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
         """Serve simulated Modbus devices (TCP and RTU) with realistic values and injected faults."""
         import asyncio
         import logging
+        import signal
 
         from gateway.simulator import Simulator, load_simulator_config
         from nzd.errors import ConfigError
@@ -34,6 +35,11 @@ def register(app: typer.Typer) -> None:
             cfg = cfg.model_copy(update={"simulator": cfg.simulator.model_copy(update={"speed": speed})})
 
         async def main() -> None:
+            # SIGTERM (a demo or systemd stopping us) ends as cleanly as Ctrl-C: socat goes too
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
             sim = Simulator(cfg)
             await sim.start()
             try:
@@ -45,11 +51,9 @@ def register(app: typer.Typer) -> None:
                 for bus, pair in sim.ptys.items():
                     typer.echo(f"serial bus {bus}: point the gateway's bus port at {pair.client_port}")
                 typer.echo(f"simulating at {cfg.simulator.speed:g}x; Ctrl-C stops")
-                await asyncio.Event().wait()
+                await stop.wait()
             finally:
                 await sim.stop()
 
-        try:
-            asyncio.run(main())
-        except KeyboardInterrupt:
-            pass
+        asyncio.run(main())
+        typer.echo("stopped")

@@ -45,3 +45,33 @@ def test_a_bad_config_exits_with_its_errors(tmp_path: Path) -> None:
                           text=True, timeout=60)
     assert proc.returncode == 2
     assert f"{config}:2: devices:" in proc.stderr
+
+
+def test_sigterm_stops_the_simulator_and_its_pseudo_terminals(tmp_path: Path) -> None:
+    config = tmp_path / "rtu.yaml"
+    config.write_text("""\
+simulator: {speed: 0}
+buses: [{name: bus1, port: auto, baudrate: 19200}]
+devices:
+  - {name: office, profile: eastron_sdm120, transport: {type: rtu, bus: bus1}, unit_id: 7}
+""")
+    proc = subprocess.Popen([sys.executable, "-m", "nzd", "simulate", str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    client_port = ""
+    try:
+        for line in proc.stdout:
+            if "point the gateway's bus port at" in line:
+                client_port = line.rsplit(" ", 1)[-1].strip()
+            if "Ctrl-C stops" in line:
+                break
+        assert client_port and Path(client_port).exists()
+        read = asyncio.run(mbpoll(["-m", "rtu", "-b", "19200", "-P", "none", "-a", "7", "-t", "3:float", "-B",
+                                   "-r", "0", "-c", "1", client_port]))
+        assert 200 < float(read[0]) < 260  # volts
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert "stopped" in out
+    assert not Path(client_port).exists()  # socat is gone with its pseudo-terminals
