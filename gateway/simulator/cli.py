@@ -41,7 +41,11 @@ def register(app: typer.Typer) -> None:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
             sim = Simulator(cfg)
-            await sim.start()
+            try:
+                await sim.start()
+            except (OSError, RuntimeError) as exc:  # a port in use, a serial port that cannot open
+                typer.echo(f"cannot start the simulator: {exc}", err=True)
+                raise typer.Exit(1) from None
             try:
                 for dev in sim.devices.values():
                     t = dev.cfg.transport

@@ -75,3 +75,19 @@ devices:
     assert proc.returncode == 0, out
     assert "stopped" in out
     assert not Path(client_port).exists()  # socat is gone with its pseudo-terminals
+
+
+def test_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = tmp_path / "sim.yaml"
+        config.write_text(f"simulator: {{}}\ndevices:\n  - {{name: m, profile: eastron_sdm630, "
+                          f"transport: {{type: tcp, host: 127.0.0.1, port: {port}}}}}\n")
+        proc = subprocess.run([sys.executable, "-m", "nzd", "simulate", str(config)], capture_output=True,
+                              text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "cannot start the simulator" in proc.stderr
