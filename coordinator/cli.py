@@ -73,6 +73,33 @@ def plan(
     typer.echo(json.dumps({**sim.summary(), "csv": str(out / "plan.csv"), "png": str(out / "plan.png")}))
 
 
+@coordinator_app.command("run")
+def run(
+    district: Path | None = typer.Option(None, "--district", "-d", dir_okay=False,
+                                         help="District registry YAML (default NZD_DISTRICT_FILE)."),
+    interval_s: float | None = typer.Option(None, "--interval", min=0.1,
+                                            help="Planning interval, s (NZD_PLANNING_INTERVAL_S, 900)."),
+    metrics_port: int | None = typer.Option(None, "--metrics-port", min=0, max=65535,
+                                            help="Port of /healthz and /metrics (NZD_METRICS_PORT, 9103)."),
+) -> None:
+    """Run the coordinator: live state from MQTT, a plan per interval, setpoints, acknowledgements.
+
+    Everything else comes from NZD_* variables (see docs/dispatch.md). Stops on SIGTERM or Ctrl-C.
+    """
+    from coordinator.service._run import main
+
+    overrides: dict[str, object] = {}
+    if district is not None:
+        overrides["district_file"] = district
+    if interval_s is not None:
+        overrides["planning_interval_s"] = interval_s
+    if metrics_port is not None:
+        overrides["metrics_port"] = metrics_port
+    code = main(**overrides)
+    if code:
+        raise typer.Exit(code)
+
+
 def register(app: typer.Typer) -> None:
     app.command("plan")(plan)
     app.add_typer(coordinator_app, name="coordinator")
