@@ -2,11 +2,10 @@
 
 Every part runs as its own process, as on site: ``nzd simulate`` serves two
 batteries over Modbus TCP, one ``nzd gateway run`` per site polls its battery and
-applies setpoints, and the coordinator (``python -m coordinator.service``, what
-``nzd coordinator run`` runs) plans with HiGHS every 3 s and dispatches setpoints
+applies setpoints, and ``nzd coordinator run`` plans with HiGHS every 3 s and dispatches setpoints
 valid for two intervals. The test listens on the broker like any other client.
 
-The tariff makes discharging now clearly worth it (export now at 0.55-0.60
+The tariff makes discharging now clearly worth it (export now at 0.59-0.60
 EUR/kWh, recharge later at 0.05), so the first interval of every plan asks each
 battery for its full 50 kW: a value the fallback (idle, 0 W) cannot be confused with.
 """
@@ -218,7 +217,7 @@ def test_setpoints_reach_the_batteries_and_gateways_fall_back_when_the_coordinat
               what="battery readings from both gateways", procs=procs)
 
         metrics_port = free_port()
-        coordinator = _spawn(procs, tmp_path, ["-m", "coordinator.service"], env={
+        coordinator = _spawn(procs, tmp_path, ["-m", "nzd", "coordinator", "run"], env={
             "NZD_MQTT_URL": broker.url, "NZD_DISTRICT_FILE": str(paths["district"]),
             "NZD_PLANNING_INTERVAL_S": "3", "NZD_VALIDITY_INTERVALS": "2", "NZD_ACK_TIMEOUT_S": "5",
             "NZD_METRICS_PORT": str(metrics_port), "NZD_SQLITE_PATH": str(tmp_path / "nzd.sqlite"),
