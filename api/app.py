@@ -24,6 +24,7 @@ from api.settings import ApiSettings
 from api.state import ApiState
 from nzd._version import __version__
 from nzd.config import load_district
+from nzd.store.base import StoreError
 
 __all__ = ["create_app"]
 
@@ -61,6 +62,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         store = open_store(cfg)
         await store.open()
         hub = LiveHub(settings=cfg, district=district, metrics=metrics)
+        try:
+            hub.seed(await store.latest(district=district.district))
+        except StoreError as exc:
+            log.warning("store unavailable at startup (%s); district totals start from live readings", exc)
         app.state.nzd = ApiState(settings=cfg, district=district, store=store, users=users, hub=hub,
                                  jwt_secret=jwt_secret)
         app.state.access_log = cfg.access_log

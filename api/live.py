@@ -28,6 +28,7 @@ from nzd.config import DistrictConfig
 from nzd.errors import ContractError
 from nzd.messages import Alert, GatewayStatus, Message, Setpoint, Telemetry, decode, encode
 from nzd.settings import parse_mqtt_url
+from nzd.store.base import Reading
 from nzd.topics import TopicKind, parse_topic, setpoint_topic, site_filter
 
 __all__ = ["LiveClient", "LiveHub", "LiveStreamResponse", "MqttUnavailable"]
@@ -89,6 +90,11 @@ class LiveHub:
         self._plans_seen: set[str] = set()
         self._client: aiomqtt.Client | None = None
         self._last_public_s = 0.0
+
+    def seed(self, readings: list[Reading]) -> None:
+        """Start the district totals from the store's latest values, before MQTT brings news."""
+        for r in readings:
+            self._latest.setdefault(r.site, {})[r.device] = (r.ts_ms, dict(r.values))
 
     # clients -------------------------------------------------------------
 

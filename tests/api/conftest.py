@@ -6,6 +6,7 @@ Users, passwords and tokens here are generated for the tests (demo only).
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 import threading
 import time
@@ -94,7 +95,7 @@ def _seed(settings: ServiceSettings) -> None:
         for step in range(97):
             ts = start_ms + step * 900_000
             readings.append(Reading(DISTRICT, site, "main-meter", DeviceKind.ELECTRICITY_METER, ts, step,
-                                    {"active_power_w": 20_000.0 + 1000 * i + step,
+                                    {"active_power_w": 20_000.0 + 1000 * i + 15_000 * math.sin(step / 15.4),
                                      "energy_import_wh": 1e6 + step * 5000.0,
                                      "energy_export_wh": 2e5 + step * 1000.0}))
         readings.append(Reading(DISTRICT, site, "pv-inverter", DeviceKind.PV_INVERTER, now_ms - 1000, 1,

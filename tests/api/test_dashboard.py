@@ -1,0 +1,107 @@
+"""The dashboard in Debian's Chromium (Playwright): login, a live value change, history, public view."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import aiomqtt
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from nzd.messages import DeviceKind, DeviceState, GatewayState, GatewayStatus, Telemetry, encode
+from nzd.topics import status_topic, telemetry_topic
+from tests.api.conftest import DISTRICT, SITE_A, ApiServer
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _page(browser: Browser) -> tuple[Page, list[str]]:
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("requestfailed", lambda req: errors.append(f"request failed: {req.url}")
+            if "/api/v1/live" not in req.url else None)
+    return page, errors
+
+
+def _publish(server: ApiServer, power_w: float) -> None:
+    async def go() -> None:
+        async with aiomqtt.Client(server.mosquitto.host, server.mosquitto.port) as client:
+            now_ms = int(time.time() * 1000)
+            status = GatewayStatus(gateway="gw-rossi", state=GatewayState.ONLINE, ts=now_ms, devices={
+                "main-meter": DeviceState(online=True, last_read_ts=now_ms),
+                "pv-inverter": DeviceState(online=False, errors=3, detail="Modbus timeout")})
+            await client.publish(status_topic(district=DISTRICT, site=SITE_A, gateway="gw-rossi"),
+                                 encode(status), qos=1, retain=True)
+            reading = Telemetry(ts=int(time.time() * 1000), seq=99, device="main-meter",
+                                kind=DeviceKind.ELECTRICITY_METER, values={"active_power_w": power_w})
+            await client.publish(telemetry_topic(district=DISTRICT, site=SITE_A, device="main-meter"),
+                                 encode(reading), qos=1)
+    # Playwright's sync API runs its own event loop in this thread.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, go()).result()
+
+
+def test_site_manager_logs_in_sees_a_live_value_change_and_opens_history(
+        api_server: ApiServer, browser: Browser) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page, errors = _page(browser)
+    page.goto(api_server.url + "/")
+    expect(page.locator("#user-label")).to_have_text("public view")
+    page.click("#login-button")
+    page.fill("#login-username", api_server.manager_a.name)
+    page.fill("#login-password", api_server.manager_a.password)
+    page.click("#login-submit")
+    expect(page.locator("#user-label")).to_have_text("rossi · site manager")
+    expect(page.locator("#live-state")).to_have_text("● live")
+    # A site manager sees their own site only.
+    expect(page.locator("#site-cards > .card")).to_have_count(1)
+    expect(page.locator(f"#site-{SITE_A} h3")).to_have_text("Tintoria Rossi")
+    grid = page.locator(f"#flow-{SITE_A}-grid")
+    expect(grid).not_to_have_text("123.5 kW")
+    _publish(api_server, 123_456.0)
+    expect(grid).to_have_text("123.5 kW")
+    expect(page.locator(f"#val-{SITE_A}-main-meter-active_power_w b")).to_have_text("123k")
+    # The gateway's status arrived with the reading: the PV inverter is shown as offline.
+    expect(page.locator(f"#dev-{SITE_A}-pv-inverter .dot.bad")).to_have_count(1)
+    expect(page.locator(f"#dev-{SITE_A}-main-meter .dot.ok")).to_have_count(1)
+    expect(page.locator("#tile-shared .value")).not_to_have_text("–")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-overview.png"), full_page=True)
+
+    page.click("#tabs [data-view=history]")
+    expect(page.locator("#history-title")).to_contain_text("Tintoria Rossi")
+    expect(page.locator("#history-chart path[data-series=main-meter]")).to_have_count(1)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-history.png"), full_page=True)
+
+    page.click("#tabs [data-view=alerts]")
+    expect(page.locator("#alerts-table")).to_contain_text("night flow 2.1 m3/h")
+    expect(page.locator("#alerts-table")).not_to_contain_text("logistica-prato")
+    assert errors == []
+    page.close()
+
+
+def test_the_public_view_shows_district_totals_and_no_firm(api_server: ApiServer, browser: Browser) -> None:
+    page, errors = _page(browser)
+    page.goto(api_server.url + "/")
+    expect(page.locator("#live-state")).to_have_text("● live")
+    expect(page.locator(".public-note")).to_contain_text("district totals only")
+    expect(page.locator("#site-cards > .card")).to_have_count(0)
+    expect(page.locator("#tabs [data-view=history]")).to_be_hidden()
+    expect(page.locator("#flow-district-grid")).to_contain_text("kW")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-public.png"), full_page=True)
+    assert errors == []
+    page.close()
