@@ -28,7 +28,7 @@ class NotConnected(ConnectionError):
 
 
 class MqttLink:
-    def __init__(self, *, settings: CoordinatorSettings, subscriptions: Sequence[str],
+    def __init__(self, *, settings: CoordinatorSettings, subscriptions: Sequence[tuple[str, int]],
                  on_message: MessageHandler, metrics: CoordinatorMetrics) -> None:
         self._settings = settings
         self._subscriptions = list(subscriptions)
@@ -60,12 +60,12 @@ class MqttLink:
             client = self._make_client()
             try:
                 async with client:
-                    for topic in self._subscriptions:
-                        await client.subscribe(topic, qos=1)
+                    for topic, qos in self._subscriptions:
+                        await client.subscribe(topic, qos=qos)
                     self._client = client
                     self.connected.set()
                     self._metrics.mqtt_connected.set(1)
-                    log.info("connected to the broker", extra={"subscriptions": self._subscriptions})
+                    log.info("connected to the broker")
                     delay_s = self._settings.reconnect_min_s
                     async for message in client.messages:
                         payload = message.payload

@@ -85,8 +85,11 @@ class CoordinatorService:
         d = district.district
         self.mqtt = MqttLink(
             settings=settings, metrics=self.metrics, on_message=self.on_message,
-            subscriptions=[site_filter(k, district=d) for k in (TopicKind.STATUS, TopicKind.TELEMETRY,
-                                                                TopicKind.ACK)])
+            # Acknowledgements at QoS 1, so the broker keeps them for us across a reconnect; live
+            # state at QoS 0, so it does not queue hours of telemetry while we are away.
+            subscriptions=[(site_filter(TopicKind.ACK, district=d), 1),
+                           (site_filter(TopicKind.STATUS, district=d), 0),
+                           (site_filter(TopicKind.TELEMETRY, district=d), 0)])
         self.http = HealthServer(host=settings.http_host, port=settings.metrics_port,
                                  registry=self.metrics.registry, health=self.health)
         self._started_s = self._clock()
@@ -156,6 +159,7 @@ class CoordinatorService:
             **outcome.document,
             "plan_id": plan_id, "status": outcome.status, "start_ms": start_ms, "solve_s": solve_s,
             "excluded": [f"{k.site}/{k.asset}" for k in sorted(excluded)],
+            "stale": request.snapshot.stale,
             "targets": [{"site": t.site, "asset": t.asset, "quantity": t.quantity, "value": t.value}
                         for t in targets],
         }))

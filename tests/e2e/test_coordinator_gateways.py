@@ -12,6 +12,7 @@ battery for its full 50 kW: a value the fallback (idle, 0 W) cannot be confused 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -31,6 +32,7 @@ import pytest
 import yaml
 
 from nzd.messages import Ack, AckResult, Setpoint, Telemetry, decode
+from nzd.store import Event, EventKind, SqliteStore
 from nzd.topics import TopicKind, parse_topic
 from tests.harness import MosquittoServer, free_port, wait_for_port
 
@@ -271,5 +273,19 @@ def test_setpoints_reach_the_batteries_and_gateways_fall_back_when_the_coordinat
                        and t.values.get("battery_power_setpoint_w") == 0.0
                        and t.values.get("battery_power_w") == 0.0} == set(SITES),
               what="both simulated batteries idle again", procs=procs)
+        # 3. What the coordinator sent and heard is in the store, killed or not.
+        stored = asyncio.run(_stored_events(tmp_path / "nzd.sqlite"))
+        assert stored[EventKind.PLAN] and stored[EventKind.SETPOINT]
+        assert {e.site for e in stored[EventKind.ACK] if e.document["result"] == "applied"} == set(SITES)
     finally:
         listener.close()
+
+
+async def _stored_events(path: Path) -> dict[EventKind, list[Event]]:
+    store = SqliteStore(path=path)
+    await store.open()
+    try:
+        return {kind: await store.events(kind, district=DISTRICT)
+                for kind in (EventKind.PLAN, EventKind.SETPOINT, EventKind.ACK)}
+    finally:
+        await store.close()

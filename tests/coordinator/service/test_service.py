@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -217,3 +219,22 @@ async def test_plans_setpoints_and_acks_are_stored(mosquitto, tmp_path):
         ("a", "bat-a", 20_000.0), ("b", "load-b", 10_000.0)]
     assert sorted((e.site, e.document["asset"], e.document["result"]) for e in acks) == [
         ("a", "bat-a", "applied"), ("b", "load-b", "rejected")]
+
+
+async def test_the_health_endpoint_refuses_what_it_does_not_serve(mosquitto):
+    service = CoordinatorService(settings=settings_for(mosquitto.url), district=small_district(unique("d")),
+                                 planner=FixedPlanner())
+    async with running(service):
+        await service.wait_for_plan()
+        base = f"http://127.0.0.1:{service.http.port}"
+        async with httpx.AsyncClient(timeout=10) as http:
+            post = await http.post(f"{base}/healthz")
+            garbage_reader, garbage_writer = await asyncio.open_connection("127.0.0.1", service.http.port)
+            garbage_writer.write(b"\x00\x01 nonsense\r\n\r\n")
+            await garbage_writer.drain()
+            answer = await garbage_reader.read()
+            garbage_writer.close()
+            health = await http.get(f"{base}/healthz")
+        assert post.status_code == 405
+        assert answer.startswith(b"HTTP/1.1 405")
+        assert health.status_code == 200  # still serving
