@@ -9,6 +9,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from importlib import resources
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -18,7 +19,7 @@ from api.auth.users import load_users
 from api.live import LiveHub
 from api.logs import AccessLogMiddleware
 from api.metrics import ApiMetrics
-from api.problems import PROBLEM_RESPONSES, install_problem_handlers
+from api.problems import PROBLEM_RESPONSES, Problem, install_problem_handlers
 from api.routes import ROUTERS
 from api.settings import ApiSettings
 from api.state import ApiState
@@ -101,6 +102,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     app.state.metrics = metrics
     install_problem_handlers(app)
+    _document_problems(app)
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(AccessLogMiddleware, metrics=metrics,
@@ -112,3 +114,18 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     static_dir = resources.files("api") / "static"
     app.mount("/", StaticFiles(directory=str(static_dir), html=True), name="dashboard")
     return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Put the Problem schema, which the error responses reference, into the OpenAPI components."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = \
+                Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -105,12 +105,13 @@
       ["PV today", num(t.pv_kwh), "kWh"], ["Grid import today", num(t.import_kwh), "kWh"],
       ["Incentive today", t.incentive_eur == null ? "–" : t.incentive_eur.toFixed(2), "€"], ["CO₂ today", num(t.co2_kg), "kg"]];
     $("#tiles").innerHTML = tiles.map(([l, v, u, id]) => `<div class="tile" ${id ? `id="${id}"` : ""}><div class="label">${l}</div><div class="value">${v}<span class="unit">${u}</span></div></div>`).join("");
-    const midnight = new Date(); midnight.setHours(0, 0, 0, 0);
+    // Periods are the district's local hours; the first one starts at its local midnight.
+    const midnight = hours.length ? hours[0].period_start_ms : new Date().setHours(0, 0, 0, 0);
     Charts.line($("#today-chart"), [
       { label: "consumption kWh", color: "#6c5ce7", kind: "bar", points: hours.map(r => [r.period_start_ms, r.consumption_kwh]) },
       { label: "PV kWh", color: "#e6a700", kind: "bar", points: hours.map(r => [r.period_start_ms, r.pv_kwh]) },
       { label: "shared kWh", color: "#1e9e61", kind: "bar", points: hours.map(r => [r.period_start_ms, r.shared_kwh]) },
-    ], { from: midnight.getTime(), to: midnight.getTime() + 86400e3, barMs: 3600e3 });
+    ], { from: midnight, to: midnight + 86400e3, barMs: 3600e3 });
   }
   function renderDistrictFlow(f) { $("#district-flow").innerHTML = `<div class="flow">${App.flowSvg("district", f, "District")}</div>`; }
 
@@ -130,6 +131,8 @@
     const f = App.siteFlows(site.config, App.latest[siteId] || {});
     card.querySelector(".flow").innerHTML = App.flowSvg(siteId, f, site.config.name);
     card.querySelector("tbody").innerHTML = deviceRows(siteId);
+    card.querySelector(".gateways").innerHTML = "Gateways: " + (Object.values(site.gateways).map(g =>
+      `<span class="dot ${g.state === "online" ? "ok" : "bad"}"></span>${App.esc(g.gateway)}`).join(" ") || "no gateway status yet");
     if (flashDevice) { const row = document.getElementById(`dev-${siteId}-${flashDevice}`); if (row) row.classList.add("flash"); }
   };
   async function loadSites() {
@@ -139,12 +142,13 @@
         App.api(`/api/v1/sites/${s.id}/status`)]);
       const deviceState = {};
       for (const g of status.gateways) for (const [d, st] of Object.entries(g.status.devices || {})) deviceState[d] = g.status.state === "online" && st.online;
-      App.sites[s.id] = { config, deviceState, gateways: status.gateways };
+      const gateways = {};
+      for (const g of status.gateways) gateways[g.status.gateway] = g.status;
+      App.sites[s.id] = { config, deviceState, gateways };
       App.latest[s.id] = {};
       for (const r of latest) App.latest[s.id][r.device] = { ts: r.ts_ms, values: r.values };
-      const gw = status.gateways.map(g => `<span class="dot ${g.status.state === "online" ? "ok" : "bad"}"></span>${App.esc(g.status.gateway)}`).join(" ") || "no gateway status yet";
       root.insertAdjacentHTML("beforeend", `<div class="card" id="site-${s.id}"><div class="site-head"><h3>${App.esc(s.name)}</h3><span class="muted">${App.esc(s.activity)}</span></div>
-        <div class="flow"></div><div class="muted">Gateways: ${gw}</div><table class="devices"><thead><tr><th>Device</th><th>Now</th><th>Read at</th></tr></thead><tbody></tbody></table></div>`);
+        <div class="flow"></div><div class="muted gateways"></div><table class="devices"><thead><tr><th>Device</th><th>Now</th><th>Read at</th></tr></thead><tbody></tbody></table></div>`);
       App.renderSite(s.id);
     }
   }
@@ -173,6 +177,7 @@
     es.addEventListener("status", ev => {
       const m = JSON.parse(ev.data), s = App.sites[m.site]; if (!s) return;
       for (const [d, st] of Object.entries(m.devices || {})) s.deviceState[d] = m.state === "online" && st.online;
+      s.gateways[m.gateway] = m;
       App.renderSite(m.site);
     });
     es.addEventListener("district", ev => renderDistrictFlow(JSON.parse(ev.data)));
