@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from coordinator.forecast._types import Forecast
 from coordinator.model import DistrictModel, FloatArray, IntArray
@@ -27,6 +28,7 @@ _EPS = 1e-9
 @dataclass(slots=True)
 class Problem:
     builder: LpBuilder
+    matrix: sp.csr_array
     steps: int
     times_ms: IntArray
     hour_of_step: IntArray
@@ -109,6 +111,12 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     exp_ub = np.minimum(model.export_limit_kw[:, None], pv + dis_cap)
     # An inflexible load above the connection limit is not ours to fix: allow it.
     imp_ub = np.maximum(model.import_limit_kw[:, None], load - pv)
+    # Nor can import exceed everything the site could consume: a tight big-M for the binaries.
+    consume_cap = (np.bincount(bat.site_index, weights=bat.charge_kw, minlength=S)
+                   + np.bincount(loads.site_index, weights=loads.power_kw, minlength=S)
+                   + np.bincount(tanks.site_index, weights=tanks.pump_max_m3h * tanks.pump_kw_per_m3h,
+                                 minlength=S))
+    imp_ub = np.minimum(imp_ub, np.maximum(load, 0.0) + consume_cap[:, None])
     # A site without controllable assets has no decision to make: its flows are constants.
     active = np.zeros(S, np.bool_)
     for site_index in (bat.site_index, loads.site_index, tanks.site_index):
@@ -234,7 +242,7 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     binaries, binary_on = _binaries(lp, model, options, p_imp_eff, p_exp, inc, imp, exp, imp_ub, exp_ub,
                                     ch, dis, penalised)
     return Problem(
-        builder=lp, steps=T, times_ms=times, hour_of_step=hour_of_step.astype(np.int64),
+        builder=lp, matrix=lp.matrix(), steps=T, times_ms=times, hour_of_step=hour_of_step.astype(np.int64),
         hour_start_ms=(hour_start * 3_600_000).astype(np.int64), imp=imp, exp=exp, curt=curt, ch=ch, dis=dis,
         soc=soc, flex=flex, pump=pump, level=level, shared=shared, starts=starts,
         start_run=start_run, start_step=start_step, binaries=binaries, binary_on=binary_on, runs=runs,

@@ -52,46 +52,77 @@ def _run(problem: Problem, integrality: FloatArray, lb: FloatArray, ub: FloatArr
          gap: float) -> tuple[FloatArray | None, int, float | None, str]:
     lp = problem.builder
     res = milp(lp.cost, integrality=integrality, bounds=Bounds(lb, ub),
-               constraints=LinearConstraint(lp.matrix(), lp.row_lb, lp.row_ub),
+               constraints=LinearConstraint(problem.matrix, lp.row_lb, lp.row_ub),
                options={"time_limit": max(time_limit_s, 0.05), "mip_rel_gap": gap, "disp": False})
     x = None if res.x is None else np.asarray(res.x, dtype=np.float64)
     mip_gap = getattr(res, "mip_gap", None)
     return x, int(res.status), None if mip_gap is None else float(mip_gap), str(res.message)
 
 
+def _gap(upper: float, lower: float) -> float:
+    return max(0.0, upper - lower) / max(abs(upper), 1e-9)
+
+
 def _solve(problem: Problem, options: PlanOptions, t0: float
            ) -> tuple[FloatArray | None, PlanStatus, float | None, str]:
+    """LP relaxation first, rounded and re-solved with the integers fixed: when that plan is
+    already within the gap of the relaxation's bound (usual here: the relaxation is tight),
+    it is optimal within the gap and the MILP is skipped. Otherwise HiGHS branches with the
+    time left, and the rounded plan remains the fallback."""
     lp = problem.builder
     integrality = lp.integrality
     lb, ub = lp.lb, lp.ub
-    has_int = bool(integrality.any())
+    cost = lp.cost
+    if not integrality.any():
+        try:
+            solved, code, _, message = _run(problem, integrality, lb, ub, time_limit_s=options.time_limit_s,
+                                            gap=0.0)
+        except Exception as exc:  # HiGHS failing must not leave the district without a plan
+            log.exception("LP solve failed")
+            return None, PlanStatus.SAFE_MODE, None, f"LP failed: {exc}"
+        if solved is None:
+            return None, PlanStatus.SAFE_MODE, None, message
+        return solved, (PlanStatus.OPTIMAL if code == 0 else PlanStatus.TIME_LIMIT), 0.0, message
+    budget = options.fallback_time_limit_s or options.time_limit_s
+    relax = np.zeros_like(integrality)
+    rounded: FloatArray | None = None
+    bound: float | None = None
+    note = ""
     try:
-        x, code, gap, message = _run(problem, integrality, lb, ub, time_limit_s=options.time_limit_s,
-                                     gap=options.mip_rel_gap)
-    except Exception as exc:  # HiGHS failing must not leave the district without a plan
-        log.exception("MILP solve failed")
-        x, code, gap, message = None, 4, None, f"MILP failed: {exc}"
-    if x is not None and code == 0:
-        return x, PlanStatus.OPTIMAL, (gap if has_int else 0.0), message
-    if x is not None:
-        return x, PlanStatus.TIME_LIMIT, gap, message
-    if not has_int:
-        return None, PlanStatus.SAFE_MODE, None, message
-    remaining = options.fallback_time_limit_s or options.time_limit_s
-    try:
-        relaxed, code, _, msg2 = _run(problem, np.zeros_like(integrality), lb, ub,
-                                      time_limit_s=max(remaining, 1.0), gap=options.mip_rel_gap)
-        if relaxed is None:
-            return None, PlanStatus.SAFE_MODE, None, f"{message}; LP relaxation: {msg2}"
-        lb2, ub2 = _round(problem, relaxed, lb, ub)
-        fixed, code, _, msg3 = _run(problem, np.zeros_like(integrality), lb2, ub2,
-                                    time_limit_s=max(remaining, 1.0), gap=options.mip_rel_gap)
+        relaxed, code, _, note = _run(problem, relax, lb, ub, time_limit_s=budget, gap=0.0)
+        if relaxed is not None and code == 0:
+            bound = float(cost @ relaxed)
+            lb2, ub2 = _round(problem, relaxed, lb, ub)
+            rounded, _, _, note = _run(problem, relax, lb2, ub2, time_limit_s=budget, gap=0.0)
     except Exception as exc:
-        log.exception("LP fallback failed")
-        return None, PlanStatus.SAFE_MODE, None, f"{message}; LP fallback failed: {exc}"
-    if fixed is None:
-        return None, PlanStatus.SAFE_MODE, None, f"{message}; rounded LP: {msg3}"
-    return fixed, PlanStatus.LP_FALLBACK, None, f"{message}; integers rounded from the LP relaxation"
+        log.exception("LP relaxation failed")
+        note = f"LP relaxation failed: {exc}"
+    if rounded is not None and bound is not None:
+        gap = _gap(float(cost @ rounded), bound)
+        if gap <= options.mip_rel_gap:
+            return rounded, PlanStatus.OPTIMAL, gap, "rounded LP relaxation within the gap of its bound"
+    remaining = options.time_limit_s - (time.perf_counter() - t0)
+    x: FloatArray | None = None
+    code, message = 4, note
+    mip_gap: float | None = None
+    if remaining > 0.05:
+        try:
+            x, code, mip_gap, message = _run(problem, integrality, lb, ub, time_limit_s=remaining,
+                                             gap=options.mip_rel_gap)
+        except Exception as exc:
+            log.exception("MILP solve failed")
+            message = f"MILP failed: {exc}"
+    if x is not None:
+        status = PlanStatus.OPTIMAL if code == 0 else PlanStatus.TIME_LIMIT
+        best = x if rounded is None or float(cost @ x) <= float(cost @ rounded) else rounded
+        if bound is not None:
+            own = _gap(float(cost @ best), bound)
+            mip_gap = own if mip_gap is None else min(float(mip_gap), own)
+        return best, status, mip_gap, message
+    if rounded is not None:
+        gap = _gap(float(cost @ rounded), bound) if bound is not None else None
+        return rounded, PlanStatus.LP_FALLBACK, gap, f"{message}; integers rounded from the LP relaxation"
+    return None, PlanStatus.SAFE_MODE, None, message
 
 
 def _round(problem: Problem, x: FloatArray, lb: FloatArray, ub: FloatArray) -> tuple[FloatArray, FloatArray]:
