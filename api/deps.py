@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -34,10 +35,12 @@ def get_state(request: Request) -> ApiState:
 StateDep = Annotated[ApiState, Depends(get_state)]
 
 
-def principal_from_token(state: ApiState, token: str) -> Principal:
+async def principal_from_token(state: ApiState, token: str) -> Principal:
     """The caller a bearer token stands for; raises 401 when it stands for nobody."""
     if token.startswith("nzd_"):
-        principal = state.users.verify_token(token)
+        principal = state.users.cached_token(token)
+        if principal is None:  # argon2 is slow by design: keep it off the event loop
+            principal = await asyncio.to_thread(state.users.verify_token, token)
     else:
         username = decode_access_token(token, secret=state.jwt_secret)
         user = state.users.get(username) if username else None
@@ -48,14 +51,14 @@ def principal_from_token(state: ApiState, token: str) -> Principal:
     return principal
 
 
-def get_principal(
+async def get_principal(
     state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """Anyone without credentials is the public; bad credentials are refused, not downgraded."""
     if credentials is None:
         return PUBLIC
-    return principal_from_token(state, credentials.credentials)
+    return await principal_from_token(state, credentials.credentials)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

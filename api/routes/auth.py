@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,7 +36,7 @@ class LoginResult(Me):
 @router.post("/login", summary="Exchange a username and password for a short-lived JWT",
              responses=problems(401))
 async def login(body: LoginBody, state: StateDep) -> LoginResult:
-    principal = state.users.login(body.username, body.password)
+    principal = await asyncio.to_thread(state.users.login, body.username, body.password)
     if principal is None:
         raise ProblemError(401, "unknown user or wrong password", title="Login failed")
     token = issue_access_token(principal, secret=state.jwt_secret, ttl_s=state.settings.jwt_ttl_s)

@@ -39,5 +39,5 @@ async def live(
     access_token: Annotated[str | None, Query(
         description="A token for clients that cannot send headers (EventSource)", max_length=4096)] = None,
 ) -> LiveStreamResponse:
-    principal = principal_from_token(state, access_token) if access_token else header_principal
+    principal = await principal_from_token(state, access_token) if access_token else header_principal
     return LiveStreamResponse(state.hub, state.hub.subscribe(principal))
