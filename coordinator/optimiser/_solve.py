@@ -120,8 +120,9 @@ def _solve(problem: Problem, options: PlanOptions, t0: float
             mip_gap = own if mip_gap is None else min(float(mip_gap), own)
         return best, status, mip_gap, message
     if rounded is not None:
-        gap = _gap(float(cost @ rounded), bound) if bound is not None else None
-        return rounded, PlanStatus.LP_FALLBACK, gap, f"{message}; integers rounded from the LP relaxation"
+        rounded_gap = _gap(float(cost @ rounded), bound) if bound is not None else None
+        note = f"{message}; integers rounded from the LP relaxation"
+        return rounded, PlanStatus.LP_FALLBACK, rounded_gap, note
     return None, PlanStatus.SAFE_MODE, None, message
 
 
