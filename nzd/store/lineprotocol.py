@@ -9,7 +9,8 @@ Line protocol (1.x, 2.x and 3.x alike):
 
 What line protocol cannot carry is refused with :class:`LineProtocolError`
 rather than silently changed: a name or tag value that is empty (InfluxDB drops
-empty tags), contains a line break (it would end the line), or holds a backslash
+empty tags), contains a line break (it would end the line) or a NUL (InfluxQL
+cannot select it), or holds a backslash
 that the parser would read as an escape (a trailing backslash, or one directly
 before ``,``, ``=`` or a space). Identifiers from the MQTT contract never hit
 these cases. Non-finite floats are refused too.
@@ -55,6 +56,9 @@ def check_name(value: str, *, what: str) -> None:
     if "\n" in value or "\r" in value:
         raise LineProtocolError(f"{what} {value!r} contains a line break")
     _check_utf8(value, what=what)
+    if "\x00" in value:
+        # InfluxQL reads NUL as the end of the query: the value could be written but never selected.
+        raise LineProtocolError(f"{what} {value!r} contains a NUL character")
     if value.endswith("\\"):
         raise LineProtocolError(f"{what} {value!r} ends with a backslash")
     for special in (",", "=", " "):
@@ -121,4 +125,6 @@ def quote_string(value: str) -> str:
     """An InfluxQL string literal in single quotes."""
     if "\n" in value or "\r" in value:
         raise LineProtocolError(f"{value!r} contains a line break")
+    if "\x00" in value:
+        raise LineProtocolError(f"{value!r} contains a NUL character")
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
