@@ -92,6 +92,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             {"name": "district", "description": "The registry: district and sites"},
             {"name": "readings", "description": "Latest values, power flows and history"},
             {"name": "kpis", "description": "Energy and KPIs per period"},
+            {"name": "water", "description": "Water intake by source, reuse, discharge, allowance"},
             {"name": "plans", "description": "Plans, setpoints and acknowledgements"},
             {"name": "status", "description": "Gateways and devices"},
             {"name": "alerts", "description": "Alerts and their acknowledgement"},

@@ -52,13 +52,14 @@ async def principal_from_token(state: ApiState, token: str) -> Principal:
 
 
 async def get_principal(
+    request: Request,
     state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """Anyone without credentials is the public; bad credentials are refused, not downgraded."""
-    if credentials is None:
-        return PUBLIC
-    return await principal_from_token(state, credentials.credentials)
+    principal = PUBLIC if credentials is None else await principal_from_token(state, credentials.credentials)
+    request.state.user = principal.name  # for the access log
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -2,12 +2,13 @@
 
 from fastapi import APIRouter
 
-from api.routes import alerts, auth, district, kpis, live, ops, plans, readings, status
+from api.routes import alerts, auth, district, kpis, live, ops, plans, readings, status, water
 
 ROUTERS: list[APIRouter] = [
     district.router,
     readings.router,
     kpis.router,
+    water.router,
     plans.router,
     status.router,
     alerts.router,

@@ -1,0 +1,144 @@
+"""Water KPIs per site and for the district (issue 9): intake by source, reuse, discharge,
+intensity and intake against the drought allowance, computed by nzd.accounting.water."""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api.deps import SiteDep, StateDep
+from api.periods import FromQuery, ToQuery, resolve_period
+from api.problems import ProblemError, problems
+from api.state import ApiState
+from nzd.accounting.water import (
+    MeterReadings,
+    Period,
+    WaterKpis,
+    district_water_kpis,
+    intake_against_allowance,
+    period_edges,
+    site_water_kpis,
+)
+from nzd.config import SiteConfig, WaterSource
+from nzd.store.base import Aggregation
+
+router = APIRouter(prefix="/api/v1", tags=["water"])
+
+_RAW_MAX_MS = 2 * 86_400_000
+_STEP_S = 900
+_MAX_ROWS = 800
+
+
+class WaterRow(BaseModel):
+    period_start_ms: int = Field(examples=[1_764_025_200_000])
+    intake_m3: float | None = Field(None, examples=[212.0])
+    intake_by_source_m3: dict[str, float | None] = Field(
+        description="public, well, recycled", examples=[{"public": 80.0, "recycled": 132.0}])
+    reuse_ratio: float | None = Field(None, description="recycled over total intake, 0..1", examples=[0.62])
+    discharge_m3: float | None = Field(None, examples=[180.0])
+    process_m3: float | None = Field(None, examples=[0.0])
+    allowance_m3: float | None = Field(None, description="for the district's current water-severity level",
+                                       examples=[300.0])
+    allowance_used: float | None = Field(None, description="intake over allowance", examples=[0.71])
+
+
+class WaterReport(BaseModel):
+    scope: str = Field(description="a site id, or 'district'", examples=["tintoria-rossi"])
+    period: str = Field(examples=["day"])
+    severity: str = Field(description="the district's water-severity level", examples=["normal"])
+    rows: list[WaterRow]
+    totals: dict[str, float | None] = Field(examples=[{"intake_m3": 1480.0, "reuse_ratio": 0.6}])
+
+
+PeriodQuery = Annotated[Period, Query(description="Rows per local hour, day or month")]
+
+
+def _f(v: Any) -> float | None:
+    f = float(v)
+    return round(f, 4) if math.isfinite(f) else None
+
+
+def _window(state: ApiState, from_: datetime | None, to: datetime | None, period: Period) -> tuple[int, int]:
+    if from_ is None and to is None:  # the last seven local days, today included
+        tz = ZoneInfo(state.district.timezone)
+        midnight = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        start_ms = int((midnight - timedelta(days=6)).timestamp() * 1000)
+        return start_ms, int(time.time() * 1000)
+    start_ms, end_ms = resolve_period(from_, to)
+    per = {Period.HOUR: 3_600_000, Period.DAY: 86_400_000, Period.MONTH: 28 * 86_400_000}[period]
+    if (end_ms - start_ms) // per > _MAX_ROWS:
+        raise ProblemError(422, f"query.period: more than {_MAX_ROWS} rows; choose a longer period")
+    return start_ms, end_ms
+
+
+async def _site_kpis(state: ApiState, site: SiteConfig, edges: np.ndarray) -> WaterKpis | None:
+    if site.water is None or not site.water.meters:
+        return None
+    start_ms, end_ms = int(edges[0]), int(edges[-1])
+    raw = end_ms - start_ms <= _RAW_MAX_MS
+    series = await state.store.history(
+        district=state.district.district, site=site.id, quantities=["water_volume_m3"],
+        start_ms=start_ms - _STEP_S * 1000, end_ms=end_ms + 1, every_s=None if raw else _STEP_S,
+        aggregation=Aggregation.LAST)
+    meters = {m.device for m in site.water.meters}
+    shift_ms = 0 if raw else _STEP_S * 1000  # a bucket's last value stands for its end
+    readings: dict[str, MeterReadings] = {}
+    for s in series:
+        if s.device not in meters:
+            continue
+        pairs = [(t + shift_ms, v) for t, v in zip(s.times_ms, s.values["water_volume_m3"], strict=True)
+                 if v is not None]
+        if pairs:
+            readings[s.device] = MeterReadings(times_ms=[p[0] for p in pairs],
+                                               volume_m3=[p[1] for p in pairs])
+    return site_water_kpis(water=site.water, readings=readings, edges_ms=edges)
+
+
+def _report(scope: str, period: Period, severity: str, k: WaterKpis, site: SiteConfig | None) -> WaterReport:
+    allowance = (intake_against_allowance(k, water=site.water, severity=severity)
+                 if site is not None and site.water is not None else None)
+    intake, reuse = k.intake_m3, k.reuse_ratio
+    rows = []
+    for i, t in enumerate(k.edges_ms[:-1]):
+        by_source = {s.value: _f(k.intake_by_source_m3[s][i])
+                     for s in WaterSource if s in k.intake_by_source_m3}
+        rows.append(WaterRow(
+            period_start_ms=int(t), intake_m3=_f(intake[i]), intake_by_source_m3=by_source,
+            reuse_ratio=_f(reuse[i]), discharge_m3=_f(k.discharge_m3[i]), process_m3=_f(k.process_m3[i]),
+            allowance_m3=_f(allowance.allowance_m3[i]) if allowance and allowance.allowance_m3 is not None
+            else None,
+            allowance_used=_f(allowance.used_fraction[i]) if allowance and allowance.used_fraction is not None
+            else None))
+    totals = {key: _f(v) for key, v in k.totals().items()}
+    return WaterReport(scope=scope, period=period.value, severity=severity, rows=rows, totals=totals)
+
+
+@router.get("/sites/{site}/water", summary="Water of one site per period (default: the last 7 days)",
+            responses=problems(403, 404, 422, 503))
+async def site_water(site: SiteDep, state: StateDep, from_: FromQuery = None, to: ToQuery = None,
+                     period: PeriodQuery = Period.DAY) -> WaterReport:
+    start_ms, end_ms = _window(state, from_, to, period)
+    edges = period_edges(start_ms=start_ms, end_ms=end_ms, period=period, timezone=state.district.timezone)
+    k = await _site_kpis(state, site, edges)
+    if k is None:
+        raise ProblemError(404, f"site '{site.id}' has no water meters in the registry")
+    return _report(site.id, period, state.district.water_severity.value, k, site)
+
+
+@router.get("/district/water", summary="District water per period: intake by source, reuse (public)",
+            responses=problems(422, 503))
+async def district_water(state: StateDep, from_: FromQuery = None, to: ToQuery = None,
+                         period: PeriodQuery = Period.DAY) -> WaterReport:
+    start_ms, end_ms = _window(state, from_, to, period)
+    edges = period_edges(start_ms=start_ms, end_ms=end_ms, period=period, timezone=state.district.timezone)
+    parts = [k for s in state.district.sites if (k := await _site_kpis(state, s, edges)) is not None]
+    if not parts:
+        raise ProblemError(404, "no site of the district has water meters in the registry")
+    return _report("district", period, state.district.water_severity.value, district_water_kpis(parts), None)
