@@ -19,8 +19,9 @@ class CoordinatorSettings(ServiceSettings):
 
     planning_interval_s: Annotated[float, Field(gt=0, le=86_400)] = 900.0
     """A new plan (and new setpoints) every this many seconds, aligned to the clock."""
-    validity_intervals: Annotated[float, Field(gt=0, le=96)] = 2.0
-    """A setpoint stays valid this many planning intervals after its interval starts."""
+    validity_intervals: Annotated[float, Field(ge=1, le=96)] = 2.0
+    """A setpoint stays valid this many planning intervals after its interval starts (at least one,
+    or the gateways would fall back between plans)."""
     ack_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
     """No acknowledgement within this time counts as no answer."""
     state_stale_s: Annotated[float, Field(gt=0)] = 300.0
