@@ -100,6 +100,12 @@ def _seed(settings: ServiceSettings) -> None:
                                      "energy_export_wh": 2e5 + step * 1000.0}))
         readings.append(Reading(DISTRICT, site, "pv-inverter", DeviceKind.PV_INVERTER, now_ms - 1000, 1,
                                 {"pv_power_w": 30_000.0, "pv_energy_wh": 5e5}))
+    for step in range(97):  # Rossi's water meters: 8 m3/h public, 12 m3/h recycled, 16 m3/h discharged
+        ts = start_ms + step * 900_000
+        for device, per_step in (("intake-public", 2.0), ("intake-recycled", 3.0), ("discharge", 4.0)):
+            readings.append(Reading(DISTRICT, SITE_A, device, DeviceKind.WATER_FLOW_METER, ts, step,
+                                    {"water_volume_m3": 1000.0 + per_step * step,
+                                     "water_flow_m3h": per_step * 4}))
     readings.append(Reading(DISTRICT, "depuratore", "battery-inverter", DeviceKind.BATTERY, now_ms - 1000, 1,
                             {"battery_power_w": -10_000.0, "battery_soc_pct": 55.0}))
     plan_doc = {"plan_id": "plan-test", "status": "optimal", "start_ms": now_ms - 60_000, "step_minutes": 15,
@@ -110,7 +116,7 @@ def _seed(settings: ServiceSettings) -> None:
                 "targets": [{"site": "depuratore", "asset": "community-battery",
                              "quantity": "battery_power_setpoint_w", "value": -10000.0}],
                 "excluded": []}
-    alert_doc = {"id": "leak-rossi-1", "site": SITE_A, "kind": "night_flow", "severity": "warning",
+    alert_doc = {"id": "leak-rossi-1", "site": SITE_A, "kind": "night_flow_leak", "severity": "warning",
                  "ts": now_ms - 3_600_000, "message": "night flow 2.1 m3/h above baseline 0.4 m3/h",
                  "device": "intake-public", "value": 2.1, "threshold": 0.4, "active": True}
     events = [Event(EventKind.PLAN, DISTRICT, "*", now_ms - 60_000, "plan-test", plan_doc),

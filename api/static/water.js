@@ -1,0 +1,48 @@
+// The water page: intake by source, reuse ratio, discharge, drought allowance and water alerts.
+(function () {
+  "use strict";
+  const App = window.App, $ = s => document.querySelector(s);
+  const SOURCES = [["public", "Public network", "#2e86de"], ["well", "Wells", "#8e6c3a"], ["recycled", "Recycled", "#1e9e61"]];
+  const m3 = v => v == null ? "–" : (Math.round(v * 10) / 10).toLocaleString() + " m³";
+  const pct = v => v == null ? "–" : Math.round(v * 100) + " %";
+
+  function shell() {
+    const sites = (App.district.sites || []).filter(s => s.has_water);
+    const pick = App.isPublic() ? "" : `<label>Site <select id="water-site">${sites.map(s => `<option value="${s.id}">${App.esc(s.name)}</option>`).join("")}</select></label>`;
+    $("#water-root").innerHTML = `<div class="toolbar">${pick}<span id="water-severity" class="muted"></span></div>
+      <div id="water-tiles" class="tiles"></div>
+      <div class="grid2"><div class="card"><h3>Intake by source, per day</h3><svg id="water-chart" class="chart"></svg></div>
+      <div class="card"><h3>Water alerts</h3><table id="water-alerts"></table></div></div>
+      <div class="card"><h3>Days</h3><table id="water-days"></table></div>`;
+    const sel = $("#water-site"); if (sel) sel.onchange = load;
+  }
+
+  async function load() {
+    const sel = $("#water-site");
+    const path = sel ? `/api/v1/sites/${sel.value}/water` : "/api/v1/district/water";
+    let report;
+    try { report = await App.api(path + "?period=day"); } catch (e) { $("#water-tiles").innerHTML = `<p class="muted">${App.esc(e.message || e)}</p>`; return; }
+    const t = report.totals, today = report.rows[report.rows.length - 1] || {};
+    $("#water-severity").textContent = `district water-severity level: ${report.severity}`;
+    const tiles = [["Reuse ratio (7 days)", pct(t.reuse_ratio), "water-reuse"], ["Intake (7 days)", m3(t.intake_m3), "water-intake"]]
+      .concat(SOURCES.filter(([k]) => t[`intake_${k}_m3`] != null).map(([k, label]) => [label + " (7 days)", m3(t[`intake_${k}_m3`]), "water-source-" + k]))
+      .concat([["Discharge (7 days)", m3(t.discharge_m3), "water-discharge"]]);
+    if (today.allowance_m3 != null) tiles.push([`Allowance used today (${report.severity})`, pct(today.allowance_used), "water-allowance"]);
+    $("#water-tiles").innerHTML = tiles.map(([l, v, id]) => `<div class="tile" id="${id}"><div class="label">${l}</div><div class="value">${v}</div></div>`).join("");
+    const rows = report.rows;
+    Charts.line($("#water-chart"), SOURCES.filter(([k]) => rows.some(r => r.intake_by_source_m3[k] != null)).map(([k, label, color]) => ({
+      label, color, kind: "bar", points: rows.map(r => [r.period_start_ms, r.intake_by_source_m3[k]]) })),
+      { from: rows.length ? rows[0].period_start_ms : undefined, to: rows.length ? rows[rows.length - 1].period_start_ms + 86400e3 : undefined, barMs: 86400e3, unit: "m³" });
+    $("#water-days").innerHTML = "<tr><th>Day</th>" + SOURCES.map(([, l]) => `<th>${l}</th>`).join("") + "<th>Reuse</th><th>Discharge</th><th>Allowance used</th></tr>" +
+      rows.slice().reverse().map(r => `<tr><td>${new Date(r.period_start_ms).toLocaleDateString()}</td>` + SOURCES.map(([k]) => `<td>${m3(r.intake_by_source_m3[k])}</td>`).join("") +
+        `<td>${pct(r.reuse_ratio)}</td><td>${m3(r.discharge_m3)}</td><td>${pct(r.allowance_used)}</td></tr>`).join("");
+    if (App.isPublic()) { $("#water-alerts").innerHTML = "<tr><td class=muted>Alerts are shown to each firm's site manager.</td></tr>"; return; }
+    const site = App.sites[sel.value];
+    const meters = new Set(((site && site.config.water) || { meters: [] }).meters.map(m => m.device));
+    const alerts = (await App.api(`/api/v1/sites/${sel.value}/alerts`)).filter(a => meters.has(a.alert.device) || /flow|leak|water/.test(a.alert.kind));
+    $("#water-alerts").innerHTML = alerts.length ? "<tr><th>Time</th><th>Alert</th><th>State</th></tr>" + alerts.map(a =>
+      `<tr><td>${App.fmtTime(a.alert.ts)}</td><td class="sev-${a.alert.severity}">${App.esc(a.alert.message)}</td><td>${a.alert.active ? "active" : "cleared"}${a.acknowledged_by ? " · acknowledged by " + App.esc(a.acknowledged_by) : ""}</td></tr>`).join("")
+      : "<tr><td class=muted>No water alerts.</td></tr>";
+  }
+  App.water = () => { shell(); load(); };
+})();
