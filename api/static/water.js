@@ -34,7 +34,7 @@
       label, color, kind: "bar", points: rows.map(r => [r.period_start_ms, r.intake_by_source_m3[k]]) })),
       { from: rows.length ? rows[0].period_start_ms : undefined, to: rows.length ? rows[rows.length - 1].period_start_ms + 86400e3 : undefined, barMs: 86400e3, unit: "m³" });
     $("#water-days").innerHTML = "<tr><th>Day</th>" + SOURCES.map(([, l]) => `<th>${l}</th>`).join("") + "<th>Reuse</th><th>Discharge</th><th>Allowance used</th></tr>" +
-      rows.slice().reverse().map(r => `<tr><td>${new Date(r.period_start_ms).toLocaleDateString()}</td>` + SOURCES.map(([k]) => `<td>${m3(r.intake_by_source_m3[k])}</td>`).join("") +
+      rows.slice().reverse().map(r => `<tr><td>${new Date(r.period_start_ms).toLocaleDateString([], { timeZone: App.district.timezone })}</td>` + SOURCES.map(([k]) => `<td>${m3(r.intake_by_source_m3[k])}</td>`).join("") +
         `<td>${pct(r.reuse_ratio)}</td><td>${m3(r.discharge_m3)}</td><td>${pct(r.allowance_used)}</td></tr>`).join("");
     if (App.isPublic()) { $("#water-alerts").innerHTML = "<tr><td class=muted>Alerts are shown to each firm's site manager.</td></tr>"; return; }
     const site = App.sites[sel.value];
