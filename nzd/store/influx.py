@@ -8,6 +8,11 @@ tags ``district``, ``site``, ``device``; fields are the quantities (floats) and
 is written at ``ts_ms`` plus a sub-millisecond offset derived from its key
 (nanosecond precision); the same event written twice lands on the same point.
 The ``replayed`` flag of a reading is not stored.
+
+Events are kept for good while raw telemetry expires (see ``nzd store init``):
+they go to the retention policy ``events_retention_policy`` or, when that is
+not given, to ``nzd_events`` if the database has a policy of that name, else to
+the database's default policy.
 """
 
 from __future__ import annotations
@@ -21,13 +26,14 @@ from typing import Any
 import orjson
 
 from nzd.messages import DeviceKind
-from nzd.store.base import Aggregation, Event, EventKind, Reading, Series, StoreRejected
+from nzd.store.base import Aggregation, Event, EventKind, Reading, Series, StoreError, StoreRejected
 from nzd.store.influx_http import InfluxHttp
 from nzd.store.lineprotocol import LineProtocolError, escape_name, line, quote_ident, quote_string
 
-__all__ = ["EVENTS_MEASUREMENT", "InfluxStore"]
+__all__ = ["EVENTS_MEASUREMENT", "EVENTS_RETENTION_POLICY", "InfluxStore"]
 
 EVENTS_MEASUREMENT = "nzd_events"
+EVENTS_RETENTION_POLICY = "nzd_events"
 _SEQ = "seq"
 _NS_PER_MS = 1_000_000
 _ALL_KINDS = ",".join(quote_ident(k.value) for k in DeviceKind)
@@ -103,6 +109,7 @@ class InfluxStore:
         retry_total_s: float = 30.0,
         gzip_level: int | None = 1,
         on_retry: Callable[[str], None] | None = None,
+        events_retention_policy: str | None = None,
     ) -> None:
         self.http = InfluxHttp(url=url, database=database, username=username, password=password,
                                token=token, timeout_s=timeout_s, retry_total_s=retry_total_s,
@@ -110,6 +117,7 @@ class InfluxStore:
         self.database = database
         self.create_database = create_database
         self.max_batch_points = max_batch_points
+        self.events_retention_policy = events_retention_policy
 
     @property
     def retries(self) -> int:
@@ -120,6 +128,23 @@ class InfluxStore:
         if self.create_database:
             # 1.x only; 2.x/3.x map databases to buckets made by their own tools.
             await self.http.query(f"CREATE DATABASE {quote_ident(self.database)}", database=False)
+        if self.events_retention_policy is None:
+            self.events_retention_policy = await self._find_events_policy()
+
+    async def _find_events_policy(self) -> str | None:
+        try:
+            res = await self.http.query(f"SHOW RETENTION POLICIES ON {quote_ident(self.database)}",
+                                        database=False, retry=False)
+        except StoreError:  # 2.x/3.x may not answer this; their default policy is used
+            return None
+        names = [row[0] for s in res[0].get("series", []) for row in s.get("values", [])]
+        return EVENTS_RETENTION_POLICY if EVENTS_RETENTION_POLICY in names else None
+
+    def _events_source(self) -> str:
+        if self.events_retention_policy:
+            return (f"{quote_ident(self.database)}.{quote_ident(self.events_retention_policy)}."
+                    f"{quote_ident(EVENTS_MEASUREMENT)}")
+        return quote_ident(EVENTS_MEASUREMENT)
 
     async def close(self) -> None:
         await self.http.close()
@@ -235,7 +260,8 @@ class InfluxStore:
         except (LineProtocolError, TypeError, ValueError) as exc:
             raise StoreRejected(f"cannot store event: {exc}") from exc
         for i in range(0, len(lines), self.max_batch_points):
-            await self.http.write("\n".join(lines[i : i + self.max_batch_points]).encode(), precision="ns")
+            await self.http.write("\n".join(lines[i : i + self.max_batch_points]).encode(), precision="ns",
+                                  retention_policy=self.events_retention_policy)
 
     async def events(
         self,
@@ -256,7 +282,7 @@ class InfluxStore:
             where += f" AND time >= {int(start_ms)}ms"
         if end_ms is not None:
             where += f" AND time < {int(end_ms)}ms"
-        q = (f'SELECT "site", "key", "document" FROM {quote_ident(EVENTS_MEASUREMENT)} WHERE {where} '
+        q = (f'SELECT "site", "key", "document" FROM {self._events_source()} WHERE {where} '
              f"ORDER BY time DESC LIMIT {max(int(limit), 0)}")
         if limit <= 0:
             return []

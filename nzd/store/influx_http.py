@@ -90,8 +90,10 @@ class InfluxHttp:
             return False
         return r.status_code == 204
 
-    async def write(self, body: bytes, *, precision: str = "ms") -> None:
+    async def write(self, body: bytes, *, precision: str = "ms", retention_policy: str | None = None) -> None:
         params = {"db": self.database, "precision": precision, **self._auth_params}
+        if retention_policy:
+            params["rp"] = retention_policy
         headers = {"Content-Type": "text/plain; charset=utf-8"}
         if self.gzip_level is not None:
             body = gzip.compress(body, compresslevel=self.gzip_level)

@@ -1,0 +1,87 @@
+"""Retention and downsampling on InfluxDB 1.x, as ``nzd store init`` sets them up.
+
+- ``raw`` (the default policy): every reading, kept ``raw_days``;
+- ``downsampled_15m``: per device measurement, ``mean_*``, ``max_*``, ``min_*`` and
+  ``last_*`` of every field per 15 minutes, kept ``downsampled_days``, filled by
+  the continuous query ``nzd_downsample_15m`` (it recomputes the last 30 minutes
+  every 15, so late readings are counted);
+- ``nzd_events``: plans, setpoints, acknowledgements, alerts, KPIs, kept for good.
+
+Running it again changes durations in place; it never drops data.
+docs/storage.md gives the InfluxDB 2.x and 3.x equivalents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nzd.messages import DeviceKind
+from nzd.store.influx import EVENTS_RETENTION_POLICY
+from nzd.store.influx_http import InfluxHttp
+from nzd.store.lineprotocol import quote_ident
+
+__all__ = [
+    "CONTINUOUS_QUERY",
+    "DOWNSAMPLED_POLICY",
+    "RAW_POLICY",
+    "RetentionPlan",
+    "apply_retention",
+    "downsample_select",
+]
+
+RAW_POLICY = "raw"
+DOWNSAMPLED_POLICY = "downsampled_15m"
+CONTINUOUS_QUERY = "nzd_downsample_15m"
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionPlan:
+    database: str
+    raw_days: int = 90
+    downsampled_days: int = 10 * 366
+
+    def __post_init__(self) -> None:
+        if self.raw_days < 1:
+            raise ValueError(f"raw_days must be at least 1, got {self.raw_days}")
+        if self.downsampled_days < self.raw_days:
+            raise ValueError("downsampled data must be kept at least as long as raw data")
+
+
+def downsample_select(database: str, *, where: str = "") -> str:
+    """The SELECT ... INTO of the continuous query (``where`` adds a time range for a backfill)."""
+    db = quote_ident(database)
+    sources = ", ".join(f"{db}.{quote_ident(RAW_POLICY)}.{quote_ident(k.value)}" for k in DeviceKind)
+    clause = f" WHERE {where}" if where else ""
+    into = f"{db}.{quote_ident(DOWNSAMPLED_POLICY)}.:MEASUREMENT"
+    return (f"SELECT mean(*), max(*), min(*), last(*) INTO {into} "
+            f"FROM {sources}{clause} GROUP BY time(15m), *")
+
+
+async def apply_retention(http: InfluxHttp, plan: RetentionPlan) -> list[str]:
+    """Create or update the policies and the continuous query; returns the statements run."""
+    db = quote_ident(plan.database)
+    await http.query(f"CREATE DATABASE {db}", database=False)
+    res = await http.query(f"SHOW RETENTION POLICIES ON {db}", database=False)
+    existing = {row[0] for s in res[0].get("series", []) for row in s.get("values", [])}
+    wanted = [
+        (RAW_POLICY, f"{plan.raw_days}d", True),
+        (DOWNSAMPLED_POLICY, f"{plan.downsampled_days}d", False),
+        (EVENTS_RETENTION_POLICY, "INF", False),
+    ]
+    statements: list[str] = []
+    for name, duration, default in wanted:
+        verb = "ALTER" if name in existing else "CREATE"
+        stmt = f"{verb} RETENTION POLICY {quote_ident(name)} ON {db} DURATION {duration}"
+        stmt += " REPLICATION 1" if verb == "CREATE" else ""
+        stmt += " DEFAULT" if default else ""
+        statements.append(stmt)
+    cqs = await http.query("SHOW CONTINUOUS QUERIES", database=False)
+    names = {row[0] for s in cqs[0].get("series", []) if s.get("name") == plan.database
+             for row in s.get("values", [])}
+    if CONTINUOUS_QUERY in names:
+        statements.append(f"DROP CONTINUOUS QUERY {quote_ident(CONTINUOUS_QUERY)} ON {db}")
+    statements.append(f"CREATE CONTINUOUS QUERY {quote_ident(CONTINUOUS_QUERY)} ON {db} "
+                      f"RESAMPLE EVERY 15m FOR 30m BEGIN {downsample_select(plan.database)} END")
+    for stmt in statements:
+        await http.query(stmt, database=False)
+    return statements

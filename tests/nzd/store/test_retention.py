@@ -1,0 +1,103 @@
+"""``nzd store init`` on the real influxd: policies, the 15-minute continuous query, events kept."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from nzd.cli import app
+from nzd.messages import DeviceKind
+from nzd.store import Event, EventKind, InfluxStore, Reading
+from nzd.store.retention import DOWNSAMPLED_POLICY, downsample_select
+from tests.harness import InfluxServer
+
+T0 = 1_767_225_600_000
+Q_MS = 900_000
+
+
+def _policies(influx: InfluxServer, db: str) -> dict[str, tuple[str, bool]]:
+    res: Any = influx.query(f'SHOW RETENTION POLICIES ON "{db}"')
+    series = res["results"][0]["series"][0]
+    cols = series["columns"]
+    return {row[0]: (row[cols.index("duration")], row[cols.index("default")]) for row in series["values"]}
+
+
+def test_store_init_sets_retention_and_downsampling(
+    influxdb: InfluxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = f"init_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("NZD_INFLUX_URL", influxdb.url)
+    monkeypatch.setenv("NZD_INFLUX_DATABASE", db)
+    runner = CliRunner()
+    result = runner.invoke(app, ["store", "init", "--raw-days", "90", "--downsampled-years", "5"])
+    assert result.exit_code == 0, result.output
+    policies = _policies(influxdb, db)
+    assert policies["raw"] == ("2160h0m0s", True)
+    assert policies[DOWNSAMPLED_POLICY] == (f"{5 * 366 * 24}h0m0s", False)
+    assert policies["nzd_events"] == ("0s", False)  # 0s: kept for good
+    cqs: Any = influxdb.query("SHOW CONTINUOUS QUERIES")
+    ours = [row for s in cqs["results"][0]["series"] if s["name"] == db for row in s.get("values", [])]
+    assert [row[0] for row in ours] == ["nzd_downsample_15m"]
+    assert "GROUP BY time(15m)" in ours[0][1]
+
+    # Again with other durations: changed in place, still one continuous query.
+    result = runner.invoke(app, ["store", "init", "--raw-days", "30"])
+    assert result.exit_code == 0, result.output
+    assert _policies(influxdb, db)["raw"] == ("720h0m0s", True)
+    cqs = influxdb.query("SHOW CONTINUOUS QUERIES")
+    assert len([r for s in cqs["results"][0]["series"] if s["name"] == db for r in s.get("values", [])]) == 1
+
+
+async def test_downsampling_query_and_event_policy_after_init(
+    influxdb: InfluxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = f"init_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("NZD_INFLUX_URL", influxdb.url)
+    monkeypatch.setenv("NZD_INFLUX_DATABASE", db)
+    result = await asyncio.to_thread(CliRunner().invoke, app, ["store", "init"])
+    assert result.exit_code == 0, result.output
+    store = InfluxStore(url=influxdb.url, database=db)
+    await store.open()
+    assert store.events_retention_policy == "nzd_events"
+    # Raw data older than the raw policy would be refused: use the last hour.
+    t0 = (int(time.time() * 1000) // Q_MS - 4) * Q_MS
+    await store.write([
+        Reading(district="d1", site="s1", device="m1", kind=DeviceKind.ELECTRICITY_METER,
+                ts_ms=t0 + i * 300_000, seq=i, values={"active_power_w": float(p)})
+        for i, p in enumerate([10, 20, 60, 100])
+    ])
+    event = Event(kind=EventKind.KPI, district="d1", site="*", ts_ms=T0, key="k1", document={"x": 1})
+    await store.write_events([event])
+    assert await store.events(EventKind.KPI, district="d1") == [event]
+    # What the continuous query does every 15 minutes, run here over a fixed range.
+    await store.http.query(downsample_select(db, where=f"time >= {t0}ms AND time < {t0 + 2 * Q_MS}ms"))
+    res = await store.http.query(
+        f'SELECT "mean_active_power_w", "max_active_power_w", "min_active_power_w", "last_active_power_w" '
+        f'FROM "{db}"."{DOWNSAMPLED_POLICY}"."electricity_meter" WHERE "device" = \'m1\'')
+    assert res[0]["series"][0]["values"] == [
+        [t0, 30.0, 60.0, 10.0, 60.0], [t0 + Q_MS, 100.0, 100.0, 100.0, 100.0]]
+    raw_events: Any = influxdb.query(f'SELECT count("key") FROM "{db}"."nzd_events"."nzd_events"')
+    assert raw_events["results"][0]["series"][0]["values"][0][1] == 1
+    await store.close()
+
+
+def test_store_init_on_sqlite_creates_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NZD_INFLUX_URL", raising=False)
+    monkeypatch.setenv("NZD_SQLITE_PATH", str(tmp_path / "sub" / "nzd.sqlite"))
+    result = CliRunner().invoke(app, ["store", "init"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "sub" / "nzd.sqlite").exists()
+    assert "SQLite store ready" in result.output
+
+
+def test_store_init_reports_an_unreachable_influxdb(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NZD_INFLUX_URL", "http://127.0.0.1:9")
+    result = CliRunner().invoke(app, ["store", "init", "--wait-s", "0.5"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "nzd store init failed" in result.output
