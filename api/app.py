@@ -23,9 +23,10 @@ from api.problems import PROBLEM_RESPONSES, Problem, install_problem_handlers
 from api.routes import ROUTERS
 from api.settings import ApiSettings
 from api.state import ApiState
+from api.store_guard import DeadlineStore
 from nzd._version import __version__
 from nzd.config import load_district
-from nzd.store.base import StoreError
+from nzd.store.base import StoreError, TelemetryStore
 
 __all__ = ["create_app"]
 
@@ -46,6 +47,18 @@ also takes `?access_token=` because browsers' EventSource cannot send headers.
 """
 
 
+async def _open_store(store: TelemetryStore) -> None:
+    delay_s = 1.0
+    while True:
+        try:
+            await store.open()
+            return
+        except StoreError as exc:
+            log.warning("store unavailable (%s); retrying in %.0f s", exc, delay_s)
+        await asyncio.sleep(delay_s)
+        delay_s = min(delay_s * 2, 30.0)
+
+
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """Build the API; ``settings`` default to ``NZD_*`` environment variables, read at startup."""
     metrics = ApiMetrics()
@@ -60,11 +73,15 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         if cfg.jwt_secret is None:
             log.warning("NZD_JWT_SECRET is not set: using a random key, logins end when the API restarts")
         jwt_secret = cfg.jwt_secret.get_secret_value() if cfg.jwt_secret else secrets.token_urlsafe(32)
-        store = open_store(cfg)
-        await store.open()
+        store = DeadlineStore(open_store(cfg), timeout_s=cfg.store_timeout_s)
+        opener = asyncio.create_task(_open_store(store), name="nzd-api-store-open")
+        with contextlib.suppress(asyncio.TimeoutError):
+            # Serve without the store if it is down (routes answer 503) and keep trying.
+            await asyncio.wait_for(asyncio.shield(opener), timeout=15)
         hub = LiveHub(settings=cfg, district=district, metrics=metrics)
         try:
-            hub.seed(await store.latest(district=district.district))
+            if opener.done():
+                hub.seed(await store.latest(district=district.district))
         except StoreError as exc:
             log.warning("store unavailable at startup (%s); district totals start from live readings", exc)
         app.state.nzd = ApiState(settings=cfg, district=district, store=store, users=users, hub=hub,
@@ -76,9 +93,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for t in (task, opener):
+                t.cancel()
+            for t in (task, opener):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
             await store.close()
 
     app = FastAPI(
