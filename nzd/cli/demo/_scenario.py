@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["SITES", "DemoFiles", "DemoSite", "write_demo_files"]
+__all__ = ["PROFILES", "SITES", "DemoFiles", "DemoSite", "write_demo_files"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,63 +116,110 @@ def _district(sites: tuple[DemoSite, ...]) -> dict[str, Any]:
     }
 
 
-def _devices(s: DemoSite, port: int) -> list[dict[str, Any]]:
+#: Register maps of the small PLCs that run a firm's flexible batch and its recycled-water pump in the
+#: demo (no real product: a plain holding-register map, as many plant PLCs expose).
+PROFILES: dict[str, dict[str, Any]] = {
+    "demo_batch_controller": {
+        "manufacturer": "nzd demo", "model": "batch controller",
+        "document": {"title": "nzd demo batch controller register map", "version": "1"},
+        "kind": "flexible_load", "addressing": {"datasheet": "protocol"}, "defaults": {"table": "holding"},
+        "points": [
+            {"quantity": "load_power_setpoint_w", "address": 100, "type": "u32",
+             "write": {"min": 0, "max": 1_000_000}},
+            {"quantity": "load_running", "address": 102, "type": "u16"},
+        ],
+    },
+    "demo_pump_controller": {
+        "manufacturer": "nzd demo", "model": "pump controller",
+        "document": {"title": "nzd demo pump controller register map", "version": "1"},
+        "kind": "pump", "addressing": {"datasheet": "protocol"}, "defaults": {"table": "holding"},
+        "points": [
+            {"quantity": "pump_flow_setpoint_m3h", "address": 100, "type": "u16", "scale": 0.1,
+             "write": {"min": 0, "max": 1000}},
+            {"quantity": "pump_running", "address": 101, "type": "u16"},
+        ],
+    },
+}
+
+
+def _devices(s: DemoSite, port: int, profiles: dict[str, Path]) -> list[dict[str, Any]]:
     """Simulated devices of one firm, all on one TCP port with a unit id each."""
     tcp = {"type": "tcp", "host": "127.0.0.1", "port": port}
-    meter: dict[str, Any] = {"name": f"{s.id}-main-meter", "profile": "eastron_sdm630", "transport": tcp,
+    meter: dict[str, Any] = {"name": "main-meter", "profile": "eastron_sdm630", "transport": tcp,
                              "unit_id": 1, "load": {"profile": s.load_profile, "annual_kwh": s.annual_kwh}}
     if s.pv_kwp:
         meter["pv"] = {"kwp": s.pv_kwp}
     devices = [meter]
     if s.battery_kwh:
-        devices.append({"name": f"{s.id}-battery", "profile": "victron_ess", "transport": tcp, "unit_id": 2,
+        devices.append({"name": "battery", "profile": "victron_ess", "transport": tcp, "unit_id": 2,
                         "battery": {"capacity_kwh": s.battery_kwh, "max_power_kw": s.battery_kw}})
     if s.water_m3_day:
         public = s.water_m3_day * (1 - s.recycled_share)
-        devices.append({"name": f"{s.id}-water-public", "profile": "siemens_sitrans_mag6000",
+        devices.append({"name": "water-public", "profile": "siemens_sitrans_mag6000",
                         "transport": tcp, "unit_id": 3, "water": {"daily_m3": public}})
         if s.recycled_share:
-            devices.append({"name": f"{s.id}-water-recycled", "profile": "siemens_sitrans_mag6000",
+            devices.append({"name": "water-recycled", "profile": "siemens_sitrans_mag6000",
                             "transport": tcp, "unit_id": 4,
                             "water": {"daily_m3": s.water_m3_day * s.recycled_share}})
     if s.tank_m3:
-        devices.append({"name": f"{s.id}-tank-level", "profile": "seneca_z4ai", "transport": tcp,
-                        "unit_id": 5, "values": {"tank_level_pct": 55.0}})
+        devices.append({"name": "tank-level", "profile": "seneca_z4ai", "transport": tcp, "unit_id": 5})
+        devices.append({"name": "pump", "profile": str(profiles["demo_pump_controller"]), "transport": tcp,
+                        "unit_id": 6, "noise_pct": 0})
+    if s.flexible_kwh:
+        devices.append({"name": "batch-controller", "profile": str(profiles["demo_batch_controller"]),
+                        "transport": tcp, "unit_id": 7, "noise_pct": 0})
     return devices
 
 
+def _assets(s: DemoSite) -> list[dict[str, Any]]:
+    """The gateway's controllable assets: the names the district registry dispatches to."""
+    assets: list[dict[str, Any]] = []
+    if s.battery_kwh:
+        limit_w = s.battery_kw * 1000
+        assets.append({"name": "battery", "device": "battery", "point": "battery_power_setpoint_w",
+                       "min_value": -limit_w, "max_value": limit_w, "max_ramp_per_s": limit_w,
+                       "fallback": {"value": 0, "description": "battery idle"}})
+    if s.flexible_kwh:
+        assets.append({"name": "batch", "device": "batch-controller", "point": "load_power_setpoint_w",
+                       "min_value": 0, "max_value": s.flexible_kw * 1000,
+                       "fallback": {"value": 0, "description": "batch waits for the operator"}})
+    if s.tank_m3:
+        assets.append({"name": "recycled-tank", "device": "pump", "point": "pump_flow_setpoint_m3h",
+                       "min_value": 0, "max_value": 60,
+                       "fallback": {"value": 20, "description": "pump on its level switch"}})
+    return assets
+
+
 def write_demo_files(directory: Path, *, mqtt_host: str, mqtt_port: int, device_ports: list[int],
-                     speed: float) -> DemoFiles:
+                     speed: float, start: str | None = None, poll_interval_s: float = 2.0) -> DemoFiles:
     """Write every config of the demo into ``directory``; one simulator TCP port per firm."""
     directory.mkdir(parents=True, exist_ok=True)
     files = DemoFiles(directory=directory, district=directory / "district.yaml",
                       simulator=directory / "simulator.yaml", users=directory / "users.yaml")
     files.district.write_text(yaml.safe_dump(_district(SITES), sort_keys=False))
+    profiles = {name: directory / f"{name}.yaml" for name in PROFILES}
+    for name, path in profiles.items():
+        path.write_text(yaml.safe_dump(PROFILES[name], sort_keys=False))
     sim_devices: list[dict[str, Any]] = []
-    for i, s in enumerate(SITES):
-        port = device_ports[i]
-        devices = _devices(s, port)
-        sim_devices += devices
+    for s, port in zip(SITES, device_ports, strict=True):
+        devices = _devices(s, port, profiles)
+        # One simulator serves every firm, so its device names carry the firm.
+        sim_devices += [{**d, "name": f"{s.id}-{d['name']}"[:64]} for d in devices]
         gateway: dict[str, Any] = {
             "gateway": f"gw-{s.id}"[:64], "district": "prato-demo", "site": s.id,
             "broker": {"host": mqtt_host, "port": mqtt_port},
             "buffer": {"path": str(directory / f"buffer-{s.id}.sqlite")},
-            "devices": [{
-                "name": d["name"].removeprefix(f"{s.id}-"), "profile": d["profile"],
-                "transport": d["transport"], "unit_id": d["unit_id"], "poll_interval_s": 2.0,
-            } for d in devices],
+            "devices": [{"name": d["name"], "profile": d["profile"], "transport": d["transport"],
+                         "unit_id": d["unit_id"], "poll_interval_s": poll_interval_s} for d in devices],
         }
-        if s.battery_kwh:
-            limit_w = s.battery_kw * 1000
-            gateway["assets"] = [{
-                "name": "battery", "device": "battery", "point": "battery_power_setpoint_w",
-                "min_value": -limit_w, "max_value": limit_w, "max_ramp_per_s": limit_w,
-                "fallback": {"value": 0, "description": "battery idle"},
-            }]
+        if assets := _assets(s):
+            gateway["assets"] = assets
         path = directory / f"gateway-{s.id}.yaml"
         path.write_text(yaml.safe_dump(gateway, sort_keys=False))
         files.gateways.append(path)
-    files.simulator.write_text(yaml.safe_dump(
-        {"speed": speed, "tick_s": 1.0, "devices": sim_devices}, sort_keys=False))
+    clock: dict[str, Any] = {"speed": speed, "tick_s": 1.0}
+    if start is not None:
+        clock["start"] = start
+    files.simulator.write_text(yaml.safe_dump({"simulator": clock, "devices": sim_devices}, sort_keys=False))
     files.credentials = {"operator": secrets.token_urlsafe(9), "tintoria": secrets.token_urlsafe(9)}
     return files

@@ -1,0 +1,75 @@
+"""Checks before the demo starts anything: free ports, reachable servers, a valid start time."""
+
+from __future__ import annotations
+
+import socket
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import httpx
+
+__all__ = ["DemoError", "check_influx", "check_port_free", "check_reachable", "free_port", "port_is_free",
+           "simulated_start"]
+
+
+class DemoError(RuntimeError):
+    """Something the person running the demo must fix; printed without a traceback."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        # Like the servers we start: a port in TIME_WAIT is free for them.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def check_port_free(port: int, host: str, *, what: str, option: str) -> None:
+    if not port_is_free(port, host):
+        raise DemoError(f"port {port} on {host} is already in use, so the {what} cannot listen there; "
+                        f"stop what uses it or choose another with {option}")
+
+
+def check_reachable(host: str, port: int, *, what: str, timeout_s: float = 3.0) -> None:
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return
+    except OSError as exc:
+        raise DemoError(f"cannot reach the {what} at {host}:{port}: {exc}") from None
+
+
+def check_influx(url: str, *, timeout_s: float = 5.0) -> None:
+    try:
+        r = httpx.get(f"{url.rstrip('/')}/ping", timeout=timeout_s)
+    except httpx.HTTPError as exc:
+        raise DemoError(f"cannot reach InfluxDB at {url}: {exc}") from None
+    if r.status_code not in (200, 204):
+        raise DemoError(f"InfluxDB at {url} answered /ping with HTTP {r.status_code}")
+
+
+def simulated_start(text: str | None, *, tz: str) -> str | None:
+    """``HH:MM`` (today, district time) or an ISO date-time -> ISO date-time with its offset."""
+    if text is None:
+        return None
+    zone = ZoneInfo(tz)
+    try:
+        at = datetime.combine(datetime.now(zone).date(), time.fromisoformat(text), tzinfo=zone)
+    except ValueError:
+        try:
+            at = datetime.fromisoformat(text)
+        except ValueError:
+            raise DemoError(f"--start {text!r}: give HH:MM (today) or a date-time such as "
+                            "2026-06-03T07:00:00+02:00") from None
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=zone)
+    return at.isoformat()
