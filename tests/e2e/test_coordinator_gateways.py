@@ -9,6 +9,7 @@ The tariff makes discharging now clearly worth it (export now at 0.59-0.60
 EUR/kWh, recharge later at 0.05), so the first interval of every plan asks each
 battery for its full 50 kW: a value the fallback (idle, 0 W) cannot be confused with.
 A third site's gateway allows only 20 kW: it rejects, and the next plan holds it idle.
+Finally a restarted coordinator's setpoints (new ids, no memory) are applied again.
 """
 
 from __future__ import annotations
@@ -229,12 +230,13 @@ def test_setpoints_reach_the_batteries_and_gateways_fall_back_when_the_coordinat
               == set(ALL_SITES), what="battery readings from every gateway", procs=procs)
 
         metrics_port = free_port()
-        coordinator = _spawn(procs, tmp_path, ["-m", "nzd", "coordinator", "run"], env={
+        coordinator_env = {
             "NZD_MQTT_URL": broker.url, "NZD_DISTRICT_FILE": str(paths["district"]),
             "NZD_PLANNING_INTERVAL_S": "3", "NZD_VALIDITY_INTERVALS": "2", "NZD_ACK_TIMEOUT_S": "5",
             "NZD_METRICS_PORT": str(metrics_port), "NZD_SQLITE_PATH": str(tmp_path / "nzd.sqlite"),
             "NZD_MQTT_CLIENT_ID": "e2e-coordinator", "NZD_LOG_JSON": "false",
-        })
+        }
+        coordinator = _spawn(procs, tmp_path, ["-m", "nzd", "coordinator", "run"], env=coordinator_env)
 
         # 1. Setpoints go out, are applied, and the simulated batteries follow them.
         def applied_everywhere() -> bool:
@@ -303,6 +305,17 @@ def test_setpoints_reach_the_batteries_and_gateways_fall_back_when_the_coordinat
         idle = [sp for _, s, sp in listener.setpoints() if s == LIMITED and sp.value == 0.0]
         assert idle and all(f"{LIMITED}/battery" in excluded_in[sp.plan_id] for sp in idle
                             if sp.plan_id in excluded_in)
+        # 4. A restarted coordinator knows no ids, yet its setpoints are new to the gateways and applied.
+        highest_id = max(sp.id for _, _, sp in listener.setpoints())
+        _spawn(procs, tmp_path, ["-m", "nzd", "coordinator", "run"], env=coordinator_env)
+
+        def applied_after_restart() -> set[str]:
+            fresh = {(s, sp.id) for _, s, sp in listener.setpoints() if sp.id > highest_id}
+            return {s for _, s, a in listener.acks()
+                    if a.result is AckResult.APPLIED and (s, a.setpoint_id) in fresh}
+
+        _wait(lambda: applied_after_restart() >= set(SITES), what="setpoints applied after a restart",
+              procs=procs)
     finally:
         listener.close()
 
