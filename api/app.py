@@ -77,7 +77,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         opener = asyncio.create_task(_open_store(store), name="nzd-api-store-open")
         with contextlib.suppress(asyncio.TimeoutError):
             # Serve without the store if it is down (routes answer 503) and keep trying.
-            await asyncio.wait_for(asyncio.shield(opener), timeout=15)
+            await asyncio.wait_for(asyncio.shield(opener), timeout=cfg.store_open_wait_s)
         hub = LiveHub(settings=cfg, district=district, metrics=metrics)
         try:
             if opener.done():

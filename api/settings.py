@@ -25,6 +25,8 @@ class ApiSettings(ServiceSettings):
     """Events buffered per live-stream client; a client that falls this far behind is dropped."""
     send_buffer_bytes: int | None = 262_144
     """Socket send buffer per connection (None: the kernel's auto-tuning); see api/server.py."""
+    store_open_wait_s: float = 15.0
+    """How long startup waits for the store before serving without it (and retrying)."""
     store_timeout_s: float = 5.0
     """A request whose store call takes longer gets 503 instead of waiting on the store's retries."""
     access_log: bool = True

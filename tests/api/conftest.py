@@ -148,6 +148,19 @@ class _Server(uvicorn.Server):
         pass
 
 
+def serve(settings: ApiSettings) -> tuple[_Server, threading.Thread, str]:
+    """Run the app in uvicorn on a thread; returns once it accepts connections."""
+    port = free_port()
+    sock = listen_socket("127.0.0.1", port, send_buffer_bytes=32_768)
+    server = _Server(uvicorn.Config(create_app(settings), log_level="warning", access_log=False,
+                                    lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():
+        time.sleep(0.02)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
 @pytest.fixture(scope="session")
 def api_server(influxdb: InfluxServer, mosquitto: MosquittoServer,
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
@@ -159,14 +172,8 @@ def api_server(influxdb: InfluxServer, mosquitto: MosquittoServer,
         jwt_secret=SecretStr("demo-only-" + secrets.token_hex(16)), live_queue_size=64, log_json=True,
     )
     _seed(ServiceSettings(influx_url=influxdb.url, influx_database="api_tests"))
-    port = free_port()
-    sock = listen_socket("127.0.0.1", port, send_buffer_bytes=32_768)
-    server = _Server(uvicorn.Config(create_app(settings), log_level="warning", access_log=False,
-                                    lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
+    server, thread, url = serve(settings)
     deadline = time.monotonic() + 30
-    url = f"http://127.0.0.1:{port}"
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/healthz", timeout=1).json().get("mqtt"):

@@ -7,10 +7,14 @@ import itertools
 import json
 
 import aiomqtt
+import httpx
 
+from api import create_app
+from api.settings import ApiSettings
 from nzd.messages import Setpoint, SetpointSource, decode
 from nzd.topics import TopicKind, site_filter
-from tests.api.conftest import DISTRICT, SITE_A, ApiServer
+from tests.api.conftest import DISTRICT, DISTRICT_FILE, SITE_A, ApiServer, serve
+from tests.harness import free_port
 
 
 def test_history_aggregates_per_interval(api_server: ApiServer) -> None:
@@ -99,3 +103,32 @@ def test_health_metrics_and_unknown_routes(api_server: ApiServer) -> None:
         assert page.status_code == 200 and "<title>nzd" in page.text
         assert "http://" not in page.text and "https://" not in page.text  # nothing from the internet
         assert json.loads(c.get("/openapi.json").text)["info"]["title"] == "nzd API"
+
+
+def test_without_the_store_the_api_serves_503_problems_and_the_registry() -> None:
+    settings = ApiSettings(influx_url=f"http://127.0.0.1:{free_port()}",
+                           mqtt_url=f"mqtt://127.0.0.1:{free_port()}", district_file=DISTRICT_FILE,
+                           store_open_wait_s=0.2, store_timeout_s=0.5)
+    server, thread, url = serve(settings)
+    try:
+        health = httpx.get(f"{url}/healthz", timeout=10)
+        assert health.status_code == 503 and health.json()["store"] is False
+        r = httpx.get(f"{url}/api/v1/district/flows", timeout=10)
+        assert r.status_code == 503 and r.headers["retry-after"] == "5"
+        assert r.json()["detail"] == "the telemetry store is unavailable; retry later"
+        assert httpx.get(f"{url}/api/v1/district", timeout=10).json()["site_count"] == 4
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_cors_is_configurable() -> None:
+    settings = ApiSettings(district_file=DISTRICT_FILE, cors_origins=["http://intranet.example"])
+    transport = httpx.ASGITransport(app=create_app(settings))
+
+    async def preflight() -> httpx.Response:
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as c:
+            return await c.options("/api/v1/district", headers={
+                "Origin": "http://intranet.example", "Access-Control-Request-Method": "GET"})
+    r = asyncio.run(preflight())
+    assert r.headers["access-control-allow-origin"] == "http://intranet.example"
