@@ -105,3 +105,27 @@ def test_the_public_view_shows_district_totals_and_no_firm(api_server: ApiServer
     page.screenshot(path=str(ARTIFACTS / "dashboard-public.png"), full_page=True)
     assert errors == []
     page.close()
+
+
+def test_operator_sees_the_plan_against_actuals_and_sends_a_manual_setpoint(
+        api_server: ApiServer, browser: Browser) -> None:
+    page, errors = _page(browser)
+    page.goto(api_server.url + "/")
+    page.click("#login-button")
+    page.fill("#login-username", api_server.operator.name)
+    page.fill("#login-password", api_server.operator.password)
+    page.click("#login-submit")
+    expect(page.locator("#site-cards > .card")).to_have_count(4)
+    page.click("#tabs [data-view=plan]")
+    page.select_option("#plan-site", "depuratore")
+    expect(page.locator("#plan-meta")).to_contain_text("plan plan-test")
+    expect(page.locator("#plan-chart path[data-series='planned import']")).to_have_count(1)
+    expect(page.locator("#plan-chart path[data-series='actual main-meter']")).to_have_count(1)
+    expect(page.locator("#plan-targets")).to_contain_text("community-battery")
+    page.fill("#manual-value", "-25000")
+    page.click("#manual-form button[type=submit]")
+    expect(page.locator("#manual-result")).to_contain_text("sent setpoint")
+    expect(page.locator("#plan-acks")).to_contain_text("manual")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-plan.png"), full_page=True)
+    assert errors == []
+    page.close()
