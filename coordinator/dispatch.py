@@ -68,6 +68,8 @@ class ControllableAsset:
     section: str
     """``batteries``, ``flexible_loads`` or ``tanks``."""
     quantity: str
+    device: str | None
+    """The device the registry names for the asset (how a gateway's status lists it)."""
     fallback_value: float | None
     """The asset's safe value when the coordinator knows it (a battery idles at 0 W); None when
     the safe mode is local to the site (a flexible load's own schedule) and only its gateway knows it."""
@@ -79,13 +81,13 @@ def controllable_assets(district: DistrictConfig) -> list[ControllableAsset]:
     for site in district.sites:
         for b in site.batteries:
             found.append(ControllableAsset(AssetKey(site.id, b.asset or b.id), b.id, "batteries",
-                                           BATTERY_QUANTITY, 0.0))
+                                           BATTERY_QUANTITY, b.device, 0.0))
         for f in site.flexible_loads:
             found.append(ControllableAsset(AssetKey(site.id, f.asset or f.id), f.id, "flexible_loads",
-                                           LOAD_QUANTITY, None))
+                                           LOAD_QUANTITY, None, None))
         for t in site.tanks:
             found.append(ControllableAsset(AssetKey(site.id, t.asset or t.id), t.id, "tanks",
-                                           PUMP_QUANTITY, None))
+                                           PUMP_QUANTITY, t.device, None))
     return found
 
 

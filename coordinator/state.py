@@ -63,6 +63,11 @@ class LiveState:
             return None
         return tv.value
 
+    def offline_devices(self) -> frozenset[tuple[str, str]]:
+        """``(site, device)`` of every device whose gateway said it is offline (its will)."""
+        return frozenset((site, device) for (site, _gw), status in self._gateways.items()
+                         if status.state is GatewayState.OFFLINE for device in status.devices)
+
     def snapshot(self, *, now_ms: int) -> StateSnapshot:
         snap = StateSnapshot(now_ms=now_ms)
         for site in self._district.sites:

@@ -140,7 +140,7 @@ class CoordinatorService:
         now_ms = int(now_s * 1000)
         interval_ms = int(self.settings.planning_interval_s * 1000)
         start_ms = now_ms // interval_ms * interval_ms
-        excluded = self.acks.excluded()
+        excluded = self.acks.excluded() | self._behind_offline_gateways()
         plan_id = new_plan_id(start_ms)
         t0 = time.perf_counter()
         request = PlanRequest(district=self.state.district_now(now_ms=now_ms), start_ms=start_ms,
@@ -176,6 +176,12 @@ class CoordinatorService:
             self.last_plan = record
             self._planned.notify_all()
         return record
+
+    def _behind_offline_gateways(self) -> frozenset[AssetKey]:
+        """Assets whose device's gateway is offline: nothing would reach them."""
+        offline = self.state.offline_devices()
+        return frozenset(a.key for a in self._controllable.values()
+                         if a.device is not None and (a.key.site, a.device) in offline)
 
     async def _history(self, now_ms: int) -> SiteHistory | None:
         if self._store is None or self.settings.history_days == 0:

@@ -238,3 +238,37 @@ async def test_the_health_endpoint_refuses_what_it_does_not_serve(mosquitto):
         assert post.status_code == 405
         assert answer.startswith(b"HTTP/1.1 405")
         assert health.status_code == 200  # still serving
+
+
+async def test_assets_behind_an_offline_gateway_are_excluded_until_it_is_back(mosquitto):
+    import time
+
+    import aiomqtt
+
+    from nzd.messages import DeviceState, GatewayState, GatewayStatus, encode
+    from nzd.topics import status_topic
+
+    name = unique("d")
+    planner = FixedPlanner()
+    service = CoordinatorService(settings=settings_for(mosquitto.url), district=small_district(name),
+                                 planner=planner)
+
+    async def status(state: GatewayState) -> None:
+        msg = GatewayStatus(gateway="gw-a", state=state, ts=int(time.time() * 1000),
+                            devices={"bat-inv": DeviceState(online=state is GatewayState.ONLINE)})
+        async with aiomqtt.Client(mosquitto.host, mosquitto.port) as client:
+            await client.publish(status_topic(district=name, site="a", gateway="gw-a"), encode(msg), qos=1,
+                                 retain=True)
+
+    async with running(service):
+        await service.wait_for_plan()
+        await status(GatewayState.OFFLINE)
+        await eventually(lambda: _metric(service, "nzd_coordinator_messages_total", kind="status") == 1,
+                         what="the offline status")
+        await service.plan_and_dispatch()
+        assert {k.asset for k in planner.requests[-1].excluded} == {"bat-a"}
+        await status(GatewayState.ONLINE)
+        await eventually(lambda: _metric(service, "nzd_coordinator_messages_total", kind="status") == 2,
+                         what="the online status")
+        await service.plan_and_dispatch()
+        assert planner.requests[-1].excluded == frozenset()
