@@ -33,6 +33,14 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(doc, default=str).decode()
 
 
+class _DroppedStreamFilter(logging.Filter):
+    """uvicorn reports a live stream we cut off on purpose (a client fell behind and was dropped,
+    logged by api.live) as an error; it is not one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "ASGI callable returned without completing response."
+
+
 def configure_logging(level: str, *, json_logs: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if json_logs else logging.Formatter(
@@ -40,6 +48,7 @@ def configure_logging(level: str, *, json_logs: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    logging.getLogger("uvicorn.error").addFilter(_DroppedStreamFilter())
 
 
 class AccessLogMiddleware:
