@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import typer
+
+if TYPE_CHECKING:
+    from coordinator.forecast import SiteHistory
+    from nzd.config import DistrictConfig
 
 __all__ = ["coordinator_app", "register"]
 
@@ -31,6 +36,9 @@ def plan(
     history: Path | None = typer.Option(None, "--history", exists=True, dir_okay=False,
                                         help="CSV time,site,load_kw,pv_kw of measured history; default: "
                                              "simulated profiles (BDEW load, PV with TRY weather)."),
+    from_store: bool = typer.Option(False, "--from-store",
+                                    help="Measured history from the store configured by NZD_* variables "
+                                         "(InfluxDB or SQLite): the days planned and 28 days before them."),
     forecast: str = typer.Option("perfect", "--forecast",
                                  help="perfect (plan on the actuals) or forecast (plan on forecasts)."),
     out: Path = typer.Option(Path("plan-out"), "--out", "-o", file_okay=False, help="Output directory."),
@@ -55,8 +63,12 @@ def plan(
     start_ms = _start_ms(start, config.timezone)
     end_ms = start_ms + days * 86_400_000
     try:
+        if history is not None and from_store:
+            raise ValueError("choose --history or --from-store, not both")
         if history is not None:
             hist = read_history_csv(history, model)
+        elif from_store:
+            hist = _store_history(config, end_ms=end_ms, days=days + 28)
         else:
             # Four weeks before the first day feed the forecasts.
             hist = simulated_history(model, start_ms=start_ms - 28 * 86_400_000, end_ms=end_ms + 86_400_000)
@@ -98,6 +110,27 @@ def run(
     code = main(**overrides)
     if code:
         raise typer.Exit(code)
+
+
+def _store_history(config: DistrictConfig, *, end_ms: int, days: int) -> SiteHistory:
+    import asyncio
+
+    from coordinator.service._history import load_history
+    from nzd.settings import ServiceSettings
+    from nzd.store.factory import open_store
+
+    async def fetch() -> SiteHistory | None:
+        store = open_store(ServiceSettings())
+        await store.open()
+        try:
+            return await load_history(store, config, end_ms=end_ms, days=days)
+        finally:
+            await store.close()
+
+    found = asyncio.run(fetch())
+    if found is None:
+        raise ValueError("the store holds no grid readings for this district in that period")
+    return found
 
 
 def register(app: typer.Typer) -> None:

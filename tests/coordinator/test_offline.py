@@ -91,3 +91,63 @@ def test_nzd_plan_command(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, ["plan", "-d", str(yaml_path), "--start", "15/06/2026"])
     assert bad.exit_code == 2
     assert "YYYY-MM-DD" in bad.output
+
+
+STORE_YAML = """\
+district: mini
+timezone: Europe/Rome
+sites:
+  - id: sun
+    name: Sunny roof
+    meters: [{device: main, role: grid}, {device: inverter, role: pv}]
+    pv: [{id: roof, kwp: 150, device: inverter}]
+  - id: mill
+    name: Mill
+    meters: [{device: main, role: grid}]
+    batteries: [{id: bat, capacity_kwh: 100, charge_kw: 50, discharge_kw: 50}]
+"""
+
+
+def test_nzd_plan_over_stored_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from nzd.messages import DeviceKind
+    from nzd.store.base import Reading
+    from nzd.store.sqlite import SqliteStore
+
+    db = tmp_path / "nzd.sqlite"
+    readings = []
+    for i in range(96):
+        ts = START + i * 900_000
+        pv_w = 100_000.0 if 36 <= i < 64 else 0.0
+        meter = DeviceKind.ELECTRICITY_METER
+        readings += [
+            Reading("mini", "sun", "main", meter, ts, i, {"active_power_w": 20_000 - pv_w}),
+            Reading("mini", "sun", "inverter", DeviceKind.PV_INVERTER, ts, i, {"pv_power_w": pv_w}),
+            Reading("mini", "mill", "main", meter, ts, i, {"active_power_w": 40_000.0}),
+        ]
+
+    async def fill() -> None:
+        store = SqliteStore(path=db)
+        await store.open()
+        await store.write(readings)
+        await store.close()
+
+    asyncio.run(fill())
+    monkeypatch.setenv("NZD_SQLITE_PATH", str(db))
+    monkeypatch.delenv("NZD_INFLUX_URL", raising=False)
+    path = tmp_path / "district.yaml"
+    path.write_text(STORE_YAML)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["plan", "-d", str(path), "--start", "2026-06-15", "--from-store",
+                                      "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    # The mill's battery stores the roof's noon surplus for the mill's evening: more is shared.
+    assert summary["shared_kwh"] > summary["baseline_shared_kwh"]
+    rows = list(csv.DictReader((out / "plan.csv").open()))
+    assert float(rows[40]["pv_kw"]) == pytest.approx(100.0)
+    assert float(rows[40]["load_kw"]) == pytest.approx(60.0)
+    empty = CliRunner().invoke(app, ["plan", "-d", str(path), "--start", "2026-01-15", "--from-store"])
+    assert empty.exit_code == 2
+    assert "no grid readings" in empty.output
