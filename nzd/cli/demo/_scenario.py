@@ -76,7 +76,8 @@ def _district(sites: tuple[DemoSite, ...]) -> dict[str, Any]:
             "meters": [{"device": "main-meter", "role": "grid"}],
         }
         if s.pv_kwp:
-            site["pv"] = [{"id": "pv", "kwp": s.pv_kwp}]
+            site["pv"] = [{"id": "pv", "kwp": s.pv_kwp, "device": "pv-inverter"}]
+            site["meters"].append({"device": "pv-inverter", "role": "pv"})
         if s.battery_kwh:
             battery: dict[str, Any] = {
                 "id": "battery", "capacity_kwh": s.battery_kwh, "charge_kw": s.battery_kw,
@@ -147,9 +148,12 @@ def _devices(s: DemoSite, port: int, profiles: dict[str, Path]) -> list[dict[str
     tcp = {"type": "tcp", "host": "127.0.0.1", "port": port}
     meter: dict[str, Any] = {"name": "main-meter", "profile": "eastron_sdm630", "transport": tcp,
                              "unit_id": 1, "load": {"profile": s.load_profile, "annual_kwh": s.annual_kwh}}
-    if s.pv_kwp:
-        meter["pv"] = {"kwp": s.pv_kwp}
     devices = [meter]
+    if s.pv_kwp:
+        # The grid meter sees the load net of PV; the inverter (SunSpec) reports the PV itself.
+        meter["pv"] = {"kwp": s.pv_kwp}
+        devices.append({"name": "pv-inverter", "profile": "sunspec", "sunspec": [1, 103], "transport": tcp,
+                        "unit_id": 8, "pv": {"kwp": s.pv_kwp}})
     if s.battery_kwh:
         devices.append({"name": "battery", "profile": "victron_ess", "transport": tcp, "unit_id": 2,
                         "battery": {"capacity_kwh": s.battery_kwh, "max_power_kw": s.battery_kw}})
