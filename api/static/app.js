@@ -148,8 +148,14 @@
       App.latest[s.id] = {};
       for (const r of latest) App.latest[s.id][r.device] = { ts: r.ts_ms, values: r.values };
       root.insertAdjacentHTML("beforeend", `<div class="card" id="site-${s.id}"><div class="site-head"><h3>${App.esc(s.name)}</h3><span class="muted">${App.esc(s.activity)}</span></div>
-        <div class="flow"></div><div class="muted gateways"></div><table class="devices"><thead><tr><th>Device</th><th>Now</th><th>Read at</th></tr></thead><tbody></tbody></table></div>`);
+        <div class="site-kpis muted" id="kpis-${s.id}"></div><div class="flow"></div><div class="muted gateways"></div><table class="devices"><thead><tr><th>Device</th><th>Now</th><th>Read at</th></tr></thead><tbody></tbody></table></div>`);
       App.renderSite(s.id);
+      App.api(`/api/v1/sites/${s.id}/kpis?period=day`).then(rows => {
+        const t = rows[rows.length - 1] || {}, pct = v => v == null ? "–" : Math.round(v * 100) + " %";
+        document.getElementById("kpis-" + s.id).innerHTML = `Today: self-sufficiency <b>${pct(t.self_sufficiency)}</b> · ` +
+          `import <b>${t.import_kwh == null ? "–" : Charts.fmt(t.import_kwh) + " kWh"}</b> · PV <b>${t.pv_kwh == null ? "–" : Charts.fmt(t.pv_kwh) + " kWh"}</b> · ` +
+          `cost <b>${t.cost_eur == null ? "–" : t.cost_eur.toFixed(0) + " €"}</b>`;
+      }).catch(() => {});
     }
   }
   App.views.overview = async function () {

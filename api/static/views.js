@@ -18,6 +18,7 @@
     $("#history-title").textContent = `${$("#history-quantity").selectedOptions[0].text} — ${$("#history-site").selectedOptions[0].text}`;
     try {
       const series = await App.api(`/api/v1/sites/${site}/history?quantities=${q}&interval=${interval}&from=${from.toISOString()}&to=${to.toISOString()}`);
+      if ($("#history-site").value !== site || $("#history-quantity").value !== q) return;
       Charts.line($("#history-chart"), series.map((s, i) => ({ label: s.device, color: COLORS[i % COLORS.length],
         points: s.times_ms.map((t, k) => [t, s.values[q][k]]) })), { from: from.getTime(), to: to.getTime() });
       $("#history-note").textContent = `${series.length} device(s), ${interval} averages`;
@@ -31,6 +32,7 @@
     const site = $("#plan-site").value;
     const [plan, setpoints, acks] = await Promise.all([App.api(`/api/v1/sites/${site}/plan`),
       App.api(`/api/v1/sites/${site}/setpoints?limit=10`), App.api(`/api/v1/sites/${site}/acks?limit=10`)]);
+    if ($("#plan-site").value !== site) return;  // another site was chosen meanwhile
     const now = Date.now();
     const series = [];
     let from = now - 6 * 3600e3, to = now + 18 * 3600e3;
@@ -48,6 +50,7 @@
       $("#plan-meta").textContent = "no plan yet"; $("#plan-targets").innerHTML = "";
     }
     const actual = await App.api(`/api/v1/sites/${site}/history?quantities=active_power_w&interval=15m&from=${new Date(from).toISOString()}&to=${new Date(now).toISOString()}`);
+    if ($("#plan-site").value !== site) return;
     const grid = new Set((App.sites[site].config.meters || []).filter(m => m.role === "grid").map(m => m.device));
     for (const s of actual) if (grid.has(s.device)) series.push({ label: "actual " + s.device, color: "#c0392b",
       points: s.times_ms.map((t, k) => [t, s.values.active_power_w[k] == null ? null : s.values.active_power_w[k] / 1000]) });

@@ -21,7 +21,9 @@
     const sel = $("#water-site");
     const path = sel ? `/api/v1/sites/${sel.value}/water` : "/api/v1/district/water";
     let report;
+    const chosen = sel ? sel.value : null;
     try { report = await App.api(path + "?period=day"); } catch (e) { $("#water-tiles").innerHTML = `<p class="muted">${App.esc(e.message || e)}</p>`; return; }
+    if (sel && sel.value !== chosen) return;  // another site was chosen meanwhile
     const t = report.totals, today = report.rows[report.rows.length - 1] || {};
     $("#water-severity").textContent = `district water-severity level: ${report.severity}`;
     const tiles = [["Reuse ratio (7 days)", pct(t.reuse_ratio), "water-reuse"], ["Intake (7 days)", m3(t.intake_m3), "water-intake"]]
