@@ -39,3 +39,31 @@ def test_bad_options_are_refused() -> None:
         PlanOptions(mip_rel_gap=1.5)
     with pytest.raises(ValueError, match="time_limit_s"):
         PlanOptions(time_limit_s=0)
+
+
+def test_peak_charge_makes_the_battery_shave_the_evening_peak() -> None:
+    bat = {"id": "bat", "capacity_kwh": 100, "charge_kw": 50, "discharge_kw": 50, "soc_initial_pct": 50}
+    fc_load = {0: {18: 50.0}}
+    flat = district([{"id": "a", "batteries": [bat]}], import_eur_per_kwh=0.2)
+    plan = plan_district(flat, forecast(flat, load=fc_load, base_load_kw=10.0), start_ms=DAY_MS)
+    assert plan.grid_import_kw.max() == pytest.approx(50.0)
+    peaky = district([{"id": "a", "batteries": [bat]}], import_eur_per_kwh=0.2, peak_eur_per_kw=10.0)
+    shaved = plan_district(peaky, forecast(peaky, load=fc_load, base_load_kw=10.0), start_ms=DAY_MS)
+    assert shaved.grid_import_kw.max() < 15.0
+    assert shaved.asset("a", "bat").power_kw[18] > 35.0
+
+
+def test_carbon_price_moves_a_load_to_the_cleaner_hour() -> None:
+    site = {"id": "a", "flexible_loads": [{"id": "batch", "energy_kwh": 10, "power_kw": 10,
+                                           "earliest_start": "00:00", "deadline": "23:00",
+                                           "min_run_minutes": 60}]}
+    emission = [400.0] * 24
+    emission[3] = 100.0
+    prices = [0.20] * 24
+    prices[5] = 0.19
+    model = district([site], import_eur_per_kwh=prices, emission_g_per_kwh=emission)
+    cheap = plan_district(model, forecast(model), start_ms=DAY_MS)
+    assert cheap.asset("a", "batch").power_kw[5] == pytest.approx(10.0)
+    # 300 g/kWh less at 03:00 is worth 0.03 EUR/kWh at 100 EUR/t: more than the 0.01 price difference.
+    green = plan_district(model, forecast(model), start_ms=DAY_MS, options=PlanOptions(co2_eur_per_t=100))
+    assert green.asset("a", "batch").power_kw[3] == pytest.approx(10.0)
