@@ -12,8 +12,10 @@ messages the broker hands to this worker before it acknowledges any; while the
 store is down the worker keeps retrying its batch, acknowledges nothing, and the
 broker holds the rest of the stream in the session.
 
-Paho's network thread only appends messages to a deque; decoding, writing and
-acknowledging happen on the asyncio loop.
+paho-mqtt runs on the asyncio loop itself (its socket callbacks feed
+``loop_read``/``loop_write``), not in a thread of its own: receiving, decoding,
+writing and acknowledging share one thread, with no hand-over between threads
+per message. While one batch is being written the next is received.
 """
 
 from __future__ import annotations
@@ -97,6 +99,10 @@ class IngestWorker:
         self._wakeup = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: mqtt.Client | None = None
+        self._sock: Any = None
+        self._writes: set[asyncio.Task[None]] = set()
+        self._fatal: BaseException | None = None
+        self._abandoned = False
         self._invalid_log = _RateLimitedLog()
         self.written = 0
 
@@ -148,8 +154,8 @@ class IngestWorker:
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self._inbox.append(_Inbound(self._generation, msg.mid, msg.qos, msg.topic, msg.payload,
                                     time.monotonic()))
-        if len(self._inbox) % self.settings.ingest_batch_size == 0 and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wakeup.set)
+        if len(self._inbox) >= self.settings.ingest_batch_size:
+            self._wakeup.set()
 
     def _make_client(self) -> mqtt.Client:
         s = self.settings
@@ -166,37 +172,122 @@ class IngestWorker:
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
-        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        client.connect_timeout = 10.0
+        client.on_socket_open = self._on_socket_open
+        client.on_socket_close = self._on_socket_close
+        client.on_socket_register_write = self._on_socket_register_write
+        client.on_socket_unregister_write = self._on_socket_unregister_write
+        return client
+
+    def _connect(self, client: mqtt.Client) -> None:
+        s = self.settings
+        url = parse_mqtt_url(s.mqtt_url)
         props = Properties(PacketTypes.CONNECT)
         props.ReceiveMaximum = s.ingest_max_backlog
         props.SessionExpiryInterval = s.ingest_session_expiry_s
-        client.connect_async(url.host, url.port, keepalive=s.ingest_keepalive_s, clean_start=False,
-                             properties=props)
-        return client
+        client.connect(url.host, url.port, keepalive=s.ingest_keepalive_s, clean_start=False,
+                       properties=props)
+
+    # paho drives its socket through these: the asyncio loop watches it instead of a thread.
+    def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        assert self._loop is not None
+        self._sock = sock
+        self._loop.add_reader(sock, client.loop_read)
+
+    def _on_socket_close(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        assert self._loop is not None
+        self._loop.remove_reader(sock)
+        self._loop.remove_writer(sock)
+        self._sock = None
+
+    def _on_socket_register_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        assert self._loop is not None
+        self._loop.add_writer(sock, client.loop_write)
+
+    def _on_socket_unregister_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        assert self._loop is not None
+        self._loop.remove_writer(sock)
+
+    async def _keep_connected(self, client: mqtt.Client) -> None:
+        """(Re)connect with backoff, and run paho's keepalive housekeeping every second."""
+        delay_s = 1.0
+        while True:
+            if self._sock is None:
+                try:
+                    self._connect(client)
+                    delay_s = 1.0
+                except OSError as exc:
+                    log.warning("cannot connect to the broker, retrying in %.0f s: %s", delay_s, exc)
+                    await asyncio.sleep(delay_s)
+                    delay_s = min(delay_s * 2, 10.0)
+                    continue
+            client.loop_misc()
+            await asyncio.sleep(1.0)
 
     # -- asyncio side ------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         """Ingest until ``stop`` is set; then store what was received if the store allows."""
         self._loop = asyncio.get_running_loop()
-        self._client = self._make_client()
-        self._client.loop_start()
+        client = self._client = self._make_client()
+        connection = asyncio.create_task(self._keep_connected(client))
         stop_task = asyncio.ensure_future(self._watch_stop(stop))
         try:
             while not self._stopping:
                 batch = await self._next_batch()
                 if batch:
-                    await self._process(batch)
+                    await self._start_write(batch)
             # Store what had arrived when asked to stop; later arrivals are redelivered.
             size = self.settings.ingest_batch_size
-            for _ in range(-(-len(self._inbox) // size)):
-                await self._process(self._take())
-        except _Stopping:
-            log.info("stopped with %d messages not stored; the broker will redeliver them", self.backlog)
+            await self._drain_writes()
+            if self._fatal is None and not self._abandoned:
+                for _ in range(-(-len(self._inbox) // size)):
+                    await self._start_write(self._take())
+                await self._drain_writes()
         finally:
             stop_task.cancel()
-            self._client.disconnect()
-            self._client.loop_stop()
-            self._connected = False
+            for task in list(self._writes):
+                task.cancel()
+            connection.cancel()
+            await self._disconnect(client)
+        if self._abandoned:
+            log.info("stopped with %d messages not stored; the broker will redeliver them", self.backlog)
+        if self._fatal is not None:
+            raise self._fatal
+
+    async def _start_write(self, batch: list[_Inbound]) -> None:
+        """Process a batch in the background; at most two batches are being written at once."""
+        while len(self._writes) >= 2:
+            await asyncio.wait(set(self._writes), return_when=asyncio.FIRST_COMPLETED)
+        task = asyncio.create_task(self._process(batch))
+        self._writes.add(task)
+        task.add_done_callback(self._write_done)
+
+    def _write_done(self, task: asyncio.Task[None]) -> None:
+        self._writes.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if isinstance(exc, _Stopping):
+            self._abandoned = True
+        elif exc is not None:
+            # A bug, not bad data: stop (unacknowledged messages are redelivered to the restarted worker).
+            log.error("ingest failed", exc_info=exc)
+            self._fatal = exc
+            self._stopping = True
+            self._wakeup.set()
+
+    async def _drain_writes(self) -> None:
+        if self._writes:
+            await asyncio.wait(set(self._writes))
+
+    async def _disconnect(self, client: mqtt.Client) -> None:
+        if self._sock is not None:
+            client.disconnect()
+            for _ in range(50):  # let the loop write the DISCONNECT and close the socket
+                if self._sock is None:
+                    break
+                await asyncio.sleep(0.02)
+        self._connected = False
 
     async def _watch_stop(self, stop: asyncio.Event) -> None:
         await stop.wait()
@@ -224,7 +315,7 @@ class IngestWorker:
     def _take(self) -> list[_Inbound]:
         n = min(self.settings.ingest_batch_size, len(self._inbox))
         batch = [self._inbox.popleft() for _ in range(n)]
-        self._in_flight = n
+        self._in_flight += n
         self.metrics.received.inc(n)
         self.metrics.backlog.set(self.backlog)
         return batch
@@ -266,7 +357,7 @@ class IngestWorker:
         self.written += len(readings)
         self.metrics.batch_size.observe(len(batch))
         self.metrics.batch_latency.observe(time.monotonic() - started)
-        self._in_flight = 0
+        self._in_flight -= len(batch)
         self.metrics.backlog.set(self.backlog)
 
     async def _store(self, readings: list[Reading], items: list[_Inbound]) -> list[tuple[_Inbound, str]]:
