@@ -67,3 +67,25 @@ def test_carbon_price_moves_a_load_to_the_cleaner_hour() -> None:
     # 300 g/kWh less at 03:00 is worth 0.03 EUR/kWh at 100 EUR/t: more than the 0.01 price difference.
     green = plan_district(model, forecast(model), start_ms=DAY_MS, options=PlanOptions(co2_eur_per_t=100))
     assert green.asset("a", "batch").power_kw[3] == pytest.approx(10.0)
+
+
+def test_without_time_to_branch_the_rounded_lp_plan_is_used() -> None:
+    # A relaxation would run half the batch at 11:00 and half at 13:00 to share more:
+    # the rounded plan is a real, feasible plan with an honest gap to that bound.
+    model = district([
+        {"id": "pv-site", "pv": [{"id": "roof", "kwp": 50}]},
+        {"id": "mill", "flexible_loads": [{"id": "batch", "energy_kwh": 40, "power_kw": 20,
+                                           "earliest_start": "08:00", "deadline": "20:00",
+                                           "min_run_minutes": 120}]},
+    ])
+    fc = forecast(model, pv={0: {t: 10.0 for t in range(11, 15)}})
+    plan = plan_district(model, fc, start_ms=DAY_MS,
+                         options=PlanOptions(time_limit_s=0.001, fallback_time_limit_s=10.0))
+    assert plan.status is PlanStatus.LP_FALLBACK
+    batch = plan.asset("mill", "batch").power_kw
+    assert batch.sum() == pytest.approx(40.0)
+    assert sorted(np.flatnonzero(batch).tolist()) in ([11, 12], [12, 13], [13, 14])
+    assert plan.mip_gap is not None and plan.mip_gap > 0.01
+    full = plan_district(model, fc, start_ms=DAY_MS)
+    assert full.status is PlanStatus.OPTIMAL
+    assert full.objective_eur == pytest.approx(plan.objective_eur, abs=1e-6)
