@@ -97,9 +97,10 @@ def _seed(settings: ServiceSettings) -> None:
             readings.append(Reading(DISTRICT, site, "main-meter", DeviceKind.ELECTRICITY_METER, ts, step,
                                     {"active_power_w": 20_000.0 + 1000 * i + 15_000 * math.sin(step / 15.4),
                                      "energy_import_wh": 1e6 + step * 5000.0,
-                                     "energy_export_wh": 2e5 + step * 1000.0}))
-        readings.append(Reading(DISTRICT, site, "pv-inverter", DeviceKind.PV_INVERTER, now_ms - 1000, 1,
-                                {"pv_power_w": 30_000.0, "pv_energy_wh": 5e5}))
+                                     # only the car-park PV of Logistica feeds in
+                                     "energy_export_wh": 2e5 + step * (3000.0 if site == SITE_B else 0.0)}))
+            readings.append(Reading(DISTRICT, site, "pv-inverter", DeviceKind.PV_INVERTER, ts, step,
+                                    {"pv_power_w": 30_000.0, "pv_energy_wh": 5e5 + step * 2000.0}))
     for step in range(97):  # Rossi's water meters: 8 m3/h public, 12 m3/h recycled, 16 m3/h discharged
         ts = start_ms + step * 900_000
         for device, per_step in (("intake-public", 2.0), ("intake-recycled", 3.0), ("discharge", 4.0)):
