@@ -9,18 +9,20 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth.jwt_tokens import decode_access_token
-from api.auth.principal import PUBLIC, Principal, Role
+from api.auth.principal import MIN_PUBLIC_SITES, PUBLIC, Principal, Role
 from api.problems import ProblemError
 from api.state import ApiState
 from nzd.config import SiteConfig
 
 __all__ = [
+    "MIN_PUBLIC_SITES",
     "OperatorDep",
     "PrincipalDep",
     "SiteDep",
     "SiteManagerDep",
     "StateDep",
     "get_state",
+    "guard_public_total",
     "principal_from_token",
 ]
 
@@ -81,6 +83,12 @@ def get_site(site: SiteId, principal: PrincipalDep, state: StateDep) -> SiteConf
 
 
 SiteDep = Annotated[SiteConfig, Depends(get_site)]
+
+
+def guard_public_total(principal: Principal, contributing: int, what: str) -> None:
+    if principal.role is Role.PUBLIC and contributing < MIN_PUBLIC_SITES:
+        raise ProblemError(403, f"only {contributing} firm(s) report {what}: a district total would show a "
+                                "single firm's data, so the public view does not show it")
 
 
 def require_operator(principal: PrincipalDep) -> Principal:

@@ -20,7 +20,7 @@ import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from api.auth.principal import Principal
+from api.auth.principal import MIN_PUBLIC_SITES, Principal
 from api.flows import Flows, site_flows, sum_flows
 from api.metrics import ApiMetrics
 from api.settings import ApiSettings
@@ -164,6 +164,8 @@ class LiveHub:
         if now_s - self._last_public_s < _PUBLIC_EVERY_S:
             return
         self._last_public_s = now_s
+        if sum(1 for latest in self._latest.values() if latest) < MIN_PUBLIC_SITES:
+            return  # a "district" total of one firm would be that firm's data
         flows = self.district_flows()
         self.dispatch("district", None, sse_frame("district", flows.model_dump(exclude_none=True)))
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["PUBLIC", "Principal", "Role"]
+__all__ = ["MIN_PUBLIC_SITES", "PUBLIC", "Principal", "Role"]
+
+MIN_PUBLIC_SITES = 2
+"""A district total shown to the public must add up at least this many firms; else it is one firm's data."""
 
 
 class Role(StrEnum):

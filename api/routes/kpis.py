@@ -9,10 +9,11 @@ from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import SiteDep, StateDep
+from api.deps import PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.energy import measured_kpis
 from api.periods import FromQuery, ToQuery, resolve_period
 from api.problems import ProblemError, problems
@@ -106,13 +107,16 @@ async def site_kpis(site: SiteDep, state: StateDep, from_: FromQuery = None, to:
 
 
 @router.get("/district/kpis", summary="District energy, shared energy and KPIs per period (public)",
-            responses=problems(422, 503))
-async def district_kpis(state: StateDep, from_: FromQuery = None, to: ToQuery = None,
-                        period: PeriodQuery = PeriodKind.HOUR) -> list[DistrictKpiRow]:
+            responses=problems(403, 422, 503))
+async def district_kpis(state: StateDep, principal: PrincipalDep, from_: FromQuery = None,
+                        to: ToQuery = None, period: PeriodQuery = PeriodKind.HOUR) -> list[DistrictKpiRow]:
     start_ms, end_ms = _default_period(state, from_, to)
     _check_rows(start_ms, end_ms, period)
     k = await measured_kpis(state.store, state.district, list(state.district.sites), start_ms=start_ms,
                             end_ms=end_ms, period=period.value)
+    s = k.sites
+    reporting = np.any(s.import_kwh + s.export_kwh + s.pv_kwh > 0, axis=1)
+    guard_public_total(principal, int(np.count_nonzero(reporting)), "energy in this period")
     d = k.district
     return [DistrictKpiRow(
         period_start_ms=int(t), consumption_kwh=_clean(d.consumption_kwh[i]), pv_kwh=_clean(d.pv_kwh[i]),

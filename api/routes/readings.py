@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import SiteDep, StateDep
+from api.deps import PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.flows import Flows, site_flows, sum_flows
 from api.periods import FromQuery, IntervalQuery, ToQuery, parse_interval_s, resolve_period
 from api.problems import ProblemError, problems
@@ -68,13 +68,15 @@ async def flows(site: SiteDep, state: StateDep) -> Flows:
 
 
 @router.get("/district/flows", summary="District totals of the power flows (public)",
-            responses=problems(503))
-async def district_flows(state: StateDep) -> Flows:
+            responses=problems(403, 503))
+async def district_flows(state: StateDep, principal: PrincipalDep) -> Flows:
     readings = await state.store.latest(district=state.district.district)
     by_site: dict[str, dict[str, tuple[int, dict[str, float]]]] = {}
     for r in readings:
         by_site.setdefault(r.site, {})[r.device] = (r.ts_ms, r.values)
-    return sum_flows([site_flows(s, by_site[s.id]) for s in state.district.sites if s.id in by_site])
+    parts = [site_flows(s, by_site[s.id]) for s in state.district.sites if s.id in by_site]
+    guard_public_total(principal, sum(p.ts_ms is not None for p in parts), "power flows")
+    return sum_flows(parts)
 
 
 @router.get("/sites/{site}/history", summary="Values over a period, aggregated per interval",

@@ -13,7 +13,7 @@ import numpy as np
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.deps import SiteDep, StateDep
+from api.deps import PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.periods import FromQuery, ToQuery, resolve_period
 from api.problems import ProblemError, problems
 from api.state import ApiState
@@ -133,12 +133,14 @@ async def site_water(site: SiteDep, state: StateDep, from_: FromQuery = None, to
 
 
 @router.get("/district/water", summary="District water per period: intake by source, reuse (public)",
-            responses=problems(422, 503))
-async def district_water(state: StateDep, from_: FromQuery = None, to: ToQuery = None,
-                         period: PeriodQuery = Period.DAY) -> WaterReport:
+            responses=problems(403, 404, 422, 503))
+async def district_water(state: StateDep, principal: PrincipalDep, from_: FromQuery = None,
+                         to: ToQuery = None, period: PeriodQuery = Period.DAY) -> WaterReport:
     start_ms, end_ms = _window(state, from_, to, period)
     edges = period_edges(start_ms=start_ms, end_ms=end_ms, period=period, timezone=state.district.timezone)
     parts = [k for s in state.district.sites if (k := await _site_kpis(state, s, edges)) is not None]
     if not parts:
         raise ProblemError(404, "no site of the district has water meters in the registry")
+    reporting = sum(bool(np.any(k.intake_m3 > 0) or np.any(k.discharge_m3 > 0)) for k in parts)
+    guard_public_total(principal, reporting, "water in this period")
     return _report("district", period, state.district.water_severity.value, district_water_kpis(parts), None)

@@ -24,10 +24,13 @@ def test_site_water_by_source_and_reuse(api_server: ApiServer) -> None:
     with api_server.client(api_server.operator) as c:
         r = c.get("/api/v1/sites/lanificio-bianchi/water")
         assert r.status_code == 404 and "no water meters" in r.json()["detail"]
-    with api_server.client() as public:
-        district = public.get("/api/v1/district/water").json()
+        district = c.get("/api/v1/district/water").json()
         assert district["scope"] == "district" and district["totals"]["reuse_ratio"] == 0.6
         assert all(r["allowance_m3"] is None for r in district["rows"])
+    with api_server.client() as public:
+        # Only one firm has water meters: its "district total" would be that firm's data.
+        r = public.get("/api/v1/district/water")
+        assert r.status_code == 403 and "single firm" in r.json()["detail"]
         assert public.get(f"/api/v1/sites/{SITE_A}/water").status_code == 403
 
 
