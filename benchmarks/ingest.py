@@ -105,13 +105,13 @@ def ingest_rate(broker: MosquittoServer, influx: InfluxServer, *, total: int, pu
         started, pubs = _run_publishers(broker.port, total=total, publishers=publishers)
         deadline = time.time() + 300
         while True:
-            written = sum(p.metric("nzd_ingest_written_total") for p in procs)
+            written = sum(int(str(p.health().get("written", 0))) for p in procs)
             if written >= total:
                 done = time.time()
                 break
             if time.time() > deadline:
                 raise RuntimeError(f"ingest stored {written} of {total} in 300 s")
-            time.sleep(0.02)
+            time.sleep(0.05)
         for p in pubs:
             p.join(timeout=60)
         stored = distinct_seq(influx.url, db)

@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import logging
+import socket
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +42,7 @@ from nzd.errors import ContractError
 from nzd.messages import Telemetry, decode
 from nzd.settings import parse_mqtt_url
 from nzd.store import Reading, StoreRejected, StoreUnavailable, TelemetryStore
-from nzd.topics import TopicKind, parse_topic, site_filter
+from nzd.topics import Topic, TopicKind, parse_topic, site_filter
 
 __all__ = ["IngestWorker", "shared_subscription"]
 
@@ -49,6 +52,12 @@ log = logging.getLogger("nzd.ingest")
 def shared_subscription(group: str) -> str:
     """``$share/{group}/nzd/v1/+/+/+/telemetry``: the workers of a group split the stream."""
     return f"$share/{group}/{site_filter(TopicKind.TELEMETRY)}"
+
+
+@functools.lru_cache(maxsize=65_536)
+def _parse_topic(topic: str) -> Topic:
+    """Topics repeat (one per device): parse each once. Errors are not cached (lru_cache re-raises)."""
+    return parse_topic(topic)
 
 
 @dataclass(slots=True)
@@ -192,7 +201,22 @@ class IngestWorker:
     def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
         assert self._loop is not None
         self._sock = sock
-        self._loop.add_reader(sock, client.loop_read)
+        self._loop.add_reader(sock, self._read_ready, client, sock)
+
+    def _read_ready(self, client: mqtt.Client, sock: Any) -> None:
+        """Read every packet already buffered, not one per turn of the event loop (up to a bound)."""
+        for _ in range(256):
+            client.loop_read()
+            if self._sock is not sock:
+                return
+            try:
+                if isinstance(sock, ssl.SSLSocket):
+                    if sock.pending() == 0:
+                        return
+                elif not sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT):
+                    return
+            except OSError:  # nothing buffered (EAGAIN) or the connection broke: loop_read will see
+                return
 
     def _on_socket_close(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
         assert self._loop is not None
@@ -321,7 +345,7 @@ class IngestWorker:
         return batch
 
     def _parse(self, item: _Inbound) -> Reading:
-        topic = parse_topic(item.topic)
+        topic = _parse_topic(item.topic)
         if topic.kind is not TopicKind.TELEMETRY:
             raise ContractError(field="topic", value=item.topic, reason="is not a telemetry topic")
         t = decode(item.payload, Telemetry)
