@@ -7,12 +7,12 @@ import time
 import uuid
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from coordinator.forecast._types import Forecast
 from coordinator.model import DistrictModel, FloatArray
 from coordinator.optimiser._builder import put, take
 from coordinator.optimiser._formulation import Problem, build_problem, initial_levels
+from coordinator.optimiser._highs import HighsModel
 from coordinator.optimiser._plan import AssetKind, AssetSchedule, Plan
 from coordinator.optimiser._types import LiveState, PlanOptions, PlanStatus
 
@@ -48,81 +48,66 @@ def plan_district(model: DistrictModel, forecast: Forecast, state: LiveState | N
     return plan
 
 
-def _run(problem: Problem, integrality: FloatArray, lb: FloatArray, ub: FloatArray, *, time_limit_s: float,
-         gap: float) -> tuple[FloatArray | None, int, float | None, str]:
-    lp = problem.builder
-    res = milp(lp.cost, integrality=integrality, bounds=Bounds(lb, ub),
-               constraints=LinearConstraint(problem.matrix, lp.row_lb, lp.row_ub),
-               options={"time_limit": max(time_limit_s, 0.05), "mip_rel_gap": gap, "disp": False})
-    x = None if res.x is None else np.asarray(res.x, dtype=np.float64)
-    mip_gap = getattr(res, "mip_gap", None)
-    return x, int(res.status), None if mip_gap is None else float(mip_gap), str(res.message)
-
-
 def _gap(upper: float, lower: float) -> float:
     return max(0.0, upper - lower) / max(abs(upper), 1e-9)
 
 
 def _solve(problem: Problem, options: PlanOptions, t0: float
            ) -> tuple[FloatArray | None, PlanStatus, float | None, str]:
-    """LP relaxation first, rounded and re-solved with the integers fixed: when that plan is
-    already within the gap of the relaxation's bound (usual here: the relaxation is tight),
+    """LP relaxation first, rounded and re-solved (warm) with the integers fixed: when that plan
+    is already within the gap of the relaxation's bound (usual here: the relaxation is tight),
     it is optimal within the gap and the MILP is skipped. Otherwise HiGHS branches with the
-    time left, and the rounded plan remains the fallback."""
+    time left, starting from the rounded plan, which remains the fallback."""
     lp = problem.builder
-    integrality = lp.integrality
-    lb, ub = lp.lb, lp.ub
     cost = lp.cost
-    if not integrality.any():
-        try:
-            solved, code, _, message = _run(problem, integrality, lb, ub, time_limit_s=options.time_limit_s,
-                                            gap=0.0)
-        except Exception as exc:  # HiGHS failing must not leave the district without a plan
-            log.exception("LP solve failed")
-            return None, PlanStatus.SAFE_MODE, None, f"LP failed: {exc}"
-        if solved is None:
-            return None, PlanStatus.SAFE_MODE, None, message
-        return solved, (PlanStatus.OPTIMAL if code == 0 else PlanStatus.TIME_LIMIT), 0.0, message
     budget = options.fallback_time_limit_s or options.time_limit_s
-    relax = np.zeros_like(integrality)
     rounded: FloatArray | None = None
     bound: float | None = None
     note = ""
     try:
-        relaxed, code, _, note = _run(problem, relax, lb, ub, time_limit_s=budget, gap=0.0)
-        if relaxed is not None and code == 0:
-            bound = float(cost @ relaxed)
-            lb2, ub2 = _round(problem, relaxed, lb, ub)
-            rounded, _, _, note = _run(problem, relax, lb2, ub2, time_limit_s=budget, gap=0.0)
-    except Exception as exc:
+        highs = HighsModel(problem)
+        relaxed = highs.solve_lp(time_limit_s=budget)
+        note = relaxed.message
+        if relaxed.x is not None and relaxed.optimal:
+            if not highs.has_integers:
+                return relaxed.x, PlanStatus.OPTIMAL, 0.0, note
+            bound = relaxed.objective
+            lb2, ub2 = _round(problem, relaxed.x, lp.lb, lp.ub)
+            fixed = highs.solve_lp(time_limit_s=budget, lb=lb2, ub=ub2)
+            note = fixed.message
+            if fixed.x is not None and fixed.optimal:
+                rounded = fixed.x
+        elif relaxed.x is not None and not highs.has_integers:
+            return relaxed.x, PlanStatus.TIME_LIMIT, None, note
+    except Exception as exc:  # HiGHS failing must not leave the district without a plan
         log.exception("LP relaxation failed")
-        note = f"LP relaxation failed: {exc}"
-    if rounded is not None and bound is not None:
+        return None, PlanStatus.SAFE_MODE, None, f"LP relaxation failed: {exc}"
+    if bound is None:
+        return None, PlanStatus.SAFE_MODE, None, f"LP relaxation: {note}"
+    if rounded is not None:
         gap = _gap(float(cost @ rounded), bound)
         if gap <= options.mip_rel_gap:
             return rounded, PlanStatus.OPTIMAL, gap, "rounded LP relaxation within the gap of its bound"
     remaining = options.time_limit_s - (time.perf_counter() - t0)
     x: FloatArray | None = None
-    code, message = 4, note
+    optimal, message = False, note
     mip_gap: float | None = None
     if remaining > 0.05:
         try:
-            x, code, mip_gap, message = _run(problem, integrality, lb, ub, time_limit_s=remaining,
-                                             gap=options.mip_rel_gap)
+            mip = highs.solve_mip(time_limit_s=remaining, gap=options.mip_rel_gap, start=rounded)
+            x, optimal, mip_gap, message = mip.x, mip.optimal, mip.mip_gap, mip.message
         except Exception as exc:
             log.exception("MILP solve failed")
             message = f"MILP failed: {exc}"
     if x is not None:
-        status = PlanStatus.OPTIMAL if code == 0 else PlanStatus.TIME_LIMIT
+        status = PlanStatus.OPTIMAL if optimal else PlanStatus.TIME_LIMIT
         best = x if rounded is None or float(cost @ x) <= float(cost @ rounded) else rounded
-        if bound is not None:
-            own = _gap(float(cost @ best), bound)
-            mip_gap = own if mip_gap is None else min(float(mip_gap), own)
+        own = _gap(float(cost @ best), bound)
+        mip_gap = own if mip_gap is None else min(float(mip_gap), own)
         return best, status, mip_gap, message
     if rounded is not None:
-        rounded_gap = _gap(float(cost @ rounded), bound) if bound is not None else None
         note = f"{message}; integers rounded from the LP relaxation"
-        return rounded, PlanStatus.LP_FALLBACK, rounded_gap, note
+        return rounded, PlanStatus.LP_FALLBACK, _gap(float(cost @ rounded), bound), note
     return None, PlanStatus.SAFE_MODE, None, message
 
 
