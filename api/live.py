@@ -147,7 +147,10 @@ class LiveHub:
             self._plans_seen.add(message.plan_id)
             self.dispatch("plan", site, sse_frame("plan", {"site": site, "plan_id": message.plan_id}))
         elif isinstance(message, Telemetry):
-            self._latest.setdefault(site, {})[message.device] = (message.ts, dict(message.values))
+            devices = self._latest.setdefault(site, {})
+            prev = devices.get(message.device)
+            if prev is None or message.ts >= prev[0]:  # a replayed older reading does not roll back
+                devices[message.device] = (message.ts, {**(prev[1] if prev else {}), **message.values})
             self._maybe_public_update()
 
     def district_flows(self) -> Flows:
