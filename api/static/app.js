@@ -16,7 +16,8 @@
     return body;
   };
   App.kw = w => (w === null || w === undefined || !isFinite(w)) ? "–" : (w / 1000).toFixed(1) + " kW";
-  App.fmtTime = ms => ms ? new Date(ms).toLocaleString([], { dateStyle: "short", timeStyle: "medium" }) : "–";
+  App.tz = () => (App.district && App.district.timezone) || undefined;
+  App.fmtTime = ms => ms ? new Date(ms).toLocaleString([], { dateStyle: "short", timeStyle: "short", timeZone: App.tz() }) : "–";
   App.esc = s => String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g,
     c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   App.isPublic = () => !App.me || App.me.role === "public";
@@ -122,7 +123,7 @@
         .map(([q, v]) => `<span id="val-${siteId}-${dev}-${q}">${q.replace(/_/g, " ")}: <b>${Charts.fmt(v)}</b></span>`).join(" · ");
       const st = (App.sites[siteId].deviceState || {})[dev];
       const dot = st === undefined ? "unk" : st ? "ok" : "bad";
-      return `<tr id="dev-${siteId}-${dev}"><td><span class="dot ${dot}"></span>${App.esc(dev)}</td><td>${vals}</td><td class="muted">${new Date(r.ts).toLocaleTimeString()}</td></tr>`;
+      return `<tr id="dev-${siteId}-${dev}"><td><span class="dot ${dot}"></span>${App.esc(dev)}</td><td>${vals}</td><td class="muted">${new Date(r.ts).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: App.tz() })}</td></tr>`;
     }).join("");
   }
   App.renderSite = function (siteId, flashDevice) {
@@ -206,7 +207,7 @@
     App.show("overview");
     if (App.afterStart) App.afterStart();
   };
-  setInterval(() => { $("#clock").textContent = new Date().toLocaleTimeString(); }, 1000);
+  setInterval(() => { $("#clock").textContent = new Date().toLocaleTimeString([], { timeZone: App.tz() }) + (App.tz() ? " " + App.tz() : ""); }, 1000);
   setInterval(() => { if (!$("#view-overview").hidden) loadTiles().catch(() => {}); }, 60000);
   document.addEventListener("DOMContentLoaded", () => App.start());
 })();

@@ -24,10 +24,12 @@
     if (a >= 1e3) return (v / 1e3).toFixed(1) + "k";
     return (Math.round(v * 10) / 10).toString();
   }
+  // Times read in the district's time zone, whatever the browser's is.
+  const tz = () => (window.App && window.App.district && window.App.district.timezone) || undefined;
   function timeLabel(ms, spanMs) {
     const d = new Date(ms);
-    if (spanMs > 3 * 86400e3) return d.toLocaleDateString([], { day: "2-digit", month: "short" });
-    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    if (spanMs > 3 * 86400e3) return d.toLocaleDateString([], { day: "2-digit", month: "short", timeZone: tz() });
+    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZone: tz() });
   }
   // series: [{label, color, points: [[t_ms, value|null]], kind: "line"|"bar"|"step", dashed}]
   function line(svg, series, opts) {
