@@ -75,15 +75,17 @@ def site_flows(site: SiteConfig, latest: Mapping[str, tuple[int, Mapping[str, fl
     return flows
 
 
-def sum_flows(parts: list[Flows]) -> Flows:
-    """District totals; the state of charge is left out (it does not add up)."""
+def sum_flows(parts: list[Flows], *, min_contributors: int = 1) -> Flows:
+    """District totals; the state of charge is left out (it does not add up).
+
+    A total that fewer than ``min_contributors`` sites add to stays empty: for the public,
+    a "district" PV or water figure from a single firm would be that firm's own.
+    """
     total = Flows()
-    for f in parts:
-        total.grid_w = _add(total.grid_w, f.grid_w)
-        total.pv_w = _add(total.pv_w, f.pv_w)
-        total.battery_w = _add(total.battery_w, f.battery_w)
-        total.load_w = _add(total.load_w, f.load_w)
-        total.water_intake_m3h = _add(total.water_intake_m3h, f.water_intake_m3h)
-        if f.ts_ms is not None:
-            total.ts_ms = f.ts_ms if total.ts_ms is None else max(total.ts_ms, f.ts_ms)
+    for name in ("grid_w", "pv_w", "battery_w", "load_w", "water_intake_m3h"):
+        values = [getattr(f, name) for f in parts if getattr(f, name) is not None]
+        if values and len(values) >= min_contributors:
+            setattr(total, name, sum(values))
+    stamps = [f.ts_ms for f in parts if f.ts_ms is not None]
+    total.ts_ms = max(stamps) if stamps else None
     return total

@@ -159,7 +159,8 @@ class LiveHub:
             latest = self._latest.get(site.id)
             if latest:
                 parts.append(site_flows(site, latest))
-        return sum_flows(parts)
+        # Everyone, the public included, gets this event: only totals of several firms.
+        return sum_flows(parts, min_contributors=MIN_PUBLIC_SITES)
 
     def _maybe_public_update(self) -> None:
         # At most once a second: the public view needs the trend, not every reading.

@@ -102,6 +102,7 @@ def test_the_public_view_shows_district_totals_and_no_firm(api_server: ApiServer
     expect(page.locator("#site-cards > .card")).to_have_count(0)
     expect(page.locator("#tabs [data-view=history]")).to_be_hidden()
     expect(page.locator("#flow-district-grid")).to_contain_text("kW")
+    expect(page.locator("#flow-district-water")).to_have_text("–")  # one firm's water is not a total
     page.screenshot(path=str(ARTIFACTS / "dashboard-public.png"), full_page=True)
     assert errors == []
     page.close()

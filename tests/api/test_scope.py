@@ -62,6 +62,8 @@ def test_the_public_never_receives_per_site_data(api_server: ApiServer, who: str
         assert c.get("/api/v1/auth/me").json()["sites"] == []
         flows = c.get("/api/v1/district/flows").json()
         assert flows["grid_w"] > 0 and "site" not in flows
+        # Only one firm has a registered PV inverter, battery and water meters: no "totals" of those.
+        assert flows["pv_w"] is None and flows["battery_w"] is None and flows["water_intake_m3h"] is None
 
 
 def test_a_site_manager_sees_only_their_sites_in_lists(api_server: ApiServer) -> None:
