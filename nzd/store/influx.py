@@ -18,6 +18,7 @@ the database's default policy.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import zlib
 from collections.abc import Callable, Sequence
@@ -31,6 +32,8 @@ from nzd.store.influx_http import InfluxHttp
 from nzd.store.lineprotocol import LineProtocolError, escape_name, line, quote_ident, quote_string
 
 __all__ = ["EVENTS_MEASUREMENT", "EVENTS_RETENTION_POLICY", "InfluxStore"]
+
+log = logging.getLogger(__name__)
 
 EVENTS_MEASUREMENT = "nzd_events"
 EVENTS_RETENTION_POLICY = "nzd_events"
@@ -127,7 +130,11 @@ class InfluxStore:
         await self.http.open()
         if self.create_database:
             # 1.x only; 2.x/3.x map databases to buckets made by their own tools.
-            await self.http.query(f"CREATE DATABASE {quote_ident(self.database)}", database=False)
+            try:
+                await self.http.query(f"CREATE DATABASE {quote_ident(self.database)}", database=False)
+            except StoreRejected as exc:
+                log.warning("could not create database %r (expected on InfluxDB 2.x/3.x, where the "
+                            "bucket is made with its own tools): %s", self.database, exc)
         if self.events_retention_policy is None:
             self.events_retention_policy = await self._find_events_policy()
 

@@ -6,7 +6,9 @@ parameters) or a token (2.x and 3.x, ``Authorization: Token ...``).
 
 Retry policy: connection errors, timeouts, HTTP 5xx and 429 are retried with
 exponential backoff (with jitter) until ``retry_total_s`` has passed, then
-:class:`StoreUnavailable` is raised. Any other 4xx is final:
+:class:`StoreUnavailable` is raised. 401, 403 and 404 (credentials, missing
+database) raise :class:`StoreUnavailable` at once: they are setup errors, and
+the data must be held, not dropped. Any other 4xx is final for that data:
 :class:`StoreRejected` with InfluxDB's error text as the reason.
 """
 
@@ -28,6 +30,8 @@ from nzd.store.base import StoreRejected, StoreUnavailable
 __all__ = ["InfluxHttp"]
 
 log = logging.getLogger(__name__)
+
+_CONFIGURATION_ERRORS = frozenset({401, 403, 404})
 
 
 class InfluxHttp:
@@ -133,6 +137,11 @@ class InfluxHttp:
                 text = r.text.strip()[:500]
                 if r.status_code == 429 or r.status_code >= 500:
                     reason = f"HTTP {r.status_code}: {text}"
+                elif r.status_code in _CONFIGURATION_ERRORS:
+                    # Wrong credentials or a missing database: the data is fine, the setup is not.
+                    # Raised at once, and as "unavailable" so that callers hold the data, never drop it.
+                    raise StoreUnavailable(f"InfluxDB {path}: HTTP {r.status_code} (check the URL, "
+                                           f"database and credentials): {text}")
                 else:
                     raise StoreRejected(f"InfluxDB refused {path} with HTTP {r.status_code}: {text}")
             remaining_s = deadline - time.monotonic()
