@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -12,6 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["ProcessGroup", "leftovers"]
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child before exec (Linux): SIGTERM when the demo dies, even by SIGKILL, so that a
+    demo killed hard leaves no district running."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 @dataclass(slots=True)
@@ -40,6 +54,7 @@ class ProcessGroup:
                 [sys.executable, "-m", "nzd", *args], stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, env={**os.environ, **self.env, **(env or {})},
                 start_new_session=True, cwd=self.log_dir,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         self.children.append(_Child(name, proc, log))
         with self.pid_file.open("a") as f:
