@@ -12,6 +12,7 @@ import contextlib
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -293,3 +294,20 @@ def _check_dashboard(demo: Demo) -> None:
             assert errors == []
         finally:
             browser.close()
+
+
+def test_demo_refuses_a_taken_port_and_an_unreachable_broker_and_starts_nothing(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for args, message in (
+            (["--port", str(port)], f"port {port} on 127.0.0.1 is already in use"),
+            (["--port", str(free_port()), "--mqtt", f"mqtt://127.0.0.1:{free_port()}"],
+             "cannot reach the MQTT broker"),
+        ):
+            run = subprocess.run([sys.executable, "-m", "nzd", "demo", "--dir", str(tmp_path / "d"), *args],
+                                 capture_output=True, text=True, timeout=60)
+            assert run.returncode == 1
+            assert message in run.stderr
+            assert not (tmp_path / "d").exists()  # nothing written, nothing started
