@@ -27,7 +27,7 @@ import numpy.typing as npt
 from nzd.accounting.water import Period, period_edges
 
 __all__ = ["DistrictEnergyKpis", "EnergyKpis", "EnergySeries", "SiteEnergyKpis", "TariffSeries",
-           "energy_kpis", "hourly_shared_energy", "tariff_series"]
+           "allocate_by_shares", "energy_kpis", "hourly_shared_energy", "tariff_series"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -139,6 +139,19 @@ def hourly_shared_energy(import_kwh: FloatArray, export_kwh: FloatArray, *, star
     fed = np.bincount(index, weights=np.nansum(export_kwh, axis=0), minlength=hours.size)
     drawn = np.bincount(index, weights=np.nansum(import_kwh, axis=0), minlength=hours.size)
     return (hours * 3_600_000).astype(np.int64), np.minimum(fed, drawn)
+
+
+def allocate_by_shares(values: FloatArray, shares: FloatArray) -> FloatArray:
+    """[site, interval]: each shared asset's values ([asset, interval], e.g. a community
+    battery's discharged kWh) split among its owners by ``shares[asset, site]`` (rows add up to 1)."""
+    values = np.asarray(values, dtype=np.float64)
+    shares = np.asarray(shares, dtype=np.float64)
+    if values.ndim != 2 or shares.ndim != 2 or shares.shape[0] != values.shape[0]:
+        raise ValueError(f"values [asset, interval] {values.shape} and shares [asset, site] {shares.shape} "
+                         "must have the same assets")
+    if not np.allclose(shares.sum(axis=1), 1.0):
+        raise ValueError("each asset's shares must add up to 1")
+    return np.asarray(shares.T @ np.nan_to_num(values), dtype=np.float64)
 
 
 def tariff_series(*, import_eur_per_kwh: list[list[float]] | FloatArray,

@@ -69,3 +69,13 @@ def test_bad_series_are_refused() -> None:
         _series(step=7)
     with pytest.raises(ValueError, match="tariff"):
         energy_kpis(_series(), _tariff(4), period="day", timezone="UTC")
+
+
+def test_shared_battery_energy_is_split_by_shares() -> None:
+    from nzd.accounting.kpis import allocate_by_shares
+
+    discharged = np.array([[10.0, 0.0, 20.0]])
+    got = allocate_by_shares(discharged, np.array([[0.4, 0.6]]))
+    assert got == pytest.approx(np.array([[4.0, 0.0, 8.0], [6.0, 0.0, 12.0]]))
+    with pytest.raises(ValueError, match="add up to 1"):
+        allocate_by_shares(discharged, np.array([[0.4, 0.4]]))
