@@ -54,6 +54,8 @@ class AssetSchedule:
     """[step + 1] battery SOC or tank level at each step's start and the horizon's end."""
     flow_m3h: FloatArray | None = None
     """[step] tanks: pump flow."""
+    shares: tuple[tuple[str, float], ...] = ()
+    """Batteries: (site, share) of each owner; a battery owned by its site has one entry."""
 
     def setpoint(self, step: int = 0) -> SetpointValue:
         if self.kind is AssetKind.TANK:
@@ -149,7 +151,8 @@ class Plan:
                 {"site": a.site, "asset_id": a.asset_id, "asset": a.asset, "kind": str(a.kind),
                  "power_kw": _r(a.power_kw),
                  **({"level_pct": _r(a.level_pct)} if a.level_pct is not None else {}),
-                 **({"flow_m3h": _r(a.flow_m3h)} if a.flow_m3h is not None else {})}
+                 **({"flow_m3h": _r(a.flow_m3h)} if a.flow_m3h is not None else {}),
+                 **({"shares": dict(a.shares)} if a.shares else {})}
                 for a in self.assets
             ],
         }

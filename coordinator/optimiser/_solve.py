@@ -190,7 +190,8 @@ def _extract(model: DistrictModel, forecast: Forecast, problem: Problem, x: Floa
     for i in range(b.count):
         assets.append(AssetSchedule(
             site=model.site_ids[b.site_index[i]], asset_id=b.ids[i], asset=b.assets[i],
-            kind=AssetKind.BATTERY, power_kw=_clean(power[i]), level_pct=100.0 * soc[i] / b.capacity_kwh[i]))
+            kind=AssetKind.BATTERY, power_kw=_clean(power[i]), level_pct=100.0 * soc[i] / b.capacity_kwh[i],
+            shares=tuple((model.site_ids[s], float(b.shares[i, s])) for s in np.flatnonzero(b.shares[i]))))
     f = model.loads
     flex = take(x, problem.flex)
     for i in range(f.count):

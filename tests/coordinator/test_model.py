@@ -41,3 +41,17 @@ def test_unknown_site_is_a_clear_error() -> None:
     model = DistrictModel.from_config(load_district(EXAMPLE))
     with pytest.raises(KeyError, match="unknown site 'nowhere'"):
         model.site_index("nowhere")
+
+
+def test_plan_carries_the_shared_battery_owners() -> None:
+    from coordinator.forecast import Forecast
+    from coordinator.optimiser import plan_district
+
+    model = DistrictModel.from_config(load_district(EXAMPLE))
+    fc = Forecast(start_ms=1_782_864_000_000, step_minutes=15, load_kw=np.full((4, 96), 50.0),
+                  pv_kw=np.zeros((4, 96)))
+    plan = plan_district(model, fc)
+    battery = plan.asset("depuratore", "community-battery")
+    assert dict(battery.shares) == {"tintoria-rossi": 0.4, "lanificio-bianchi": 0.3, "logistica-prato": 0.2,
+                                    "depuratore": 0.1}
+    assert plan.to_document()["assets"][0]["shares"]["tintoria-rossi"] == 0.4
