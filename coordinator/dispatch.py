@@ -26,6 +26,7 @@ __all__ = [
     "AckOutcome",
     "AckTracker",
     "AssetKey",
+    "ManualOverrides",
     "Resolution",
     "SetpointIds",
     "Target",
@@ -101,6 +102,32 @@ class SetpointIds:
         new = max(self._last.get(key, -1) + 1, issued_at_ms)
         self._last[key] = new
         return new
+
+    def observe(self, key: AssetKey, setpoint_id: int) -> None:
+        """An id someone else sent (a manual setpoint): ours must come after it."""
+        self._last[key] = max(self._last.get(key, -1), setpoint_id)
+
+
+class ManualOverrides:
+    """Manual setpoints (an operator's, through the API) hold their asset while they are valid.
+
+    The plan leaves such an asset alone: it sends it nothing (a newer plan id would
+    replace the operator's value at the gateway) and plans it as unavailable.
+    """
+
+    def __init__(self) -> None:
+        self._latest: dict[AssetKey, Setpoint] = {}
+
+    def seen(self, site: str, setpoint: Setpoint) -> None:
+        if setpoint.source is not SetpointSource.MANUAL:
+            return
+        key = AssetKey(site, setpoint.asset)
+        known = self._latest.get(key)
+        if known is None or setpoint.id > known.id:
+            self._latest[key] = setpoint
+
+    def active(self, *, now_ms: int) -> frozenset[AssetKey]:
+        return frozenset(k for k, sp in self._latest.items() if sp.valid_from <= now_ms < sp.valid_until)
 
 
 def validity_window(*, interval_start_ms: int, sent_at_ms: int, interval_ms: int,

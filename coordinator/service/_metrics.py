@@ -35,6 +35,8 @@ class CoordinatorMetrics:
         self.ack_latency_seconds = Histogram(
             "nzd_coordinator_ack_latency_seconds", "From publishing a setpoint to its acknowledgement",
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30), registry=r)
+        self.manual_overrides = Gauge(
+            "nzd_coordinator_manual_overrides", "Assets held by a valid manual setpoint", registry=r)
         self.excluded_assets = Gauge(
             "nzd_coordinator_excluded_assets", "Assets planned at their fallback", registry=r)
         self.bad_messages = Counter(

@@ -36,16 +36,24 @@ async def run_coordinator(settings: CoordinatorSettings, *, planner: Planner | N
         store = open_store(settings)
     service = CoordinatorService(settings=settings, district=district, planner=planner, store=store,
                                  open_store=True)
-    task = asyncio.create_task(service.run())
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, task.cancel)
+        loop.add_signal_handler(sig, stop.set)
     log.info("coordinator for district %s: a plan every %.0f s, setpoints valid %.0f s",
              district.district, settings.planning_interval_s, settings.validity_s)
+    task = asyncio.create_task(service.run())
+    stopping = asyncio.create_task(stop.wait())
     try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        # Cancel until it ends: Python 3.11's wait_for (inside aiomqtt) can swallow one cancellation.
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=1.0)
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            task.result()
     finally:
+        stopping.cancel()
         if store is not None:
             with contextlib.suppress(Exception):
                 await store.close()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from coordinator.dispatch import (
     AckTracker,
     AssetKey,
+    ManualOverrides,
     Resolution,
     SetpointIds,
     Target,
@@ -80,6 +81,7 @@ class CoordinatorService:
         self._store = store
         self._clock = wall_clock_s
         self._ids = SetpointIds()
+        self._manual = ManualOverrides()
         self._controllable = {a.key: a for a in controllable_assets(district)}
         self._events = EventWriter(store=store if settings.store_events else None, metrics=self.metrics)
         d = district.district
@@ -88,6 +90,7 @@ class CoordinatorService:
             # Acknowledgements at QoS 1, so the broker keeps them for us across a reconnect; live
             # state at QoS 0, so it does not queue hours of telemetry while we are away.
             subscriptions=[(site_filter(TopicKind.ACK, district=d), 1),
+                           (site_filter(TopicKind.SETPOINT, district=d), 1),
                            (site_filter(TopicKind.STATUS, district=d), 0),
                            (site_filter(TopicKind.TELEMETRY, district=d), 0)])
         self.http = HealthServer(host=settings.http_host, port=settings.metrics_port,
@@ -140,7 +143,8 @@ class CoordinatorService:
         now_ms = int(now_s * 1000)
         interval_ms = int(self.settings.planning_interval_s * 1000)
         start_ms = now_ms // interval_ms * interval_ms
-        excluded = self.acks.excluded() | self._behind_offline_gateways()
+        manual = self._manual.active(now_ms=now_ms)
+        excluded = self.acks.excluded() | self._behind_offline_gateways() | manual
         plan_id = new_plan_id(start_ms)
         t0 = time.perf_counter()
         request = PlanRequest(district=self.state.district_now(now_ms=now_ms), start_ms=start_ms,
@@ -154,12 +158,14 @@ class CoordinatorService:
         solve_s = time.perf_counter() - t0
         self.metrics.plan_made(status=outcome.status, solve_s=solve_s, at_s=now_s)
         self.metrics.excluded_assets.set(len(excluded))
-        targets = self._checked_targets(outcome, excluded)
+        self.metrics.manual_overrides.set(len(manual))
+        targets = [t for t in self._checked_targets(outcome, excluded) if t.key not in manual]
         self._events.put(Event(EventKind.PLAN, self.district.district, "*", now_ms, plan_id, {
             **outcome.document,
             "plan_id": plan_id, "status": outcome.status, "start_ms": start_ms, "solve_s": solve_s,
             "excluded": [f"{k.site}/{k.asset}" for k in sorted(excluded)],
             "stale": request.snapshot.stale,
+            "manual": [f"{k.site}/{k.asset}" for k in sorted(manual)],
             "targets": [{"site": t.site, "asset": t.asset, "quantity": t.quantity, "value": t.value}
                         for t in targets],
         }))
@@ -253,6 +259,13 @@ class CoordinatorService:
                 self.state.on_telemetry(parsed.site, decode(payload, Telemetry))
             elif parsed.kind is TopicKind.STATUS:
                 self.state.on_status(parsed.site, decode(payload, GatewayStatus))
+            elif parsed.kind is TopicKind.SETPOINT:
+                sp = decode(payload, Setpoint)
+                if sp.asset != parsed.name:
+                    raise ContractError(field="asset", value=sp.asset,
+                                        reason=f"must match the topic's asset {parsed.name!r}")
+                self._ids.observe(AssetKey(parsed.site, sp.asset), sp.id)
+                self._manual.seen(parsed.site, sp)
             elif parsed.kind is TopicKind.ACK:
                 ack = decode(payload, Ack)
                 if ack.asset != parsed.name:

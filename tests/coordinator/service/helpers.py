@@ -125,9 +125,7 @@ async def scripted_gateway(broker_host: str, broker_port: int, district: str,
         try:
             yield gw
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop(task)
 
 
 async def eventually(check: Callable[[], bool | Awaitable[bool]], *, timeout_s: float = 20.0,
@@ -151,6 +149,13 @@ async def running(service: CoordinatorService) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await stop(task)
+
+
+async def stop(task: asyncio.Task[None]) -> None:
+    """Cancel until it ends: Python 3.11's wait_for (inside aiomqtt) can swallow one cancellation."""
+    while not task.done():
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await asyncio.wait({task}, timeout=1.0)
+    with contextlib.suppress(asyncio.CancelledError):
+        task.result()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -24,3 +25,42 @@ def test_bad_settings_are_refused(tmp_path):
     result = _run(env={"NZD_VALIDITY_INTERVALS": "0.5"})
     assert result.returncode == 2
     assert "validity_intervals" in result.stderr
+
+
+def test_sigterm_stops_a_running_coordinator_cleanly(mosquitto, tmp_path):
+    import signal
+
+    import httpx
+
+    from tests.harness import free_port
+
+    district = tmp_path / "district.yaml"
+    district.write_text("district: run-test\nsites:\n  - id: a\n    name: A\n    batteries:\n"
+                        "      - {id: bat, capacity_kwh: 10, charge_kw: 5, discharge_kw: 5}\n")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nzd", "coordinator", "run", "--district", str(district), "--interval", "3600",
+         "--metrics-port", str(port)],
+        env={**os.environ, "NZD_MQTT_URL": mosquitto.url, "NZD_SQLITE_PATH": str(tmp_path / "s.sqlite"),
+             "NZD_MQTT_CLIENT_ID": "run-test", "NZD_LOG_JSON": "true"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        status = None
+        for _ in range(600):  # a bounded wait for the first plan, not a speed assertion
+            try:
+                status = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                if status.status_code == 200 and status.json()["last_plan"]:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, proc.communicate()[0]
+            time.sleep(0.1)
+        assert status is not None and status.status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, out
+    assert '"msg": "coordinator stopped"' in out

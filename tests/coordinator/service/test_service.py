@@ -272,3 +272,43 @@ async def test_assets_behind_an_offline_gateway_are_excluded_until_it_is_back(mo
                          what="the online status")
         await service.plan_and_dispatch()
         assert planner.requests[-1].excluded == frozenset()
+
+
+async def test_a_manual_setpoint_holds_its_asset_while_valid_and_plan_ids_come_after_it(mosquitto):
+    import time
+
+    import aiomqtt
+
+    from nzd.messages import Setpoint, SetpointSource, encode
+    from nzd.topics import setpoint_topic
+
+    name = unique("d")
+    planner = FixedPlanner()
+    service = CoordinatorService(settings=settings_for(mosquitto.url), district=small_district(name),
+                                 planner=planner)
+    async with scripted_gateway(mosquitto.host, mosquitto.port, name) as gw, running(service):
+        await service.wait_for_plan()
+        now_ms = int(time.time() * 1000)
+        manual = Setpoint(id=now_ms + 3_600_000, asset="bat-a", quantity="battery_power_setpoint_w",
+                          value=-7_000.0, valid_from=now_ms, valid_until=now_ms + 2_000, issued_at=now_ms,
+                          source=SetpointSource.MANUAL)
+        async with aiomqtt.Client(mosquitto.host, mosquitto.port) as client:
+            topic = setpoint_topic(district=name, site="a", asset="bat-a")
+            await client.publish(topic, encode(manual), qos=1)
+        await eventually(lambda: any(sp.source is SetpointSource.MANUAL for _, sp in gw.received),
+                         what="the manual setpoint delivered")
+        # Its own two plan setpoints come back to it too; the third is the manual one.
+        await eventually(lambda: _metric(service, "nzd_coordinator_messages_total", kind="setpoint") == 3,
+                         what="the coordinator saw it")
+        await service.plan_and_dispatch()
+        assert {k.asset for k in planner.requests[-1].excluded} == {"bat-a"}
+        await eventually(lambda: len(gw.values_for("load-b")) == 2, what="the second plan's setpoints")
+        plan_values = [sp.value for _, sp in gw.received
+                       if sp.asset == "bat-a" and sp.source is SetpointSource.PLAN]
+        assert plan_values == [20_000.0]  # the plan sent the battery nothing while the manual one held
+        # Once it has ended, the plan takes over again, with an id after the manual one.
+        await eventually(lambda: time.time() * 1000 >= manual.valid_until, what="the manual setpoint's end")
+        await service.plan_and_dispatch()
+        await eventually(lambda: len(gw.values_for("bat-a")) == 3, what="the battery's plan setpoint")
+        last = [sp for _, sp in gw.received if sp.asset == "bat-a"][-1]
+        assert last.source is SetpointSource.PLAN and last.id > manual.id
