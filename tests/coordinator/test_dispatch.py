@@ -8,6 +8,7 @@ from coordinator.dispatch import (
     AckOutcome,
     AckTracker,
     AssetKey,
+    ManualOverrides,
     SetpointIds,
     Target,
     build_setpoints,
@@ -136,3 +137,21 @@ def test_controllable_assets_of_the_example_district():
         ("depuratore", "community-battery"): ("battery_power_setpoint_w", 0.0),
         ("depuratore", "recycled-pump"): ("pump_flow_setpoint_m3h", None),
     }
+
+
+def test_manual_setpoints_hold_their_asset_only_while_valid():
+    from nzd.messages import SetpointSource
+
+    overrides = ManualOverrides()
+    manual = Setpoint(id=5, asset="bat", quantity="battery_power_setpoint_w", value=1.0, valid_from=T0,
+                      valid_until=T0 + 1000, issued_at=T0, source=SetpointSource.MANUAL)
+    overrides.seen("s", manual)
+    overrides.seen("s", _setpoint("other", 7))  # a plan setpoint holds nothing
+    assert overrides.active(now_ms=T0 + 999) == {AssetKey("s", "bat")}
+    assert overrides.active(now_ms=T0 + 1000) == frozenset()
+
+
+def test_plan_ids_follow_an_observed_manual_id():
+    ids = SetpointIds()
+    ids.observe(AssetKey("s", "bat"), T0 + 10_000)
+    assert ids.next(AssetKey("s", "bat"), issued_at_ms=T0) == T0 + 10_001
