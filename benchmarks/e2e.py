@@ -2,7 +2,8 @@
 
 From the moment a gateway read a device's registers (the telemetry's ``ts``) to the moment the
 reading arrives on the API's live stream (SSE), with 50 simulated devices polled once a second:
-``nzd simulate`` (one Modbus TCP port per device), five ``nzd gateway run`` of ten devices each,
+``nzd simulate`` (one Modbus TCP port per device, one simulator per gateway), five ``nzd gateway run``
+of ten devices each,
 a real Mosquitto (tests.harness) and ``nzd api``, every one its own process, as deployed. A client
 logged in as the operator reads ``/api/v1/live`` and notes when each ``reading`` event arrives.
 
@@ -48,17 +49,21 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def write_configs(tmp: Path, broker: MosquittoServer, *, devices: int, gateways: int,
-                  password: str) -> tuple[Path, list[Path], Path, Path, list[int]]:
+def write_configs(tmp: Path, broker: MosquittoServer, *, devices: int, gateways: int, one_simulator: bool,
+                  password: str) -> tuple[list[Path], list[Path], Path, Path, list[int]]:
+    """Configs of one simulator per gateway (a factory floor each: the devices of different sites
+    do not share a CPU in reality; ``one_simulator`` puts all in one process), the gateways, the
+    district and the API users."""
     ports = [free_port() for _ in range(devices)]
     per_gw = -(-devices // gateways)
-    sim_devices: list[dict[str, Any]] = []
+    sims: list[Path] = []
     gw_paths: list[Path] = []
     sites = []
     for g in range(gateways):
         site = f"site-{g}"
         sites.append({"id": site, "name": f"Site {g}", "meters": [{"device": "meter-0", "role": "grid"}]})
         gw_devices = []
+        sim_devices: list[dict[str, Any]] = []
         for i in range(g * per_gw, min(devices, (g + 1) * per_gw)):
             tcp = {"type": "tcp", "host": "127.0.0.1", "port": ports[i]}
             name = f"meter-{i - g * per_gw}"
@@ -72,15 +77,20 @@ def write_configs(tmp: Path, broker: MosquittoServer, *, devices: int, gateways:
         path = tmp / f"gw-{g}.yaml"
         path.write_text(yaml.safe_dump(gw, sort_keys=False))
         gw_paths.append(path)
-    sim = tmp / "sim.yaml"
-    sim.write_text(yaml.safe_dump({"simulator": {"speed": 1, "tick_s": 0.5}, "devices": sim_devices}))
+        sim = tmp / f"sim-{g}.yaml"
+        sim.write_text(yaml.safe_dump({"simulator": {"speed": 1, "tick_s": 0.5}, "devices": sim_devices}))
+        sims.append(sim)
+    if one_simulator:
+        every = [d for p in sims for d in yaml.safe_load(p.read_text())["devices"]]
+        sims[0].write_text(yaml.safe_dump({"simulator": {"speed": 1, "tick_s": 0.5}, "devices": every}))
+        sims = sims[:1]
     district = tmp / "district.yaml"
     district.write_text(yaml.safe_dump({"district": DISTRICT, "timezone": "Europe/Rome", "sites": sites,
                                         "tariff": {"import_eur_per_kwh": 0.25, "export_eur_per_kwh": 0.1}}))
     users = tmp / "users.yaml"
     users.write_text(yaml.safe_dump({"users": [{"username": "operator", "role": "operator",
                                                 "password_hash": hash_secret(password)}]}))
-    return sim, gw_paths, district, users, ports
+    return sims, gw_paths, district, users, ports
 
 
 class TelemetryTap:
@@ -202,6 +212,22 @@ def read_live(url: str, token: str, *, warmup_s: float, duration_s: float, tap: 
     return latencies, split, seen
 
 
+def wait_started(port: int, procs: list[subprocess.Popen[bytes]], tmp: Path) -> None:
+    """Until something listens on ``port``; a process that exited meanwhile is an error with its log."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            wait_for_port(port, timeout_s=0.5)
+            return
+        except TimeoutError:
+            dead = [p for p in procs if p.poll() is not None]
+            if dead or time.monotonic() > deadline:
+                logs = "\n".join(f"--- {f.name}\n{f.read_text(errors='replace')[-1500:]}"
+                                 for f in sorted(tmp.glob("*.log")))
+                exited = [p.args for p in dead]
+                raise RuntimeError(f"port {port} not listening; exited: {exited}\n{logs}") from None
+
+
 def poll_cycle_mean_ms(ports: list[int]) -> float:
     """Mean Modbus poll cycle of every gateway (their Prometheus histograms): the part of the
     latency spent reading registers after ``ts`` was taken."""
@@ -221,6 +247,9 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=50)
     parser.add_argument("--gateways", type=int, default=5)
     parser.add_argument("--duration", type=float, default=30.0, help="seconds measured")
+    parser.add_argument("--one-simulator", action="store_true",
+                        help="serve all devices from one simulator process (its request queue then "
+                             "dominates the latency)")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of readings not counted")
     args = parser.parse_args()
 
@@ -231,8 +260,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="nzd-bench-e2e-") as d:
             tmp = Path(d)
             password = secrets.token_urlsafe(12)
-            sim, gws, district, users, ports = write_configs(tmp, broker, devices=args.devices,
-                                                             gateways=args.gateways, password=password)
+            sims, gws, district, users, ports = write_configs(tmp, broker, devices=args.devices,
+                                                             gateways=args.gateways, password=password,
+                                                             one_simulator=args.one_simulator)
             api_port = free_port()
             env = {**os.environ, "NZD_MQTT_URL": broker.url, "NZD_DISTRICT_FILE": str(district),
                    "NZD_SQLITE_PATH": str(tmp / "nzd.sqlite"), "NZD_USERS_FILE": str(users),
@@ -244,14 +274,15 @@ def main() -> None:
                                               stderr=subprocess.STDOUT, env=env, cwd=tmp))
                 log.close()
 
-            spawn("simulator", "simulate", str(sim), "--log-level", "WARNING")
+            for i, sim in enumerate(sims):
+                spawn(f"simulator-{i}", "simulate", str(sim), "--log-level", "WARNING")
             for port in ports:
-                wait_for_port(port, timeout_s=60)
+                wait_started(port, procs, tmp)
             metrics_ports = [free_port() for _ in gws]
             for i, (gw, mport) in enumerate(zip(gws, metrics_ports, strict=True)):
                 spawn(f"gateway-{i}", "gateway", "run", str(gw), "--metrics-port", str(mport))
             spawn("api", "api", "--port", str(api_port))
-            wait_for_port(api_port, timeout_s=60)
+            wait_started(api_port, procs, tmp)
             url = f"http://127.0.0.1:{api_port}"
             login = {"username": "operator", "password": password}
             token = httpx.post(f"{url}/api/v1/auth/login", json=login, timeout=30).json()["access_token"]
@@ -285,7 +316,7 @@ def main() -> None:
     to_live = [b for _, b in split]
     print(json.dumps({
         "benchmark": "e2e_reading_to_live_stream",
-        "devices": args.devices, "gateways": args.gateways, "poll_interval_s": 1.0,
+        "devices": args.devices, "gateways": args.gateways, "simulators": len(sims), "poll_interval_s": 1.0,
         "devices_seen": len(seen), "readings": len(latencies), "duration_s": args.duration,
         "readings_per_s": round(len(latencies) / args.duration, 1),
         "p50_ms": round(percentile(latencies, 50), 1), "p99_ms": round(p99, 1),
