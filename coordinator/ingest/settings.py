@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from nzd.settings import ServiceSettings
@@ -23,8 +25,12 @@ class IngestSettings(ServiceSettings):
     """Readings per write; a batch is written when full or when it is ``ingest_batch_age_ms`` old."""
     ingest_batch_age_ms: int = Field(default=200, ge=1, le=60_000)
     ingest_max_backlog: int = Field(default=20_000, ge=1, le=65_535)
-    """Messages received and not yet acknowledged, at most (MQTT 5 receive maximum): while the
-    store is down the broker keeps the rest."""
+    """Messages received and not yet acknowledged, at most: the worker stops reading from the
+    broker at this mark (and with MQTT 5 also announces it as its receive maximum); while the
+    store is down the broker keeps the rest of the stream in the session."""
+    ingest_mqtt_protocol: Literal["3.1.1", "5"] = "3.1.1"
+    """3.1.1 is the faster to decode in paho-mqtt (MQTT 5 parses properties on every message);
+    with 3.1.1 the session lasts until the broker's ``persistent_client_expiration``."""
     ingest_session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0)
     """How long the broker keeps the session of a worker that is gone."""
     ingest_retry_backoff_max_s: float = Field(default=10.0, gt=0)

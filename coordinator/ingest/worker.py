@@ -109,6 +109,7 @@ class IngestWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: mqtt.Client | None = None
         self._sock: Any = None
+        self._paused = False
         self._writes: set[asyncio.Task[None]] = set()
         self._fatal: BaseException | None = None
         self._abandoned = False
@@ -139,6 +140,15 @@ class IngestWorker:
             log.error("broker refused the connection: %s", reason_code)
             return
         self._generation += 1
+        # What the previous connection delivered and is not being written yet can no longer be
+        # acknowledged; the broker redelivers it on this connection, so it is dropped here.
+        stale = len(self._inbox)
+        if stale:
+            self._inbox.clear()
+            log.info("dropped %d unacknowledged messages of the previous connection; "
+                     "the broker redelivers them", stale)
+        if self.backlog >= self.settings.ingest_max_backlog:
+            self._pause_reading()
         self._connected = True
         self.metrics.mqtt_connected.set(1)
         client.subscribe(shared_subscription(self.settings.ingest_share_group), qos=1)
@@ -165,12 +175,33 @@ class IngestWorker:
                                     time.monotonic()))
         if len(self._inbox) >= self.settings.ingest_batch_size:
             self._wakeup.set()
+        if self.backlog >= self.settings.ingest_max_backlog and not self._paused:
+            self._pause_reading()
+
+    def _pause_reading(self) -> None:
+        # TCP back-pressure: the broker keeps the rest of the stream in the session.
+        if self._sock is not None and self._loop is not None:
+            self._loop.remove_reader(self._sock)
+        self._paused = True
+
+    def _resume_reading(self) -> None:
+        if not self._paused or self.backlog > self.settings.ingest_max_backlog * 3 // 4:
+            return
+        self._paused = False
+        if self._sock is not None and self._loop is not None and self._client is not None:
+            self._loop.add_reader(self._sock, self._read_ready, self._client, self._sock)
 
     def _make_client(self) -> mqtt.Client:
         s = self.settings
         url = parse_mqtt_url(s.mqtt_url)
-        client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=s.ingest_client_id,
-                             protocol=MQTTProtocolVersion.MQTTv5, manual_ack=True)
+        if s.ingest_mqtt_protocol == "5":
+            client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
+                                 client_id=s.ingest_client_id, protocol=MQTTProtocolVersion.MQTTv5,
+                                 manual_ack=True)
+        else:
+            client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
+                                 client_id=s.ingest_client_id, protocol=MQTTProtocolVersion.MQTTv311,
+                                 clean_session=False, manual_ack=True)
         username = s.mqtt_username or url.username
         password = s.mqtt_password.get_secret_value() if s.mqtt_password else url.password
         if username:
@@ -191,6 +222,9 @@ class IngestWorker:
     def _connect(self, client: mqtt.Client) -> None:
         s = self.settings
         url = parse_mqtt_url(s.mqtt_url)
+        if s.ingest_mqtt_protocol != "5":
+            client.connect(url.host, url.port, keepalive=s.ingest_keepalive_s)
+            return
         props = Properties(PacketTypes.CONNECT)
         props.ReceiveMaximum = s.ingest_max_backlog
         props.SessionExpiryInterval = s.ingest_session_expiry_s
@@ -201,13 +235,14 @@ class IngestWorker:
     def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
         assert self._loop is not None
         self._sock = sock
+        self._paused = False
         self._loop.add_reader(sock, self._read_ready, client, sock)
 
     def _read_ready(self, client: mqtt.Client, sock: Any) -> None:
         """Read every packet already buffered, not one per turn of the event loop (up to a bound)."""
         for _ in range(256):
             client.loop_read()
-            if self._sock is not sock:
+            if self._sock is not sock or self._paused:
                 return
             try:
                 if isinstance(sock, ssl.SSLSocket):
@@ -223,6 +258,7 @@ class IngestWorker:
         self._loop.remove_reader(sock)
         self._loop.remove_writer(sock)
         self._sock = None
+        self._paused = False
 
     def _on_socket_register_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
         assert self._loop is not None
@@ -383,6 +419,7 @@ class IngestWorker:
         self.metrics.batch_latency.observe(time.monotonic() - started)
         self._in_flight -= len(batch)
         self.metrics.backlog.set(self.backlog)
+        self._resume_reading()
 
     async def _store(self, readings: list[Reading], items: list[_Inbound]) -> list[tuple[_Inbound, str]]:
         """Store the readings; returns those the store refused for good, found by halving the batch."""
