@@ -132,9 +132,9 @@ def _environment(options: DemoOptions, files: DemoFiles, workdir: Path, mqtt_url
         env["NZD_INFLUX_URL"] = options.influx_url
         env["NZD_INFLUX_DATABASE"] = options.influx_database
     if not options.mqtt_url:
-        # amqtt speaks MQTT 3.1.1 only: no shared subscription, no MQTT 5 session options.
+        # amqtt speaks MQTT 3.1.1 only and knows no shared subscriptions: one plain subscriber.
         env["NZD_INGEST_SHARE_GROUP"] = ""
-        env["NZD_INGEST_MQTT_VERSION"] = "3"
+        env["NZD_INGEST_MQTT_PROTOCOL"] = "3.1.1"
     return env
 
 
