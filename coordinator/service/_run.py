@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
+import sys
 
 from coordinator.service._planning import Planner
 from coordinator.service._service import CoordinatorService
@@ -60,16 +62,33 @@ async def run_coordinator(settings: CoordinatorSettings, *, planner: Planner | N
         log.info("coordinator stopped")
 
 
+class _JsonFormatter(logging.Formatter):
+    """One JSON object per line: what log collectors take without parsing rules."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc = {"ts": round(record.created, 3), "level": record.levelname.lower(), "logger": record.name,
+               "msg": record.getMessage()}
+        if record.exc_info:
+            doc["exc"] = self.formatException(record.exc_info)
+        return json.dumps(doc, ensure_ascii=False)
+
+
+def _configure_logging(level: str, *, json_logs: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JsonFormatter() if json_logs
+                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
 def main(**overrides: object) -> int:
     """Settings from ``NZD_*`` (plus ``overrides``), logging, and the service until a signal.
 
     Returns the process exit code: 0 after a signal, 2 for bad settings or a bad district file.
     """
-    import sys
-
     from pydantic import ValidationError
 
-    from coordinator.ingest.service import configure_logging
     from nzd.errors import ConfigError
 
     try:
@@ -77,7 +96,7 @@ def main(**overrides: object) -> int:
     except ValidationError as exc:
         print(f"invalid settings: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, json_logs=settings.log_json)
+    _configure_logging(settings.log_level, json_logs=settings.log_json)
     try:
         asyncio.run(run_coordinator(settings))
     except ConfigError as exc:
