@@ -1,21 +1,21 @@
 """One ingest worker: MQTT telemetry in, batches into the store, acknowledgement after storing.
 
-Delivery guarantee (at least once): paho-mqtt runs with ``manual_ack=True`` and an
-MQTT 5 persistent session (fixed client id, ``clean_start=False``, a session
-expiry). A message is acknowledged only after the batch that holds it is
+Delivery guarantee (at least once): paho-mqtt runs with ``manual_ack=True`` and a
+persistent session (fixed client id; MQTT 3.1.1 ``clean_session=False`` or MQTT 5
+``clean_start=False`` with a session expiry). A message is acknowledged only after the batch that holds it is
 stored, or after it was dead-lettered. Whatever was not acknowledged when a
 worker dies is redelivered by the broker; rewriting a reading overwrites the
 same point, so redelivery never duplicates data.
 
-Flow control: the MQTT 5 receive maximum (``ingest_max_backlog``) caps the
-messages the broker hands to this worker before it acknowledges any; while the
-store is down the worker keeps retrying its batch, acknowledges nothing, and the
-broker holds the rest of the stream in the session.
+Flow control: at ``ingest_max_backlog`` messages received and not acknowledged
+the worker stops reading from its socket (with MQTT 5 the broker is also told
+this receive maximum); while the store is down it keeps retrying its batch,
+acknowledges nothing, and the broker holds the rest of the stream in the session.
+Deliveries of a previous connection that were not being written yet are dropped
+on reconnect: the broker redelivers them.
 
-paho-mqtt runs on the asyncio loop itself (its socket callbacks feed
-``loop_read``/``loop_write``), not in a thread of its own: receiving, decoding,
-writing and acknowledging share one thread, with no hand-over between threads
-per message. While one batch is being written the next is received.
+paho-mqtt runs on the asyncio loop itself (:mod:`coordinator.ingest.mqtt_loop`).
+While one batch is being written the next is received.
 """
 
 from __future__ import annotations
@@ -24,23 +24,18 @@ import asyncio
 import collections
 import functools
 import logging
-import socket
-import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from coordinator.ingest.deadletter import dead_letter
 from coordinator.ingest.metrics import IngestMetrics
+from coordinator.ingest.mqtt_loop import LoopDriver, connect_client, make_client
 from coordinator.ingest.settings import IngestSettings
 from nzd.errors import ContractError
 from nzd.messages import Telemetry, decode
-from nzd.settings import parse_mqtt_url
 from nzd.store import Reading, StoreRejected, StoreUnavailable, TelemetryStore
 from nzd.topics import Topic, TopicKind, parse_topic, site_filter
 
@@ -108,8 +103,7 @@ class IngestWorker:
         self._wakeup = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: mqtt.Client | None = None
-        self._sock: Any = None
-        self._paused = False
+        self._driver: LoopDriver | None = None
         self._writes: set[asyncio.Task[None]] = set()
         self._fatal: BaseException | None = None
         self._abandoned = False
@@ -133,7 +127,7 @@ class IngestWorker:
             "client_id": self.settings.ingest_client_id,
         }
 
-    # -- paho network thread -----------------------------------------------------------------
+    # -- paho callbacks (on the asyncio loop) --------------------------------------------------
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags,
                     reason_code: Any, properties: Any) -> None:
         if reason_code.is_failure:
@@ -147,8 +141,8 @@ class IngestWorker:
             self._inbox.clear()
             log.info("dropped %d unacknowledged messages of the previous connection; "
                      "the broker redelivers them", stale)
-        if self.backlog >= self.settings.ingest_max_backlog:
-            self._pause_reading()
+        if self.backlog >= self.settings.ingest_max_backlog and self._driver is not None:
+            self._driver.pause()
         self._connected = True
         self.metrics.mqtt_connected.set(1)
         client.subscribe(shared_subscription(self.settings.ingest_share_group), qos=1)
@@ -175,121 +169,24 @@ class IngestWorker:
                                     time.monotonic()))
         if len(self._inbox) >= self.settings.ingest_batch_size:
             self._wakeup.set()
-        if self.backlog >= self.settings.ingest_max_backlog and not self._paused:
-            self._pause_reading()
-
-    def _pause_reading(self) -> None:
-        # TCP back-pressure: the broker keeps the rest of the stream in the session.
-        if self._sock is not None and self._loop is not None:
-            self._loop.remove_reader(self._sock)
-        self._paused = True
+        if self.backlog >= self.settings.ingest_max_backlog and self._driver is not None:
+            self._driver.pause()  # TCP back-pressure: the broker keeps the rest in the session
 
     def _resume_reading(self) -> None:
-        if not self._paused or self.backlog > self.settings.ingest_max_backlog * 3 // 4:
-            return
-        self._paused = False
-        if self._sock is not None and self._loop is not None and self._client is not None:
-            self._loop.add_reader(self._sock, self._read_ready, self._client, self._sock)
-
-    def _make_client(self) -> mqtt.Client:
-        s = self.settings
-        url = parse_mqtt_url(s.mqtt_url)
-        if s.ingest_mqtt_protocol == "5":
-            client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
-                                 client_id=s.ingest_client_id, protocol=MQTTProtocolVersion.MQTTv5,
-                                 manual_ack=True)
-        else:
-            client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
-                                 client_id=s.ingest_client_id, protocol=MQTTProtocolVersion.MQTTv311,
-                                 clean_session=False, manual_ack=True)
-        username = s.mqtt_username or url.username
-        password = s.mqtt_password.get_secret_value() if s.mqtt_password else url.password
-        if username:
-            client.username_pw_set(username, password)
-        if url.tls:
-            client.tls_set(ca_certs=str(s.mqtt_ca_file) if s.mqtt_ca_file else None)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_subscribe = self._on_subscribe
-        client.on_message = self._on_message
-        client.connect_timeout = 10.0
-        client.on_socket_open = self._on_socket_open
-        client.on_socket_close = self._on_socket_close
-        client.on_socket_register_write = self._on_socket_register_write
-        client.on_socket_unregister_write = self._on_socket_unregister_write
-        return client
-
-    def _connect(self, client: mqtt.Client) -> None:
-        s = self.settings
-        url = parse_mqtt_url(s.mqtt_url)
-        if s.ingest_mqtt_protocol != "5":
-            client.connect(url.host, url.port, keepalive=s.ingest_keepalive_s)
-            return
-        props = Properties(PacketTypes.CONNECT)
-        props.ReceiveMaximum = s.ingest_max_backlog
-        props.SessionExpiryInterval = s.ingest_session_expiry_s
-        client.connect(url.host, url.port, keepalive=s.ingest_keepalive_s, clean_start=False,
-                       properties=props)
-
-    # paho drives its socket through these: the asyncio loop watches it instead of a thread.
-    def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
-        assert self._loop is not None
-        self._sock = sock
-        self._paused = False
-        self._loop.add_reader(sock, self._read_ready, client, sock)
-
-    def _read_ready(self, client: mqtt.Client, sock: Any) -> None:
-        """Read every packet already buffered, not one per turn of the event loop (up to a bound)."""
-        for _ in range(256):
-            client.loop_read()
-            if self._sock is not sock or self._paused:
-                return
-            try:
-                if isinstance(sock, ssl.SSLSocket):
-                    if sock.pending() == 0:
-                        return
-                elif not sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT):
-                    return
-            except OSError:  # nothing buffered (EAGAIN) or the connection broke: loop_read will see
-                return
-
-    def _on_socket_close(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
-        assert self._loop is not None
-        self._loop.remove_reader(sock)
-        self._loop.remove_writer(sock)
-        self._sock = None
-        self._paused = False
-
-    def _on_socket_register_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
-        assert self._loop is not None
-        self._loop.add_writer(sock, client.loop_write)
-
-    def _on_socket_unregister_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
-        assert self._loop is not None
-        self._loop.remove_writer(sock)
-
-    async def _keep_connected(self, client: mqtt.Client) -> None:
-        """(Re)connect with backoff, and run paho's keepalive housekeeping every second."""
-        delay_s = 1.0
-        while True:
-            if self._sock is None:
-                try:
-                    self._connect(client)
-                    delay_s = 1.0
-                except OSError as exc:
-                    log.warning("cannot connect to the broker, retrying in %.0f s: %s", delay_s, exc)
-                    await asyncio.sleep(delay_s)
-                    delay_s = min(delay_s * 2, 10.0)
-                    continue
-            client.loop_misc()
-            await asyncio.sleep(1.0)
+        if self._driver is not None and self.backlog <= self.settings.ingest_max_backlog * 3 // 4:
+            self._driver.resume()
 
     # -- asyncio side ------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         """Ingest until ``stop`` is set; then store what was received if the store allows."""
         self._loop = asyncio.get_running_loop()
-        client = self._client = self._make_client()
-        connection = asyncio.create_task(self._keep_connected(client))
+        client = self._client = make_client(self.settings)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
+        self._driver = LoopDriver(client, connect=functools.partial(connect_client, settings=self.settings))
+        connection = self._driver.start()
         stop_task = asyncio.ensure_future(self._watch_stop(stop))
         try:
             while not self._stopping:
@@ -308,7 +205,8 @@ class IngestWorker:
             for task in list(self._writes):
                 task.cancel()
             connection.cancel()
-            await self._disconnect(client)
+            await self._driver.disconnect()
+            self._connected = False
         if self._abandoned:
             log.info("stopped with %d messages not stored; the broker will redeliver them", self.backlog)
         if self._fatal is not None:
@@ -339,15 +237,6 @@ class IngestWorker:
     async def _drain_writes(self) -> None:
         if self._writes:
             await asyncio.wait(set(self._writes))
-
-    async def _disconnect(self, client: mqtt.Client) -> None:
-        if self._sock is not None:
-            client.disconnect()
-            for _ in range(50):  # let the loop write the DISCONNECT and close the socket
-                if self._sock is None:
-                    break
-                await asyncio.sleep(0.02)
-        self._connected = False
 
     async def _watch_stop(self, stop: asyncio.Event) -> None:
         await stop.wait()

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 
 import orjson
+import pytest
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -27,13 +28,15 @@ TOTAL = 20_000
 PUBLISHERS = 4
 
 
+@pytest.mark.parametrize("protocol", ["3.1.1", "5"])
 def test_every_published_reading_is_stored(
     mosquitto_factory: Callable[..., MosquittoServer], influxdb: InfluxServer,
-    ingest_factory: Callable[..., IngestProcess],
+    ingest_factory: Callable[..., IngestProcess], protocol: str,
 ) -> None:
     broker = mosquitto_factory()
     db = f"ingest_{uuid.uuid4().hex[:8]}"
-    worker = ingest_factory(mqtt_port=broker.port, influx_url=influxdb.url, database=db)
+    worker = ingest_factory(mqtt_port=broker.port, influx_url=influxdb.url, database=db,
+                            mqtt_protocol=protocol)
     publish_all(broker.port, publishers=PUBLISHERS, per_publisher=TOTAL // PUBLISHERS).join()
     wait_until(lambda: distinct_seq(influxdb.url, db) >= TOTAL, timeout_s=60, what="20,000 readings")
     assert distinct_seq(influxdb.url, db) == TOTAL

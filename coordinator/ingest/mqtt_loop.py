@@ -1,0 +1,155 @@
+"""paho-mqtt driven by the asyncio loop instead of a thread of its own.
+
+paho's socket callbacks register its socket with the event loop, which calls
+``loop_read``/``loop_write`` when it is ready; a task reconnects with backoff
+and runs ``loop_misc`` (keepalive) every second. Receiving, decoding, writing
+and acknowledging thus share one thread, with no hand-over per message.
+Reading can be paused (TCP back-pressure: the broker keeps the stream in the
+session) and resumed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import ssl
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from coordinator.ingest.settings import IngestSettings
+from nzd.settings import parse_mqtt_url
+
+__all__ = ["LoopDriver", "connect_client", "make_client"]
+
+log = logging.getLogger("nzd.ingest")
+
+_READ_BURST = 256
+"""Packets read per wake-up at most, so that writes and timers get their turn."""
+
+
+def make_client(settings: IngestSettings) -> mqtt.Client:
+    """A client with manual acknowledgement and a persistent session under a fixed id."""
+    s = settings
+    url = parse_mqtt_url(s.mqtt_url)
+    if s.ingest_mqtt_protocol == "5":
+        client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=s.ingest_client_id,
+                             protocol=MQTTProtocolVersion.MQTTv5, manual_ack=True)
+    else:
+        client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=s.ingest_client_id,
+                             protocol=MQTTProtocolVersion.MQTTv311, clean_session=False, manual_ack=True)
+    username = s.mqtt_username or url.username
+    password = s.mqtt_password.get_secret_value() if s.mqtt_password else url.password
+    if username:
+        client.username_pw_set(username, password)
+    if url.tls:
+        client.tls_set(ca_certs=str(s.mqtt_ca_file) if s.mqtt_ca_file else None)
+    client.connect_timeout = 10.0
+    return client
+
+
+def connect_client(client: mqtt.Client, *, settings: IngestSettings) -> None:
+    """Connect, resuming the session (MQTT 5: receive maximum = the backlog bound)."""
+    s = settings
+    url = parse_mqtt_url(s.mqtt_url)
+    if s.ingest_mqtt_protocol != "5":
+        client.connect(url.host, url.port, keepalive=s.ingest_keepalive_s)
+        return
+    props = Properties(PacketTypes.CONNECT)
+    props.ReceiveMaximum = s.ingest_max_backlog
+    props.SessionExpiryInterval = s.ingest_session_expiry_s
+    client.connect(url.host, url.port, keepalive=s.ingest_keepalive_s, clean_start=False, properties=props)
+
+
+class LoopDriver:
+    def __init__(self, client: mqtt.Client, *, connect: Callable[[mqtt.Client], None]) -> None:
+        self.client = client
+        self._connect = connect
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.sock: Any = None
+        self.paused = False
+        client.on_socket_open = self._on_socket_open
+        client.on_socket_close = self._on_socket_close
+        client.on_socket_register_write = self._on_socket_register_write
+        client.on_socket_unregister_write = self._on_socket_unregister_write
+
+    def start(self) -> asyncio.Task[None]:
+        """Connect and keep connected; cancel the returned task to stop reconnecting."""
+        self._loop = asyncio.get_running_loop()
+        return asyncio.create_task(self._keep_connected())
+
+    def pause(self) -> None:
+        if not self.paused and self.sock is not None and self._loop is not None:
+            self._loop.remove_reader(self.sock)
+        self.paused = True
+
+    def resume(self) -> None:
+        if not self.paused:
+            return
+        self.paused = False
+        if self.sock is not None and self._loop is not None:
+            self._loop.add_reader(self.sock, self._read_ready, self.sock)
+
+    async def disconnect(self) -> None:
+        if self.sock is not None:
+            self.client.disconnect()
+            for _ in range(50):  # let the loop write the DISCONNECT and close the socket
+                if self.sock is None:
+                    break
+                await asyncio.sleep(0.02)
+
+    def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        assert self._loop is not None
+        self.sock = sock
+        self.paused = False  # a new connection must at least read its CONNACK
+        self._loop.add_reader(sock, self._read_ready, sock)
+
+    def _read_ready(self, sock: Any) -> None:
+        """Read every packet already buffered, not one per turn of the event loop (up to a bound)."""
+        for _ in range(_READ_BURST):
+            self.client.loop_read()
+            if self.sock is not sock or self.paused:
+                return
+            try:
+                if isinstance(sock, ssl.SSLSocket):
+                    if sock.pending() == 0:
+                        return
+                elif not sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT):
+                    return
+            except OSError:  # nothing buffered (EAGAIN), or the connection broke: loop_read will see
+                return
+
+    def _on_socket_close(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        assert self._loop is not None
+        self._loop.remove_reader(sock)
+        self._loop.remove_writer(sock)
+        self.sock = None
+        self.paused = False
+
+    def _on_socket_register_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        assert self._loop is not None
+        self._loop.add_writer(sock, client.loop_write)
+
+    def _on_socket_unregister_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        assert self._loop is not None
+        self._loop.remove_writer(sock)
+
+    async def _keep_connected(self) -> None:
+        delay_s = 1.0
+        while True:
+            if self.sock is None:
+                try:
+                    self._connect(self.client)
+                    delay_s = 1.0
+                except OSError as exc:
+                    log.warning("cannot connect to the broker, retrying in %.0f s: %s", delay_s, exc)
+                    await asyncio.sleep(delay_s)
+                    delay_s = min(delay_s * 2, 10.0)
+                    continue
+            self.client.loop_misc()
+            await asyncio.sleep(1.0)
