@@ -7,8 +7,8 @@ import uuid
 from collections.abc import Callable
 
 import orjson
-import pytest
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from coordinator.ingest import DEADLETTER_TOPIC
