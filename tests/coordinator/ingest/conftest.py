@@ -17,9 +17,10 @@ def ingest_factory(tmp_path: Path) -> Iterator[Callable[..., IngestProcess]]:
     group = f"g{uuid.uuid4().hex[:8]}"
 
     def make(*, mqtt_port: int, influx_url: str, database: str, client_id: str = "ingest-a",
-             **extra: str) -> IngestProcess:
+             sqlite_path: Path | None = None, **extra: str) -> IngestProcess:
         p = IngestProcess(mqtt_port=mqtt_port, influx_url=influx_url, database=database,
-                          client_id=client_id, group=group, log_path=tmp_path / f"{client_id}.log", **extra)
+                          client_id=client_id, group=group, log_path=tmp_path / f"{client_id}.log",
+                          sqlite_path=sqlite_path, **extra)
         procs.append(p)
         return p.start()
 

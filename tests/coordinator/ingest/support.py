@@ -107,7 +107,7 @@ class IngestProcess:
     """``python -m nzd ingest`` as a subprocess with its own metrics port."""
 
     def __init__(self, *, mqtt_port: int, influx_url: str, database: str, client_id: str,
-                 group: str, log_path: Path, **extra: str) -> None:
+                 group: str, log_path: Path, sqlite_path: Path | None = None, **extra: str) -> None:
         self.metrics_port = free_port()
         self.log_path = log_path
         self.env = {
@@ -120,6 +120,7 @@ class IngestProcess:
             "NZD_INGEST_SHARE_GROUP": group,
             "NZD_INGEST_METRICS_PORT": str(self.metrics_port),
             "NZD_LOG_JSON": "false",
+            "NZD_SQLITE_PATH": str(sqlite_path or log_path.with_suffix(".sqlite")),
             **{f"NZD_INGEST_{k.upper()}": v for k, v in extra.items()},
         }
         self.proc: subprocess.Popen[bytes] | None = None

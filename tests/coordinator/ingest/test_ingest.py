@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import orjson
 import paho.mqtt.client as mqtt
@@ -13,6 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from coordinator.ingest import DEADLETTER_TOPIC
 from nzd.messages import DeviceKind, Telemetry, encode
+from nzd.store import SqliteStore
 from nzd.topics import telemetry_topic
 from tests.coordinator.ingest.support import (
     T0,
@@ -84,3 +87,24 @@ def test_invalid_payloads_are_dead_lettered_and_do_not_block(
     assert "differs from the topic" in str(dead[1]["reason"])
     assert worker.metric("nzd_ingest_invalid_total") == 2
     assert worker.metric("nzd_ingest_written_total") == 1
+
+
+def test_ingest_into_the_embedded_sqlite_store(
+    mosquitto_factory: Callable[..., MosquittoServer], ingest_factory: Callable[..., IngestProcess],
+    tmp_path: Path,
+) -> None:
+    broker = mosquitto_factory()
+    path = tmp_path / "nzd.sqlite"
+    worker = ingest_factory(mqtt_port=broker.port, influx_url="", database="unused", sqlite_path=path)
+    publish_all(broker.port, publishers=2, per_publisher=1000).join()
+    wait_until(lambda: worker.health().get("written") == 2000, timeout_s=30, what="2,000 readings")
+
+    async def stored() -> int:
+        store = SqliteStore(path=path)
+        await store.open()
+        series = await store.history(district="d1", quantities=["energy_import_wh"], start_ms=T0,
+                                     end_ms=T0 + 10_000)
+        await store.close()
+        return sum(len(s.times_ms) for s in series)
+
+    assert asyncio.run(stored()) == 2000
