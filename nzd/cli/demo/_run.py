@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import secrets
 import signal
 import socket
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -88,14 +90,14 @@ def _failure(group: ProcessGroup) -> str | None:
     return "\n".join(lines)
 
 
-async def _wait_until(check: object, group: ProcessGroup, stop: asyncio.Event, *, what: str,
-                      timeout_s: float) -> bool:
+async def _wait_until(check: Callable[[], bool | Awaitable[bool]], group: ProcessGroup, stop: asyncio.Event,
+                      *, what: str, timeout_s: float) -> bool:
     """Poll ``check`` (sync or async callable) until true; False when asked to stop. A child that
     died or the timeout is a DemoError."""
     deadline = time.monotonic() + timeout_s
     while not stop.is_set():
-        result = check()  # type: ignore[operator]
-        if asyncio.iscoroutine(result):
+        result = check()
+        if inspect.isawaitable(result):
             result = await result
         if result:
             return True
