@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from tests.harness import InfluxServer, MosquittoServer, free_port
 
@@ -169,8 +169,8 @@ def test_demo_with_nothing_installed_serves_the_district_and_ctrl_c_stops_everyt
     assert len(pids) == SITES + 4  # simulator, gateways, ingest, coordinator, API
     assert len(children_of(demo.proc.pid)) == len(pids)
 
-    page = httpx.get(f"{demo.url}/", timeout=10)
-    assert page.status_code == 200 and "dashboard" in page.text
+    index = httpx.get(f"{demo.url}/", timeout=10)
+    assert index.status_code == 200 and "dashboard" in index.text
     district = httpx.get(f"{demo.url}/api/v1/district", timeout=10).json()
     assert (district["district"], district["site_count"]) == ("prato-demo", SITES)
     # Readings crossed the embedded broker and reached the embedded SQLite store through ingest.
@@ -179,9 +179,17 @@ def test_demo_with_nothing_installed_serves_the_district_and_ctrl_c_stops_everyt
                       for r in _get(demo, token, f"/api/v1/sites/{s['id']}/latest")} == set(
                           s["id"] for s in _get(demo, token, "/api/v1/sites")),
              what="stored readings of every firm", demo=demo)
-    # The public sees the district's totals.
+    # The public sees the district's totals, through the API and on the dashboard.
     flows = httpx.get(f"{demo.url}/api/v1/district/flows", timeout=10).json()
     assert flows["load_w"] > 0
+    with _browser() as browser:
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.goto(demo.url + "/")
+        expect(page.locator("#district-name")).to_contain_text("Prato")
+        expect(page.locator("#live-state")).to_have_text("● live")
+        expect(page.locator("#flow-district-grid")).to_contain_text("kW")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "demo-embedded-public.png"), full_page=True)
 
     _assert_stopped_cleanly(demo, pids)
 
@@ -266,34 +274,40 @@ def test_demo_on_mosquitto_and_influxdb_runs_a_simulated_hour(
     _assert_stopped_cleanly(demo, pids)
 
 
-def _check_dashboard(demo: Demo) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
+@contextlib.contextmanager
+def _browser() -> Iterator[Browser]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1100})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(demo.url + "/")
-            page.click("#login-button")
-            page.fill("#login-username", "operator")
-            page.fill("#login-password", demo.password("operator"))
-            page.click("#login-submit")
-            expect(page.locator("#user-label")).to_contain_text("operator")
-            expect(page.locator("#live-state")).to_have_text("● live")
-            expect(page.locator("#site-cards > .card")).to_have_count(SITES)
-            expect(page.locator("#site-tintoria-rossi h3")).to_have_text("Tintoria Rossi")
-            for tile in ("#tile-shared", "#tile-selfsuff"):
-                expect(page.locator(f"{tile} .value")).not_to_have_text("–")
-            expect(page.locator("#tiles")).to_contain_text("Grid import today")
-            page.screenshot(path=str(ARTIFACTS / "demo-dashboard.png"), full_page=True)
-            page.click("#tabs [data-view=plan]")
-            page.select_option("#plan-site", BATTERY_SITE)
-            expect(page.locator("#plan-targets")).to_contain_text("battery")
-            page.screenshot(path=str(ARTIFACTS / "demo-plan.png"), full_page=True)
-            assert errors == []
+            yield browser
         finally:
             browser.close()
+
+
+def _check_dashboard(demo: Demo) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with _browser() as browser:
+        page = browser.new_page(viewport={"width": 1440, "height": 1100})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(demo.url + "/")
+        page.click("#login-button")
+        page.fill("#login-username", "operator")
+        page.fill("#login-password", demo.password("operator"))
+        page.click("#login-submit")
+        expect(page.locator("#user-label")).to_contain_text("operator")
+        expect(page.locator("#live-state")).to_have_text("● live")
+        expect(page.locator("#site-cards > .card")).to_have_count(SITES)
+        expect(page.locator("#site-tintoria-rossi h3")).to_have_text("Tintoria Rossi")
+        for tile in ("#tile-shared", "#tile-selfsuff"):
+            expect(page.locator(f"{tile} .value")).not_to_have_text("–")
+        expect(page.locator("#tiles")).to_contain_text("Grid import today")
+        page.screenshot(path=str(ARTIFACTS / "demo-dashboard.png"), full_page=True)
+        page.click("#tabs [data-view=plan]")
+        page.select_option("#plan-site", BATTERY_SITE)
+        expect(page.locator("#plan-targets")).to_contain_text("battery")
+        page.screenshot(path=str(ARTIFACTS / "demo-plan.png"), full_page=True)
+        assert errors == []
 
 
 def test_demo_refuses_a_taken_port_and_an_unreachable_broker_and_starts_nothing(tmp_path: Path) -> None:
