@@ -291,6 +291,15 @@ def test_setpoints_reach_the_batteries_and_gateways_fall_back_when_the_coordinat
             ack = fell_back()[site]
             assert ack.asset == "battery" and ack.value == 0.0
             assert ack.ts >= last_valid_until[site]  # not before the last setpoint ran out
+        # The limited site's last applied setpoint (idle) ends too, and its gateway says so.
+        def limited_fell_back_after_its_last_setpoint() -> bool:
+            sent = {sp.id: sp for _, s, sp in listener.setpoints() if s == LIMITED}
+            applied = [sent[a.setpoint_id].valid_until for _, s, a in listener.acks()
+                       if s == LIMITED and a.result is AckResult.APPLIED and a.setpoint_id in sent]
+            return bool(applied) and any(a.result is AckResult.FALLBACK and a.ts >= max(applied)
+                                         for _, s, a in listener.acks() if s == LIMITED)
+
+        _wait(limited_fell_back_after_its_last_setpoint, what="the limited site's fallback", procs=procs)
         _wait(lambda: {s for at, s, t in listener.telemetry() if at > killed_at + 0.5
                        and t.values.get("battery_power_setpoint_w") == 0.0
                        and t.values.get("battery_power_w") == 0.0} >= set(SITES),
