@@ -46,6 +46,8 @@ def test_every_published_reading_is_stored(
     assert worker.metric("nzd_ingest_written_total") >= TOTAL
     assert worker.metric("nzd_ingest_invalid_total") == 0
     assert worker.health()["healthy"] is True
+    worker.stop()  # SIGTERM: a clean exit
+    assert worker.proc is not None and worker.proc.returncode == 0, worker.log()
 
 
 def test_invalid_payloads_are_dead_lettered_and_do_not_block(
