@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
 
         from coordinator.ingest.service import configure_logging, run_ingest
         from coordinator.ingest.settings import IngestSettings
+        from nzd.settings import parse_mqtt_url
 
         overrides: dict[str, object] = {}
         if client_id is not None:
@@ -30,8 +31,9 @@ def register(app: typer.Typer) -> None:
             overrides["ingest_metrics_port"] = metrics_port
         try:
             settings = IngestSettings(**overrides)  # type: ignore[arg-type]
-        except ValidationError as exc:
-            typer.echo(f"invalid settings: {exc}", err=True)
+            parse_mqtt_url(settings.mqtt_url)
+        except (ValidationError, ValueError) as exc:
+            typer.echo(f"nzd ingest: invalid settings: {exc}", err=True)
             raise typer.Exit(2) from None
         configure_logging(settings.log_level, json_logs=settings.log_json)
         asyncio.run(run_ingest(settings))
