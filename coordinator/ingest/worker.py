@@ -292,8 +292,10 @@ class IngestWorker:
                 self.metrics.invalid.labels(reason="contract").inc()
                 self._invalid_log.warning("invalid message on %s: %s", item.topic, exc)
                 self._dead_letter(item, f"invalid message: {exc}")
+        refused: list[tuple[_Inbound, str]] = []
         if readings:
-            for item, reason in await self._store(readings, stored_items):
+            refused = await self._store(readings, stored_items)
+            for item, reason in refused:
                 self.metrics.rejected.inc()
                 log.error("store refused the reading on %s: %s", item.topic, reason)
                 self._dead_letter(item, f"store refused it: {reason}")
@@ -302,8 +304,8 @@ class IngestWorker:
         live = [r.ts_ms for r in readings if not r.replayed]
         if live:
             self.metrics.lag.set(max(0.0, now_s - min(live) / 1000))
-        self.metrics.written.inc(len(readings))
-        self.written += len(readings)
+        self.metrics.written.inc(len(readings) - len(refused))
+        self.written += len(readings) - len(refused)
         self.metrics.batch_size.observe(len(batch))
         self.metrics.batch_latency.observe(time.monotonic() - started)
         self._in_flight -= len(batch)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -12,8 +13,10 @@ import orjson
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from typer.testing import CliRunner
 
 from coordinator.ingest import DEADLETTER_TOPIC
+from nzd.cli import app
 from nzd.messages import DeviceKind, Telemetry, encode
 from nzd.store import SqliteStore
 from nzd.topics import telemetry_topic
@@ -110,3 +113,40 @@ def test_ingest_into_the_embedded_sqlite_store(
         return sum(len(s.times_ms) for s in series)
 
     assert asyncio.run(stored()) == 2000
+
+
+def test_readings_the_store_refuses_are_dead_lettered_and_the_rest_stored(
+    mosquitto_factory: Callable[..., MosquittoServer], influxdb: InfluxServer,
+    ingest_factory: Callable[..., IngestProcess], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    broker = mosquitto_factory()
+    db = f"ingest_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("NZD_INFLUX_URL", influxdb.url)
+    monkeypatch.setenv("NZD_INFLUX_DATABASE", db)
+    assert CliRunner().invoke(app, ["store", "init", "--raw-days", "1"]).exit_code == 0
+    worker = ingest_factory(mqtt_port=broker.port, influx_url=influxdb.url, database=db)
+    dead: list[dict[str, object]] = []
+    sub = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2)
+    sub.on_message = lambda client, userdata, msg: dead.append(orjson.loads(msg.payload))
+    sub.connect("127.0.0.1", broker.port)
+    sub.subscribe(DEADLETTER_TOPIC, qos=1)
+    sub.loop_start()
+    try:
+        now_ms = int(time.time() * 1000)
+        # Ten current readings and, in the same batch, two older than the 1-day raw retention.
+        messages = [
+            (telemetry_topic(district="d1", site="s1", device="m1"),
+             encode(Telemetry(ts=ts, seq=seq, device="m1", kind=DeviceKind.ELECTRICITY_METER,
+                              values={"active_power_w": 1.0})))
+            for seq, ts in [*((i, now_ms - i) for i in range(10)), (10, T0), (11, T0 + 1)]
+        ]
+        wait_until(lambda: sub.is_connected(), timeout_s=10, what="the dead-letter subscriber")
+        publish(broker.port, messages)
+        wait_until(lambda: len(dead) == 2, timeout_s=30, what="two dead letters")
+    finally:
+        sub.disconnect()
+        sub.loop_stop()
+    assert distinct_seq(influxdb.url, db) == 10
+    assert all("beyond retention policy" in str(d["reason"]) for d in dead)
+    assert worker.metric("nzd_ingest_rejected_total") == 2
+    assert worker.metric("nzd_ingest_written_total") == 10
