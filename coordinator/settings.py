@@ -38,6 +38,11 @@ class CoordinatorSettings(ServiceSettings):
     """Days of stored history the forecasts learn from; 0 plans on live values only."""
     store_events: bool = True
     """Write plans, setpoints and acknowledgements to the store."""
+    leak_check_interval_s: Annotated[float, Field(ge=0, le=86_400)] = 900.0
+    """Check the water meters for leaks (night flow, continuous flow) every this many seconds;
+    0 turns the check off. It needs the store (``store_events``)."""
+    leak_bucket_s: Annotated[int, Field(ge=1, le=3600)] = 60
+    """The leak check reads flow as means per bucket of this length: at least the meters' period."""
 
     @property
     def validity_s(self) -> float:

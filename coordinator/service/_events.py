@@ -33,6 +33,8 @@ class EventWriter:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        self.opened = asyncio.Event()
+        """Set once the store can be used (opened here, or handed over open)."""
 
     def put(self, event: Event) -> None:
         if self._store is None:
@@ -68,6 +70,7 @@ class EventWriter:
             await asyncio.Event().wait()  # nothing to write, ever
         if open_store:
             await self._open()
+        self.opened.set()
         delay_s = self._retry_min_s
         while True:
             if not self._queue:

@@ -50,6 +50,12 @@ class CoordinatorMetrics:
         self.store_errors = Counter(
             "nzd_coordinator_store_errors", "Events the store did not take, by kind of failure",
             ["reason"], registry=r)
+        self.leak_checks = Counter(
+            "nzd_coordinator_leak_checks", "Leak-check rounds by result (ok, partial, failed)", ["result"],
+            registry=r)
+        self.water_alerts = Counter(
+            "nzd_coordinator_water_alerts", "Water alerts published, by change (raised, cleared)", ["change"],
+            registry=r)
         for status in PLAN_STATUSES:
             self.last_plan_status.labels(status=status).set(0)
 

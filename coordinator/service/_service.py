@@ -32,8 +32,10 @@ from coordinator.service._planning import (
     new_plan_id,
     safe_mode_outcome,
 )
+from coordinator.service._water import has_water_meters, leak_check_task
 from coordinator.settings import CoordinatorSettings
 from coordinator.state import LiveState
+from coordinator.water import LeakSettings
 from nzd.config import DistrictConfig
 from nzd.errors import ContractError
 from nzd.messages import Ack, GatewayStatus, Setpoint, Telemetry, decode, encode
@@ -108,8 +110,27 @@ class CoordinatorService:
                 tg.create_task(self._events.run(open_store=self._open_store), name="events")
                 tg.create_task(self._ack_loop(), name="acks")
                 tg.create_task(self._plan_loop(), name="plans")
+                if (leak_store := self._leak_check_store()) is not None:
+                    tg.create_task(leak_check_task(
+                        store=leak_store, mqtt=self.mqtt, district=self.district,
+                        interval_s=self.settings.leak_check_interval_s,
+                        settings=LeakSettings(bucket_s=self.settings.leak_bucket_s), metrics=self.metrics,
+                        ready=self._leak_check_ready, clock_s=self._clock), name="leaks")
         finally:
             await self.http.close()
+
+    def _leak_check_store(self) -> TelemetryStore | None:
+        """The store the leak check reads, or None when the check is off."""
+        if self.settings.leak_check_interval_s == 0 or not has_water_meters(self.district):
+            return None
+        if self._store is None or not self.settings.store_events:
+            log.warning("no store: the leak check is off (it reads flow history from the store)")
+            return None
+        return self._store
+
+    async def _leak_check_ready(self) -> None:
+        await self._events.opened.wait()
+        await self.mqtt.connected.wait()
 
     async def _plan_loop(self) -> None:
         interval_s = self.settings.planning_interval_s
