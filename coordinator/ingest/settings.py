@@ -19,8 +19,10 @@ class IngestSettings(ServiceSettings):
     ingest_client_id: str = Field(default="nzd-ingest-1", min_length=1, max_length=64)
     """Fixed MQTT client id: the broker keeps this worker's session (and what it has not
     acknowledged) across restarts. Every worker needs its own."""
-    ingest_share_group: str = Field(default="ingest", pattern=r"^[a-z0-9_-]{1,64}$")
-    """Workers in the same group split the telemetry between them."""
+    ingest_share_group: str = Field(default="ingest", pattern=r"^[a-z0-9_-]{0,64}$")
+    """Workers in the same group split the telemetry between them. Empty: a plain
+    subscription, for a broker without shared subscriptions (the demo's embedded amqtt);
+    then run one worker only."""
     ingest_batch_size: int = Field(default=5000, ge=1, le=50_000)
     """Readings per write; a batch is written when full or when it is ``ingest_batch_age_ms`` old."""
     ingest_batch_age_ms: int = Field(default=200, ge=1, le=60_000)

@@ -45,8 +45,12 @@ log = logging.getLogger("nzd.ingest")
 
 
 def shared_subscription(group: str) -> str:
-    """``$share/{group}/nzd/v1/+/+/+/telemetry``: the workers of a group split the stream."""
-    return f"$share/{group}/{site_filter(TopicKind.TELEMETRY)}"
+    """``$share/{group}/nzd/v1/+/+/+/telemetry``: the workers of a group split the stream.
+
+    An empty group gives the plain filter (one worker, any MQTT 3.1.1 broker).
+    """
+    telemetry = site_filter(TopicKind.TELEMETRY)
+    return f"$share/{group}/{telemetry}" if group else telemetry
 
 
 @functools.lru_cache(maxsize=65_536)
