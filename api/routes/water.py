@@ -10,10 +10,10 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
 
-from api.deps import PrincipalDep, SiteDep, StateDep, guard_public_total
+from api.deps import OperatorDep, PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.periods import FromQuery, ToQuery, resolve_period
 from api.problems import ProblemError, problems
 from api.state import ApiState
@@ -26,8 +26,8 @@ from nzd.accounting.water import (
     period_edges,
     site_water_kpis,
 )
-from nzd.config import SiteConfig, WaterSource
-from nzd.store.base import Aggregation
+from nzd.config import SiteConfig, WaterSeverity, WaterSource
+from nzd.store.base import Aggregation, Event, EventKind
 
 router = APIRouter(prefix="/api/v1", tags=["water"])
 
@@ -144,3 +144,54 @@ async def district_water(state: StateDep, principal: PrincipalDep, from_: FromQu
     reporting = sum(bool(np.any(k.intake_m3 > 0) or np.any(k.discharge_m3 > 0)) for k in parts)
     guard_public_total(principal, reporting, "water in this period")
     return _report("district", period, state.district.water_severity.value, district_water_kpis(parts), None)
+
+
+# -- the district's water-severity level (drought mode) ------------------------------------------
+
+#: The operator's level is a district-wide STATUS event with this key; the coordinator reads the
+#: newest one each plan (docs/water.md) and falls back to the registry without one.
+WATER_SEVERITY_KEY = "water-severity"
+
+
+class WaterSeverityLevel(BaseModel):
+    water_severity: WaterSeverity = Field(examples=["high"])
+
+
+class WaterSeverityState(BaseModel):
+    water_severity: str = Field(description="normal, low, medium or high", examples=["high"])
+    source: str = Field(description="'operator' (set through the API) or 'registry'", examples=["operator"])
+    set_by: str | None = Field(None, examples=["operator"])
+    set_at_ms: int | None = Field(None, examples=[1_764_025_200_000])
+
+
+async def current_water_severity(state: ApiState) -> WaterSeverityState:
+    events = await state.store.events(EventKind.STATUS, district=state.district.district, site="*",
+                                      limit=100)
+    for e in events:  # newest first
+        level = e.document.get("water_severity")
+        if e.key == WATER_SEVERITY_KEY and level in {s.value for s in WaterSeverity}:
+            return WaterSeverityState(water_severity=str(level), source="operator",
+                                      set_by=e.document.get("user"), set_at_ms=e.ts_ms)
+    return WaterSeverityState(water_severity=state.district.water_severity.value, source="registry")
+
+
+@router.get("/district/water-severity", summary="The district's water-severity level (drought mode)",
+            responses=problems(503))
+async def get_water_severity(state: StateDep) -> WaterSeverityState:
+    return await current_water_severity(state)
+
+
+@router.put("/district/water-severity",
+            summary="Set the district's water-severity level (operator); the coordinator plans with it",
+            responses=problems(403, 422, 503))
+async def put_water_severity(
+    state: StateDep, operator: OperatorDep,
+    body: Annotated[WaterSeverityLevel, Body(openapi_examples={"high": {
+        "summary": "The basin authority declared high severity", "value": {"water_severity": "high"}}})],
+) -> WaterSeverityState:
+    now_ms = int(time.time() * 1000)
+    level = body.water_severity.value
+    await state.store.write_events([Event(EventKind.STATUS, state.district.district, "*", now_ms,
+                                          WATER_SEVERITY_KEY, {"water_severity": level,
+                                                               "user": operator.name})])
+    return WaterSeverityState(water_severity=level, source="operator", set_by=operator.name, set_at_ms=now_ms)
