@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from nzd.config import DistrictConfig, TariffConfig
+from coordinator.water.drought import intake_cost_eur_per_m3, tank_level_min_pct
+from nzd.config import DistrictConfig, TariffConfig, WaterSource
 
 __all__ = [
     "BatteryArrays",
@@ -96,6 +97,9 @@ class TankArrays:
     pump_kw_per_m3h: FloatArray
     demand_m3h: FloatArray
     """Mean demand drawn from the tank (daily demand / 24)."""
+    fresh_water_eur_per_m3: float = 0.0
+    """Drought mode: the shadow price of a m3 of tank demand met from fresh (public) water
+    instead; 0 (normal severity) adds no fresh-water fallback to the plan."""
 
     @property
     def count(self) -> int:
@@ -260,12 +264,15 @@ def _build(config: DistrictConfig) -> DistrictModel:
             ids=tuple(k.id for _, k in tanks),
             assets=tuple(k.asset or k.id for _, k in tanks),
             volume_m3=_f([k.volume_m3 for _, k in tanks]),
-            level_min_m3=_f([k.volume_m3 * k.level_min_pct / 100 for _, k in tanks]),
+            # Drought mode keeps recycled-water tanks fuller.
+            level_min_m3=_f([k.volume_m3 * tank_level_min_pct(k, config.water_severity) / 100
+                             for _, k in tanks]),
             level_max_m3=_f([k.volume_m3 * k.level_max_pct / 100 for _, k in tanks]),
             level_initial_m3=_f([k.volume_m3 * k.level_initial_pct / 100 for _, k in tanks]),
             pump_max_m3h=_f([k.pump_max_m3h for _, k in tanks]),
             pump_kw_per_m3h=_f([k.pump_kw_per_m3h for _, k in tanks]),
             demand_m3h=_f([k.demand_m3_per_day / 24.0 for _, k in tanks]),
+            fresh_water_eur_per_m3=intake_cost_eur_per_m3(WaterSource.PUBLIC, config.water_severity),
         ),
         import_eur_per_kwh=np.stack([hourly_profile(t.import_eur_per_kwh) for t in tariffs]),
         export_eur_per_kwh=np.stack([hourly_profile(t.export_eur_per_kwh) for t in tariffs]),

@@ -42,6 +42,8 @@ class Problem:
     flex: IntArray
     pump: IntArray
     level: IntArray
+    fresh: IntArray
+    """[tank, step] fresh water meeting tank demand (drought mode only; -1 elsewhere)."""
     shared: IntArray
     starts: IntArray
     """Start binaries of non-interruptible runs."""
@@ -203,11 +205,21 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     if options.terminal_soc:
         keep = np.minimum(level0, lvl_hi[:, T])
         lvl_lo[:, T] = np.maximum(lvl_lo[:, T], np.where(off_k, lvl_lo[:, T], keep))
+    # Drought mode: fresh water may meet demand in the tank's place, at its shadow price; the tank
+    # ends the horizon at least at its raised floor (as far as the pump can get it there).
+    drought = tanks.fresh_water_eur_per_m3 > 0
+    if drought and options.terminal_soc:
+        reach = np.minimum(level0 + T * dt * tanks.pump_max_m3h, lvl_hi[:, T])
+        floor = np.where(off_k, lvl_lo[:, T], np.minimum(tanks.level_min_m3, reach))
+        lvl_lo[:, T] = np.maximum(lvl_lo[:, T], floor)
     level = lp.add_vars((K, T + 1), lb=lvl_lo, ub=lvl_hi)
+    fresh = lp.add_vars((K, T), ub=tanks.demand_m3h[:, None], cost=dt * tanks.fresh_water_eur_per_m3,
+                        mask=np.broadcast_to((tanks.demand_m3h > 0)[:, None] & drought, (K, T)))
     tdyn = lp.add_rows((K, T), lb=-dt * tanks.demand_m3h[:, None], ub=-dt * tanks.demand_m3h[:, None])
     lp.add_terms(tdyn, level[:, 1:], 1.0)
     lp.add_terms(tdyn, level[:, :-1], -1.0)
     lp.add_terms(tdyn, pump, -dt)
+    lp.add_terms(tdyn, fresh, -dt)
 
     # Site balance (rows of passive sites stay empty: their flows are constants).
     bal = lp.add_rows((S, T), lb=np.where(act, net0, 0.0), ub=np.where(act, net0, 0.0))
@@ -244,7 +256,7 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     return Problem(
         builder=lp, matrix=lp.matrix(), steps=T, times_ms=times, hour_of_step=hour_of_step.astype(np.int64),
         hour_start_ms=(hour_start * 3_600_000).astype(np.int64), imp=imp, exp=exp, curt=curt, ch=ch, dis=dis,
-        soc=soc, flex=flex, pump=pump, level=level, shared=shared, starts=starts,
+        soc=soc, flex=flex, pump=pump, level=level, fresh=fresh, shared=shared, starts=starts,
         start_run=start_run, start_step=start_step, binaries=binaries, binary_on=binary_on, runs=runs,
         penalty_cols=penalised[0][0] if penalised else np.zeros(0, np.int64),
         penalty_eur=penalised[0][1] if penalised else np.zeros(0),

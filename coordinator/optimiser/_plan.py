@@ -54,6 +54,8 @@ class AssetSchedule:
     """[step + 1] battery SOC or tank level at each step's start and the horizon's end."""
     flow_m3h: FloatArray | None = None
     """[step] tanks: pump flow."""
+    fresh_water_m3h: FloatArray | None = None
+    """[step] tanks: demand met from fresh water instead of the tank (drought mode's fallback)."""
     shares: tuple[tuple[str, float], ...] = ()
     """Batteries: (site, share) of each owner; a battery owned by its site has one entry."""
 
@@ -152,6 +154,7 @@ class Plan:
                  "power_kw": _r(a.power_kw),
                  **({"level_pct": _r(a.level_pct)} if a.level_pct is not None else {}),
                  **({"flow_m3h": _r(a.flow_m3h)} if a.flow_m3h is not None else {}),
+                 **({"fresh_water_m3h": _r(a.fresh_water_m3h)} if a.fresh_water_m3h is not None else {}),
                  **({"shares": dict(a.shares)} if a.shares else {})}
                 for a in self.assets
             ],

@@ -201,11 +201,12 @@ def _extract(model: DistrictModel, forecast: Forecast, problem: Problem, x: Floa
     k = model.tanks
     flow = x[problem.pump]
     level = x[problem.level]
+    fresh = take(x, problem.fresh)
     for i in range(k.count):
         assets.append(AssetSchedule(
             site=model.site_ids[k.site_index[i]], asset_id=k.ids[i], asset=k.assets[i], kind=AssetKind.TANK,
             power_kw=_clean(flow[i] * k.pump_kw_per_m3h[i]), level_pct=100.0 * level[i] / k.volume_m3[i],
-            flow_m3h=_clean(flow[i])))
+            flow_m3h=_clean(flow[i]), fresh_water_m3h=_clean(fresh[i])))
     return Plan(
         district=model.district, start_ms=problem.times_ms[0].item(), step_minutes=model.step_minutes,
         site_ids=model.site_ids, status=status, objective_eur=objective, mip_gap=gap,

@@ -32,7 +32,7 @@ from coordinator.service._planning import (
     new_plan_id,
     safe_mode_outcome,
 )
-from coordinator.service._water import has_water_meters, leak_check_task
+from coordinator.service._water import SeverityReader, has_water_meters, leak_check_task
 from coordinator.settings import CoordinatorSettings
 from coordinator.state import LiveState
 from coordinator.water import LeakSettings
@@ -86,6 +86,8 @@ class CoordinatorService:
         self._manual = ManualOverrides()
         self._controllable = {a.key: a for a in controllable_assets(district)}
         self._events = EventWriter(store=store if settings.store_events else None, metrics=self.metrics)
+        self.severity = SeverityReader(store=store if settings.store_events else None, district=district,
+                                       timeout_s=min(settings.solve_time_limit_s, 10.0))
         d = district.district
         self.mqtt = MqttLink(
             settings=settings, metrics=self.metrics, on_message=self.on_message,
@@ -168,7 +170,10 @@ class CoordinatorService:
         excluded = self.acks.excluded() | self._behind_offline_gateways() | manual
         plan_id = new_plan_id(start_ms)
         t0 = time.perf_counter()
-        request = PlanRequest(district=self.state.district_now(now_ms=now_ms), start_ms=start_ms,
+        # Drought mode: the operator's level, read from the store each plan.
+        severity = await self.severity.read(store_open=self._events.opened.is_set())
+        district_now = self.state.district_now(now_ms=now_ms).model_copy(update={"water_severity": severity})
+        request = PlanRequest(district=district_now, start_ms=start_ms,
                               snapshot=self.state.snapshot(now_ms=now_ms), excluded=excluded,
                               plan_id=plan_id, history=await self._history(now_ms))
         try:
@@ -184,6 +189,7 @@ class CoordinatorService:
         self._events.put(Event(EventKind.PLAN, self.district.district, "*", now_ms, plan_id, {
             **outcome.document,
             "plan_id": plan_id, "status": outcome.status, "start_ms": start_ms, "solve_s": solve_s,
+            "water_severity": severity.value,
             "excluded": [f"{k.site}/{k.asset}" for k in sorted(excluded)],
             "stale": request.snapshot.stale,
             "manual": [f"{k.site}/{k.asset}" for k in sorted(manual)],

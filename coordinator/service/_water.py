@@ -11,11 +11,17 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from coordinator.service._metrics import CoordinatorMetrics
-from coordinator.water import AlertPublisher, LeakCheckReport, LeakSettings, check_leaks
-from nzd.config import DistrictConfig
+from coordinator.water import (
+    AlertPublisher,
+    LeakCheckReport,
+    LeakSettings,
+    check_leaks,
+    stored_water_severity,
+)
+from nzd.config import DistrictConfig, WaterSeverity
 from nzd.store.base import TelemetryStore
 
-__all__ = ["has_water_meters", "leak_check_round", "leak_check_task"]
+__all__ = ["SeverityReader", "has_water_meters", "leak_check_round", "leak_check_task"]
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +63,30 @@ async def leak_check_task(*, store: TelemetryStore, mqtt: AlertPublisher, distri
         await leak_check_round(store=store, mqtt=mqtt, district=district, now_ms=int(clock_s() * 1000),
                                settings=settings, metrics=metrics)
         await asyncio.sleep(interval_s)
+
+
+class SeverityReader:
+    """The district's water-severity level for each plan: the operator's newest stored level.
+
+    Starts at the registry's level; when the store cannot be read, the last level read stands.
+    """
+
+    def __init__(self, *, store: TelemetryStore | None, district: DistrictConfig, timeout_s: float) -> None:
+        self._store = store
+        self._district = district.district
+        self._timeout_s = timeout_s
+        self.level: WaterSeverity = district.water_severity
+
+    async def read(self, *, store_open: bool) -> WaterSeverity:
+        if self._store is None or not store_open:
+            return self.level
+        try:
+            level = await asyncio.wait_for(
+                stored_water_severity(store=self._store, district=self._district), timeout=self._timeout_s)
+        except Exception as exc:  # the store is down or slow: plan with the level we had
+            log.warning("water-severity level unavailable, planning at %s: %r", self.level.value, exc)
+            return self.level
+        if level is not None and level is not self.level:
+            log.info("water-severity level is now %s (was %s)", level.value, self.level.value)
+            self.level = level
+        return self.level

@@ -5,9 +5,11 @@ from coordinator.water.continuous import ContinuousFlow, ContinuousFlowSettings,
 from coordinator.water.drought import (
     DEFAULT_NON_RECYCLED_EUR_PER_M3,
     DEFAULT_TANK_FLOOR_BOOST_PCT,
+    WATER_SEVERITY_KEY,
     DroughtPolicy,
     drought_policy,
     intake_cost_eur_per_m3,
+    stored_water_severity,
     tank_level_min_pct,
 )
 from coordinator.water.leaks import LeakCheckReport, LeakSettings, check_leaks, leak_check_loop
@@ -22,6 +24,7 @@ from coordinator.water.nightflow import (
 __all__ = [
     "DEFAULT_NON_RECYCLED_EUR_PER_M3",
     "DEFAULT_TANK_FLOOR_BOOST_PCT",
+    "WATER_SEVERITY_KEY",
     "AlertPublisher",
     "ContinuousFlow",
     "ContinuousFlowSettings",
@@ -42,5 +45,6 @@ __all__ = [
     "leak_check_loop",
     "night_windows",
     "rolling_hour_minimum",
+    "stored_water_severity",
     "tank_level_min_pct",
 ]

@@ -12,15 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nzd.config import TankConfig, WaterSeverity, WaterSource
+from nzd.store.base import EventKind, TelemetryStore
 
 __all__ = [
     "DEFAULT_NON_RECYCLED_EUR_PER_M3",
     "DEFAULT_TANK_FLOOR_BOOST_PCT",
+    "WATER_SEVERITY_KEY",
     "DroughtPolicy",
     "drought_policy",
     "intake_cost_eur_per_m3",
+    "stored_water_severity",
     "tank_level_min_pct",
 ]
+
+WATER_SEVERITY_KEY = "water-severity"
+"""The operator's level is stored (by the API's ``PUT /district/water-severity``) as a district-wide
+STATUS event (site ``"*"``) with this key and the document ``{"water_severity": level, "user": ...}``."""
 
 DEFAULT_NON_RECYCLED_EUR_PER_M3: dict[WaterSeverity, float] = {
     WaterSeverity.NORMAL: 0.0,
@@ -77,3 +84,19 @@ def tank_level_min_pct(tank: TankConfig, severity: WaterSeverity | str) -> float
     """The tank's minimum level raised for drought, kept 5 points below its maximum."""
     boosted = tank.level_min_pct + drought_policy(severity).tank_floor_boost_pct
     return min(boosted, max(tank.level_min_pct, tank.level_max_pct - 5.0))
+
+
+async def stored_water_severity(*, store: TelemetryStore, district: str) -> WaterSeverity | None:
+    """The newest level the operator set, or None when there is none (the registry's level stands).
+
+    Raises :class:`nzd.store.StoreError` when the store cannot be read.
+    """
+    events = await store.events(EventKind.STATUS, district=district, site="*", limit=100)
+    for event in events:  # newest first
+        if event.key != WATER_SEVERITY_KEY:
+            continue
+        try:
+            return WaterSeverity(str(event.document.get("water_severity")))
+        except ValueError:  # another writer's bad document: the next older one may be good
+            continue
+    return None
