@@ -104,6 +104,8 @@ def _dropped(server: ApiServer) -> float:
 async def test_a_client_that_stops_reading_is_dropped_and_the_others_get_everything(
         api_server: ApiServer) -> None:
     dropped_before = await asyncio.to_thread(_dropped, api_server)
+    # The server is shared with other tests whose clients may still be closing.
+    clients_before = (await asyncio.to_thread(httpx.get, f"{api_server.url}/healthz")).json()["live_clients"]
     slow = await asyncio.to_thread(_slow_client, api_server)
     async with httpx.AsyncClient(base_url=api_server.url, timeout=60) as http, \
             contextlib.AsyncExitStack() as stack:
@@ -135,8 +137,8 @@ async def test_a_client_that_stops_reading_is_dropped_and_the_others_get_everyth
     # The server notices the readers' disconnects asynchronously: wait for it.
     for _ in range(100):
         health = (await asyncio.to_thread(httpx.get, f"{api_server.url}/healthz")).json()
-        if health["live_clients"] == 0:
+        if health["live_clients"] <= clients_before:
             break
         await asyncio.sleep(0.1)
-    assert health["live_clients"] == 0
+    assert health["live_clients"] <= clients_before
     slow.close()
