@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from coordinator.load_progress import LoadProgress
 from nzd.config import DistrictConfig, MeterRole
 from nzd.messages import GatewayState, GatewayStatus, Telemetry
 
@@ -32,6 +33,10 @@ class StateSnapshot:
     stale: list[str] = field(default_factory=list)
     """``site/asset`` of every asset whose value is missing or too old."""
     gateways_online: dict[tuple[str, str], bool] = field(default_factory=dict)
+    load_delivered_kwh: dict[tuple[str, str], float] = field(default_factory=dict)
+    """Flexible loads, by ``(site, registry id)``: energy delivered in the window open at the plan's start."""
+    load_running: frozenset[tuple[str, str]] = frozenset()
+    """Non-interruptible flexible loads running at the plan's start: their batch continues."""
 
 
 class LiveState:
@@ -40,6 +45,8 @@ class LiveState:
         self._stale_after_ms = int(stale_after_s * 1000)
         self._values: dict[tuple[str, str, str], TimedValue] = {}
         self._gateways: dict[tuple[str, str], GatewayStatus] = {}
+        self.loads = LoadProgress(district=district)
+        """Flexible-load progress, from the setpoints they acknowledged as applied."""
 
     @property
     def district(self) -> DistrictConfig:
@@ -68,8 +75,11 @@ class LiveState:
         return frozenset((site, device) for (site, _gw), status in self._gateways.items()
                          if status.state is GatewayState.OFFLINE for device in status.devices)
 
-    def snapshot(self, *, now_ms: int) -> StateSnapshot:
-        snap = StateSnapshot(now_ms=now_ms)
+    def snapshot(self, *, now_ms: int, plan_start_ms: int | None = None) -> StateSnapshot:
+        """Fresh values at ``now_ms``; flexible-load progress up to ``plan_start_ms`` (default: now)."""
+        loads = self.loads.status(start_ms=now_ms if plan_start_ms is None else plan_start_ms)
+        snap = StateSnapshot(now_ms=now_ms, load_delivered_kwh=loads.delivered_kwh,
+                             load_running=loads.running)
         for site in self._district.sites:
             for b in site.batteries:
                 soc = None if b.device is None else self.value(

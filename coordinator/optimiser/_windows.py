@@ -82,11 +82,16 @@ def load_runs(model: DistrictModel, state: LiveState, *, start_ms: int, steps: i
                 rows.append((f, first, stop, energy, 0, power, True, False))
                 continue
             min_steps = math.ceil(float(loads.min_run_minutes[f]) / model.step_minutes - 1e-9)
+            continuing = current and key in state.load_running
+            if continuing:
+                # The minimum run time counts from the batch's start: the steps already run served it.
+                done_steps = math.floor(float(state.load_delivered_kwh.get(key, 0.0)) / (power * dt) + 1e-9)
+                min_steps = max(min_steps - done_steps, 0)
             length = max(math.ceil(energy / (power * dt) - 1e-9), min_steps, 1)
             length = min(length, window)
             power_eff = min(power, energy / (length * dt))
             # A load out of our control runs at its local default: as soon as its window opens.
-            forced = (current and key in state.load_running) or unavailable
+            forced = continuing or unavailable
             rows.append((f, first, stop, power_eff * length * dt, length, power_eff, False, forced))
     cols = list(zip(*rows, strict=True)) if rows else [()] * 8
     return Runs(

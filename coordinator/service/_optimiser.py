@@ -66,6 +66,8 @@ def optimiser_planner(*, options: PlanOptions | None = None,
         state = LiveState(
             battery_soc_pct=dict(request.snapshot.battery_soc_pct),
             tank_level_pct=dict(request.snapshot.tank_level_pct),
+            load_delivered_kwh=dict(request.snapshot.load_delivered_kwh),
+            load_running=request.snapshot.load_running,
             unavailable=frozenset(registry_id[k] for k in request.excluded if k in registry_id),
         )
         result = plan_district(model, forecast, state, start_ms=request.start_ms, options=opts)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from coordinator.dispatch import (
+    AckOutcome,
     AckTracker,
     AssetKey,
     ManualOverrides,
@@ -174,7 +175,8 @@ class CoordinatorService:
         severity = await self.severity.read(store_open=self._events.opened.is_set())
         district_now = self.state.district_now(now_ms=now_ms).model_copy(update={"water_severity": severity})
         request = PlanRequest(district=district_now, start_ms=start_ms,
-                              snapshot=self.state.snapshot(now_ms=now_ms), excluded=excluded,
+                              snapshot=self.state.snapshot(now_ms=now_ms, plan_start_ms=start_ms),
+                              excluded=excluded,
                               plan_id=plan_id, history=await self._history(now_ms))
         try:
             outcome = await asyncio.to_thread(self._planner, request)
@@ -309,6 +311,7 @@ class CoordinatorService:
 
     def _resolved(self, res: Resolution) -> None:
         self.metrics.acks.labels(result=res.outcome.value).inc()
+        self._track_load(res)
         if res.latency_s is not None:
             self.metrics.ack_latency_seconds.observe(res.latency_s)
         self.metrics.excluded_assets.set(len(self.acks.excluded()))
@@ -321,6 +324,20 @@ class CoordinatorService:
             doc["result"] = res.outcome.value
         self._events.put(Event(EventKind.ACK, self.district.district, res.key.site, ts_ms,
                                f"{res.key.asset}:{sp_id}", doc))
+
+    def _track_load(self, res: Resolution) -> None:
+        """Flexible-load progress: what a load applied is what it runs (it has no meter of its own)."""
+        key = res.key
+        if not self.state.loads.is_load(site=key.site, asset=key.asset):
+            return
+        sp = res.setpoint
+        if res.outcome is AckOutcome.APPLIED and sp is not None:
+            power_w = res.ack.value if res.ack is not None and res.ack.value is not None else sp.value
+            self.state.loads.applied(site=key.site, asset=key.asset, valid_from_ms=sp.valid_from,
+                                     valid_until_ms=sp.valid_until, power_w=power_w)
+        elif res.outcome is AckOutcome.FALLBACK:
+            at_ms = res.ack.ts if res.ack is not None else int(self._clock() * 1000)
+            self.state.loads.stopped(site=key.site, asset=key.asset, at_ms=at_ms)
 
     # -- health --------------------------------------------------------------------------------
 

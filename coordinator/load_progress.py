@@ -1,0 +1,98 @@
+"""How far each flexible load has got in today's window, from the setpoints it applied.
+
+Flexible loads have no meter of their own in the registry, so the coordinator counts
+what it dispatched and the gateway acknowledged as applied: a load runs at an applied
+setpoint's power from its ``valid_from`` until a newer applied setpoint takes over or
+it expires. The planner then plans only the rest of the window's energy and lets a
+running non-interruptible batch continue instead of moving or repeating it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from nzd.config import DistrictConfig, FlexibleLoadConfig
+
+__all__ = ["LoadProgress", "LoadStatus"]
+
+_KEEP_MS = 2 * 86_400_000
+
+
+@dataclass(frozen=True, slots=True)
+class LoadStatus:
+    delivered_kwh: dict[tuple[str, str], float]
+    """Energy delivered in the window open at the plan's start, by ``(site, registry load id)``."""
+    running: frozenset[tuple[str, str]]
+    """Non-interruptible loads whose applied power just before the plan's start was above zero."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Applied:
+    from_ms: int
+    until_ms: int
+    power_w: float
+
+
+class LoadProgress:
+    def __init__(self, *, district: DistrictConfig) -> None:
+        self._tz = ZoneInfo(district.timezone)
+        # Gateway asset name -> registry entry, per site.
+        self._loads: dict[tuple[str, str], FlexibleLoadConfig] = {
+            (site.id, f.asset or f.id): f for site in district.sites for f in site.flexible_loads}
+        self._applied: dict[tuple[str, str], dict[int, _Applied]] = {}
+
+    def is_load(self, *, site: str, asset: str) -> bool:
+        return (site, asset) in self._loads
+
+    def applied(self, *, site: str, asset: str, valid_from_ms: int, valid_until_ms: int,
+                power_w: float) -> None:
+        """A setpoint the load acknowledged as applied; a newer one from the same start replaces it."""
+        if (site, asset) not in self._loads:
+            return
+        entries = self._applied.setdefault((site, asset), {})
+        entries[valid_from_ms] = _Applied(valid_from_ms, valid_until_ms, max(power_w, 0.0))
+        for old in [t for t in entries if t < valid_from_ms - _KEEP_MS]:
+            del entries[old]
+
+    def stopped(self, *, site: str, asset: str, at_ms: int) -> None:
+        """The load fell back to its local mode: counted as idle from then on."""
+        self.applied(site=site, asset=asset, valid_from_ms=at_ms, valid_until_ms=at_ms + _KEEP_MS,
+                     power_w=0.0)
+
+    def status(self, *, start_ms: int) -> LoadStatus:
+        delivered: dict[tuple[str, str], float] = {}
+        running: set[tuple[str, str]] = set()
+        for (site, asset), load in self._loads.items():
+            window = self._window(load, start_ms)
+            if window is None:
+                continue
+            entries = sorted(self._applied.get((site, asset), {}).values(), key=lambda a: a.from_ms)
+            kwh = 0.0
+            for i, a in enumerate(entries):
+                superseded_ms = entries[i + 1].from_ms if i + 1 < len(entries) else a.until_ms
+                end = min(a.until_ms, start_ms, superseded_ms)
+                begin = max(a.from_ms, window[0])
+                if end > begin:
+                    kwh += a.power_w / 1000.0 * (end - begin) / 3_600_000
+            key = (site, load.id)
+            delivered[key] = kwh
+            before = [a for a in entries if a.from_ms < start_ms]
+            if (not load.interruptible and before and before[-1].power_w > 0
+                    and before[-1].until_ms >= start_ms and kwh < load.energy_kwh - 1e-9):
+                running.add(key)
+        return LoadStatus(delivered_kwh=delivered, running=frozenset(running))
+
+    def _window(self, load: FlexibleLoadConfig, start_ms: int) -> tuple[int, int] | None:
+        """Today's window (local time) when it is open at ``start_ms``, as the planner sees it."""
+        day = datetime.fromtimestamp(start_ms / 1000, tz=self._tz).date()
+        # As the planner counts it (coordinator.optimiser._windows): midnight plus minutes.
+        midnight_ms = int(datetime.combine(day, time(), tzinfo=self._tz).timestamp() * 1000)
+        ws, we = (midnight_ms + _minutes(t) * 60_000 for t in (load.earliest_start, load.deadline))
+        return (ws, we) if ws < start_ms < we else None
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
