@@ -22,15 +22,21 @@ def amqtt_port() -> Iterator[int]:
     port = free_port()
     loop = asyncio.new_event_loop()
     ready = threading.Event()
-    broker = Broker({
-        "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
-        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
-                    "amqtt.plugins.sys.broker.BrokerSysPlugin": {"sys_interval": 0}},
-    }, loop=loop)
+    brokers: list[Broker] = []
+
+    async def start() -> None:
+        # amqtt wants a running loop when it is built: build it inside the thread's loop.
+        broker = Broker({
+            "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
+            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
+                        "amqtt.plugins.sys.broker.BrokerSysPlugin": {"sys_interval": 0}},
+        })
+        brokers.append(broker)
+        await broker.start()
 
     def serve() -> None:
         asyncio.set_event_loop(loop)
-        loop.run_until_complete(broker.start())
+        loop.run_until_complete(start())
         ready.set()
         loop.run_forever()
 
@@ -38,7 +44,7 @@ def amqtt_port() -> Iterator[int]:
     thread.start()
     assert ready.wait(timeout=30), "amqtt did not start"
     yield port
-    asyncio.run_coroutine_threadsafe(broker.shutdown(), loop).result(timeout=30)
+    asyncio.run_coroutine_threadsafe(brokers[0].shutdown(), loop).result(timeout=30)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=10)
 
