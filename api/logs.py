@@ -3,34 +3,17 @@
 from __future__ import annotations
 
 import logging
-import sys
 import time
-from typing import Any
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.metrics import ApiMetrics
+from nzd.logs import JsonFormatter
+from nzd.logs import configure_logging as _configure
 
 __all__ = ["AccessLogMiddleware", "JsonFormatter", "configure_logging"]
 
 access_log = logging.getLogger("api.access")
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        doc: dict[str, Any] = {
-            "ts": round(record.created, 3),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            doc.update(fields)
-        if record.exc_info:
-            doc["exc"] = self.formatException(record.exc_info)
-        return orjson.dumps(doc, default=str).decode()
 
 
 class _DroppedStreamFilter(logging.Filter):
@@ -42,12 +25,7 @@ class _DroppedStreamFilter(logging.Filter):
 
 
 def configure_logging(level: str, *, json_logs: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if json_logs else logging.Formatter(
-        "%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+    _configure(level, json_logs=json_logs)
     logging.getLogger("uvicorn.error").addFilter(_DroppedStreamFilter())
 
 

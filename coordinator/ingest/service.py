@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import signal
-import sys
 import time
 
 from coordinator.ingest.metrics import IngestMetrics, MetricsServer
 from coordinator.ingest.settings import IngestSettings
 from coordinator.ingest.worker import IngestWorker
+from nzd.logs import configure_logging
 from nzd.store import InfluxStore, StoreError, TelemetryStore, open_store
 
 __all__ = ["configure_logging", "run_ingest"]
@@ -20,22 +19,6 @@ __all__ = ["configure_logging", "run_ingest"]
 log = logging.getLogger("nzd.ingest")
 
 
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        doc = {"ts": round(record.created, 3), "level": record.levelname.lower(), "logger": record.name,
-               "msg": record.getMessage()}
-        if record.exc_info:
-            doc["exc"] = self.formatException(record.exc_info)
-        return json.dumps(doc, ensure_ascii=False)
-
-
-def configure_logging(level: str, *, json_logs: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JsonFormatter() if json_logs
-                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
 
 
 async def _open_store(store: TelemetryStore, stop: asyncio.Event) -> bool:

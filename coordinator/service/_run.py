@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import signal
 import sys
@@ -13,6 +12,7 @@ from coordinator.service._planning import Planner
 from coordinator.service._service import CoordinatorService
 from coordinator.settings import CoordinatorSettings
 from nzd.config import load_district
+from nzd.logs import configure_logging
 
 __all__ = ["run_coordinator"]
 
@@ -62,24 +62,6 @@ async def run_coordinator(settings: CoordinatorSettings, *, planner: Planner | N
         log.info("coordinator stopped")
 
 
-class _JsonFormatter(logging.Formatter):
-    """One JSON object per line: what log collectors take without parsing rules."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        doc = {"ts": round(record.created, 3), "level": record.levelname.lower(), "logger": record.name,
-               "msg": record.getMessage()}
-        if record.exc_info:
-            doc["exc"] = self.formatException(record.exc_info)
-        return json.dumps(doc, ensure_ascii=False)
-
-
-def _configure_logging(level: str, *, json_logs: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JsonFormatter() if json_logs
-                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
 
 
 def main(**overrides: object) -> int:
@@ -96,7 +78,7 @@ def main(**overrides: object) -> int:
     except ValidationError as exc:
         print(f"invalid settings: {exc}", file=sys.stderr)
         return 2
-    _configure_logging(settings.log_level, json_logs=settings.log_json)
+    configure_logging(settings.log_level, json_logs=settings.log_json)
     try:
         asyncio.run(run_coordinator(settings))
     except ConfigError as exc:

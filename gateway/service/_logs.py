@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-import sys
-from typing import Any
-
-import orjson
+from nzd.logs import JsonFormatter
+from nzd.logs import configure_logging as _configure
 
 __all__ = ["JsonFormatter", "configure_logging"]
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        doc: dict[str, Any] = {
-            "ts": round(record.created, 3),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        if record.exc_info:
-            doc["exc"] = self.formatException(record.exc_info)
-        return orjson.dumps(doc, default=str).decode()
-
-
 def configure_logging(level: str, *, json_logs: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if json_logs else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    logging.getLogger("pymodbus").setLevel(max(logging.WARNING, root.level))
+    _configure(level, json_logs=json_logs, quiet=("pymodbus",))
