@@ -1,7 +1,8 @@
 """Polling one device on a fixed time grid.
 
-Cycle k of a device starts at ``k * poll_interval_s`` on the wall clock (so
-devices with the same interval are read together and cycles never drift); a
+Cycle k of a device starts at ``k * poll_interval_s + poll_offset_s`` on the wall
+clock (so devices with the same interval and offset are read together and cycles
+never drift); a
 cycle that overruns skips the slots it missed instead of bursting. Every
 request has the device's timeout and is retried with exponential backoff; a
 device that does not answer for ``offline_after`` cycles in a row is reported
@@ -205,7 +206,8 @@ class DevicePoller:
     async def run(self) -> None:
         """Poll until cancelled, handing each result to ``on_result``."""
         interval = self.interval_s
-        next_slot = math.ceil(time.time() / interval) * interval
+        offset = self.config.poll_offset_s
+        next_slot = math.ceil((time.time() - offset) / interval) * interval + offset
         while True:
             delay = next_slot - time.time()
             if delay > 0:

@@ -89,6 +89,9 @@ class DeviceConfig(_Strict):
     transport: Transport
     unit_id: Annotated[int, Field(ge=0, le=247)] = 1
     poll_interval_s: Annotated[float, Field(gt=0, le=3600)] = 1.0
+    poll_offset_s: Annotated[float, Field(ge=0, le=3600)] = 0.0
+    """Where in each interval this device is read (like Telegraf's collection_offset): spreads
+    many devices over the interval instead of reading them all at the same instant."""
     timeout_s: Annotated[float, Field(gt=0, le=60)] = 1.0
     retries: Annotated[int, Field(ge=0, le=10)] = 2
     profile_options: dict[str, str | int | float | bool] = Field(default_factory=dict)
@@ -133,6 +136,8 @@ class GatewayConfig(_Strict):
             if dev.name in devices:
                 yield ("devices", i, "name"), f"duplicate device name {dev.name!r}"
             devices[dev.name] = i
+            if dev.poll_offset_s >= dev.poll_interval_s:
+                yield ("devices", i, "poll_offset_s"), "must be less than poll_interval_s"
             if isinstance(dev.transport, RtuTransport) and dev.transport.bus not in buses:
                 yield ("devices", i, "transport", "bus"), f"unknown serial bus {dev.transport.bus!r}"
         seen: set[str] = set()

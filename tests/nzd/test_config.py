@@ -149,3 +149,19 @@ def test_cli_checks_profiles_and_asset_limits_of_a_gateway_config(tmp_path: Path
     assert f"{typo}:27: devices[1].profile:" in result.stderr
     assert "no such profile" in result.stderr
     assert f"{too_big}:41: assets[0].max_value: 50000 is outside what the device accepts" in result.stderr
+
+
+def test_poll_offset_must_lie_inside_the_interval(tmp_path: Path) -> None:
+    path = _write(tmp_path, "gw.yaml", """\
+gateway: gw1
+district: d
+site: s
+devices:
+  - name: meter
+    profile: eastron_sdm630
+    transport: {type: tcp, host: 127.0.0.1}
+    poll_interval_s: 1
+    poll_offset_s: 1.5
+""")
+    with pytest.raises(ConfigError, match=rf"{path}:10: devices\[0\].poll_offset_s: must be less than"):
+        load_gateway_config(path)
