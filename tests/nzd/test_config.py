@@ -163,5 +163,5 @@ devices:
     poll_interval_s: 1
     poll_offset_s: 1.5
 """)
-    with pytest.raises(ConfigError, match=rf"{path}:10: devices\[0\].poll_offset_s: must be less than"):
+    with pytest.raises(ConfigError, match=rf"{path}:9: devices\[0\].poll_offset_s: must be less than"):
         load_gateway_config(path)
