@@ -50,6 +50,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def write_configs(tmp: Path, broker: MosquittoServer, *, devices: int, gateways: int, one_simulator: bool,
+                  aligned: bool = False,
                   password: str) -> tuple[list[Path], list[Path], Path, Path, list[int]]:
     """Configs of one simulator per gateway (a factory floor each: the devices of different sites
     do not share a CPU in reality; ``one_simulator`` puts all in one process), the gateways, the
@@ -69,8 +70,11 @@ def write_configs(tmp: Path, broker: MosquittoServer, *, devices: int, gateways:
             name = f"meter-{i - g * per_gw}"
             sim_devices.append({"name": f"{site}-{name}", "profile": "eastron_sdm630", "transport": tcp,
                                 "load": {"profile": "g1", "annual_kwh": 300_000}})
+            # Staggered (the default, as a site would configure it): each device of a gateway reads
+            # at its own point of the second, so the devices do not queue for the CPU together.
+            offset_s = 0.0 if aligned else round((i - g * per_gw) / per_gw, 3)
             gw_devices.append({"name": name, "profile": "eastron_sdm630", "transport": tcp,
-                               "poll_interval_s": 1.0, "timeout_s": 1.0})
+                               "poll_interval_s": 1.0, "poll_offset_s": offset_s, "timeout_s": 1.0})
         gw = {"gateway": f"gw-{g}", "district": DISTRICT, "site": site,
               "broker": {"host": broker.host, "port": broker.port},
               "buffer": {"path": str(tmp / f"buffer-{g}.sqlite")}, "devices": gw_devices}
@@ -251,6 +255,8 @@ def main() -> None:
                         help="serve all devices from one simulator process (its request queue then "
                              "dominates the latency)")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of readings not counted")
+    parser.add_argument("--aligned", action="store_true",
+                        help="read every device at the same instant of each second (no poll_offset_s)")
     args = parser.parse_args()
 
     broker = MosquittoServer().start()
@@ -262,7 +268,8 @@ def main() -> None:
             password = secrets.token_urlsafe(12)
             sims, gws, district, users, ports = write_configs(tmp, broker, devices=args.devices,
                                                              gateways=args.gateways, password=password,
-                                                             one_simulator=args.one_simulator)
+                                                             one_simulator=args.one_simulator,
+                                                             aligned=args.aligned)
             api_port = free_port()
             env = {**os.environ, "NZD_MQTT_URL": broker.url, "NZD_DISTRICT_FILE": str(district),
                    "NZD_SQLITE_PATH": str(tmp / "nzd.sqlite"), "NZD_USERS_FILE": str(users),
@@ -317,6 +324,7 @@ def main() -> None:
     print(json.dumps({
         "benchmark": "e2e_reading_to_live_stream",
         "devices": args.devices, "gateways": args.gateways, "simulators": len(sims), "poll_interval_s": 1.0,
+        "polls": "aligned" if args.aligned else "staggered",
         "devices_seen": len(seen), "readings": len(latencies), "duration_s": args.duration,
         "readings_per_s": round(len(latencies) / args.duration, 1),
         "p50_ms": round(percentile(latencies, 50), 1), "p99_ms": round(p99, 1),
