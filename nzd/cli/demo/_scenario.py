@@ -213,8 +213,11 @@ def write_demo_files(directory: Path, *, mqtt_host: str, mqtt_port: int, device_
             "gateway": f"gw-{s.id}"[:64], "district": "prato-demo", "site": s.id,
             "broker": {"host": mqtt_host, "port": mqtt_port},
             "buffer": {"path": str(directory / f"buffer-{s.id}.sqlite")},
+            # Each device reads at its own point of the interval, as a site would stagger them.
             "devices": [{"name": d["name"], "profile": d["profile"], "transport": d["transport"],
-                         "unit_id": d["unit_id"], "poll_interval_s": poll_interval_s} for d in devices],
+                         "unit_id": d["unit_id"], "poll_interval_s": poll_interval_s,
+                         "poll_offset_s": round(k * poll_interval_s / len(devices), 3)}
+                        for k, d in enumerate(devices)],
         }
         if assets := _assets(s):
             gateway["assets"] = assets
