@@ -102,6 +102,10 @@ _TABLE: tuple[Quantity, ...] = (
     Quantity("pump_power_w", "W", _Q.INSTANTANEOUS, "Pump electrical power", "positive = consumed"),
     Quantity("pump_running", "", _Q.STATE, "Pump running (1) or not (0)"),
     Quantity("pump_flow_setpoint_m3h", "m³/h", _Q.INSTANTANEOUS, "Pump flow setpoint"),
+    # production
+    Quantity("production_output_units", "unit", _Q.COUNTER,
+             "Production output counter, in the site's production_unit (kg, m of fabric...), "
+             "for water intensity"),
     # analog channels of I/O modules before they are assigned a meaning
     Quantity("analog_current_ma", "mA", _Q.INSTANTANEOUS, "Raw analog input current"),
     Quantity("device_temperature_c", "°C", _Q.INSTANTANEOUS, "Device internal temperature"),

@@ -2,13 +2,14 @@
 
 from fastapi import APIRouter
 
-from api.routes import alerts, auth, district, kpis, live, ops, plans, readings, status, water
+from api.routes import alerts, auth, district, kpis, live, ops, plans, production, readings, status, water
 
 ROUTERS: list[APIRouter] = [
     district.router,
     readings.router,
     kpis.router,
     water.router,
+    production.router,
     plans.router,
     status.router,
     alerts.router,

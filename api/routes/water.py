@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from api.deps import OperatorDep, PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.periods import FromQuery, ToQuery, resolve_period
 from api.problems import ProblemError, problems
+from api.routes.production import output_per_interval
 from api.state import ApiState
 from nzd.accounting.water import (
     MeterReadings,
@@ -23,6 +24,7 @@ from nzd.accounting.water import (
     WaterKpis,
     district_water_kpis,
     intake_against_allowance,
+    period_change,
     period_edges,
     site_water_kpis,
 )
@@ -47,12 +49,19 @@ class WaterRow(BaseModel):
     allowance_m3: float | None = Field(None, description="for the district's current water-severity level",
                                        examples=[300.0])
     allowance_used: float | None = Field(None, description="intake over allowance", examples=[0.71])
+    output_units: float | None = Field(None, description="production output, in the report's "
+                                       "production_unit; null where not known", examples=[1250.0])
+    intensity_m3_per_unit: float | None = Field(None, description="intake per unit of output",
+                                                examples=[0.17])
+    intake_change: float | None = Field(None, description="relative change of the intake against the "
+                                        "period before", examples=[-0.04])
 
 
 class WaterReport(BaseModel):
     scope: str = Field(description="a site id, or 'district'", examples=["tintoria-rossi"])
     period: str = Field(examples=["day"])
     severity: str = Field(description="the district's water-severity level", examples=["normal"])
+    production_unit: str | None = Field(None, description="unit of output for intensity", examples=["kg"])
     rows: list[WaterRow]
     totals: dict[str, float | None] = Field(examples=[{"intake_m3": 1480.0, "reuse_ratio": 0.6}])
 
@@ -78,7 +87,8 @@ def _window(state: ApiState, from_: datetime | None, to: datetime | None, period
     return start_ms, end_ms
 
 
-async def _site_kpis(state: ApiState, site: SiteConfig, edges: np.ndarray) -> WaterKpis | None:
+async def _site_kpis(state: ApiState, site: SiteConfig, edges: np.ndarray,
+                     period: Period) -> WaterKpis | None:
     if site.water is None or not site.water.meters:
         return None
     start_ms, end_ms = int(edges[0]), int(edges[-1])
@@ -98,13 +108,16 @@ async def _site_kpis(state: ApiState, site: SiteConfig, edges: np.ndarray) -> Wa
         if pairs:
             readings[s.device] = MeterReadings(times_ms=[p[0] for p in pairs],
                                                volume_m3=[p[1] for p in pairs])
-    return site_water_kpis(water=site.water, readings=readings, edges_ms=edges)
+    output = await output_per_interval(store=state.store, district=state.district, site=site, edges=edges,
+                                       daily_edges=period is not Period.HOUR)
+    return site_water_kpis(water=site.water, readings=readings, edges_ms=edges, output_units=output)
 
 
 def _report(scope: str, period: Period, severity: str, k: WaterKpis, site: SiteConfig | None) -> WaterReport:
     allowance = (intake_against_allowance(k, water=site.water, severity=severity)
                  if site is not None and site.water is not None else None)
-    intake, reuse = k.intake_m3, k.reuse_ratio
+    intake, reuse, intensity = k.intake_m3, k.reuse_ratio, k.intensity_m3_per_unit
+    change = period_change(intake)
     rows = []
     for i, t in enumerate(k.edges_ms[:-1]):
         by_source = {s.value: _f(k.intake_by_source_m3[s][i])
@@ -115,9 +128,13 @@ def _report(scope: str, period: Period, severity: str, k: WaterKpis, site: SiteC
             allowance_m3=_f(allowance.allowance_m3[i]) if allowance and allowance.allowance_m3 is not None
             else None,
             allowance_used=_f(allowance.used_fraction[i]) if allowance and allowance.used_fraction is not None
-            else None))
+            else None,
+            output_units=_f(k.output_units[i]) if k.output_units is not None else None,
+            intensity_m3_per_unit=_f(intensity[i]) if intensity is not None else None,
+            intake_change=_f(change[i])))
     totals = {key: _f(v) for key, v in k.totals().items()}
-    return WaterReport(scope=scope, period=period.value, severity=severity, rows=rows, totals=totals)
+    return WaterReport(scope=scope, period=period.value, severity=severity, production_unit=k.production_unit,
+                       rows=rows, totals=totals)
 
 
 @router.get("/sites/{site}/water", summary="Water of one site per period (default: the last 7 days)",
@@ -126,10 +143,11 @@ async def site_water(site: SiteDep, state: StateDep, from_: FromQuery = None, to
                      period: PeriodQuery = Period.DAY) -> WaterReport:
     start_ms, end_ms = _window(state, from_, to, period)
     edges = period_edges(start_ms=start_ms, end_ms=end_ms, period=period, timezone=state.district.timezone)
-    k = await _site_kpis(state, site, edges)
+    k = await _site_kpis(state, site, edges, period)
     if k is None:
         raise ProblemError(404, f"site '{site.id}' has no water meters in the registry")
-    return _report(site.id, period, state.district.water_severity.value, k, site)
+    severity = (await current_water_severity(state)).water_severity
+    return _report(site.id, period, severity, k, site)
 
 
 @router.get("/district/water", summary="District water per period: intake by source, reuse (public)",
@@ -138,12 +156,13 @@ async def district_water(state: StateDep, principal: PrincipalDep, from_: FromQu
                          to: ToQuery = None, period: PeriodQuery = Period.DAY) -> WaterReport:
     start_ms, end_ms = _window(state, from_, to, period)
     edges = period_edges(start_ms=start_ms, end_ms=end_ms, period=period, timezone=state.district.timezone)
-    parts = [k for s in state.district.sites if (k := await _site_kpis(state, s, edges)) is not None]
+    parts = [k for s in state.district.sites if (k := await _site_kpis(state, s, edges, period)) is not None]
     if not parts:
         raise ProblemError(404, "no site of the district has water meters in the registry")
     reporting = sum(bool(np.any(k.intake_m3 > 0) or np.any(k.discharge_m3 > 0)) for k in parts)
     guard_public_total(principal, reporting, "water in this period")
-    return _report("district", period, state.district.water_severity.value, district_water_kpis(parts), None)
+    severity = (await current_water_severity(state)).water_severity
+    return _report("district", period, severity, district_water_kpis(parts), None)
 
 
 # -- the district's water-severity level (drought mode) ------------------------------------------

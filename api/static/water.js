@@ -1,4 +1,4 @@
-// The water page: intake by source, reuse ratio, discharge, drought allowance and water alerts.
+// The water page: intake by source, reuse ratio, discharge, intensity, drought allowance and water alerts.
 (function () {
   "use strict";
   const App = window.App, $ = s => document.querySelector(s);
@@ -29,15 +29,19 @@
     const tiles = [["Reuse ratio (7 days)", pct(t.reuse_ratio), "water-reuse"], ["Intake (7 days)", m3(t.intake_m3), "water-intake"]]
       .concat(SOURCES.filter(([k]) => t[`intake_${k}_m3`] != null).map(([k, label]) => [label + " (7 days)", m3(t[`intake_${k}_m3`]), "water-source-" + k]))
       .concat([["Discharge (7 days)", m3(t.discharge_m3), "water-discharge"]]);
+    const unit = report.production_unit;
+    if (unit && t.intensity_m3_per_unit != null) tiles.push([`Water intensity (7 days)`, `${t.intensity_m3_per_unit.toFixed(3)} m³/${App.esc(unit)}`, "water-intensity"]);
     if (today.allowance_m3 != null) tiles.push([`Allowance used today (${report.severity})`, pct(today.allowance_used), "water-allowance"]);
     $("#water-tiles").innerHTML = tiles.map(([l, v, id]) => `<div class="tile" id="${id}"><div class="label">${l}</div><div class="value">${v}</div></div>`).join("");
     const rows = report.rows;
     Charts.line($("#water-chart"), SOURCES.filter(([k]) => rows.some(r => r.intake_by_source_m3[k] != null)).map(([k, label, color]) => ({
       label, color, kind: "bar", points: rows.map(r => [r.period_start_ms, r.intake_by_source_m3[k]]) })),
       { from: rows.length ? rows[0].period_start_ms : undefined, to: rows.length ? rows[rows.length - 1].period_start_ms + 86400e3 : undefined, barMs: 86400e3, unit: "m³" });
-    $("#water-days").innerHTML = "<tr><th>Day</th>" + SOURCES.map(([, l]) => `<th>${l}</th>`).join("") + "<th>Reuse</th><th>Discharge</th><th>Allowance used</th></tr>" +
+    $("#water-days").innerHTML = "<tr><th>Day</th>" + SOURCES.map(([, l]) => `<th>${l}</th>`).join("") + "<th>Reuse</th><th>Discharge</th>" + (unit ? `<th>Output (${App.esc(unit)})</th><th>m³/${App.esc(unit)}</th>` : "") + "<th>Allowance used</th></tr>" +
       rows.slice().reverse().map(r => `<tr><td>${new Date(r.period_start_ms).toLocaleDateString([], { timeZone: App.district.timezone })}</td>` + SOURCES.map(([k]) => `<td>${m3(r.intake_by_source_m3[k])}</td>`).join("") +
-        `<td>${pct(r.reuse_ratio)}</td><td>${m3(r.discharge_m3)}</td><td>${pct(r.allowance_used)}</td></tr>`).join("");
+        `<td>${pct(r.reuse_ratio)}</td><td>${m3(r.discharge_m3)}</td>` +
+        (unit ? `<td>${r.output_units == null ? "–" : r.output_units.toLocaleString()}</td><td>${r.intensity_m3_per_unit == null ? "–" : r.intensity_m3_per_unit.toFixed(3)}</td>` : "") +
+        `<td>${pct(r.allowance_used)}</td></tr>`).join("");
     if (App.isPublic()) { $("#water-alerts").innerHTML = "<tr><td class=muted>Alerts are shown to each firm's site manager.</td></tr>"; return; }
     const site = App.sites[sel.value];
     const meters = new Set(((site && site.config.water) || { meters: [] }).meters.map(m => m.device));

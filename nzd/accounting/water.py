@@ -119,7 +119,8 @@ class WaterKpis:
 
     @property
     def intensity_m3_per_unit(self) -> FloatArray | None:
-        """Total intake per unit of output; NaN where nothing was produced, None without output."""
+        """Total intake per unit of output; NaN where nothing was produced or the output is not
+        known, None without output."""
         if self.output_units is None:
             return None
         return _ratio(self.intake_m3, self.output_units)
@@ -134,9 +135,13 @@ class WaterKpis:
                    process_m3=float(self.process_m3.sum()),
                    reuse_ratio=recycled / intake if intake > 0 else float("nan"))
         if self.output_units is not None:
-            units = float(self.output_units.sum())
-            out["output_units"] = units
-            out["intensity_m3_per_unit"] = intake / units if units > 0 else float("nan")
+            # Intensity over the intervals whose output is known (NaN: not reported).
+            known = np.isfinite(self.output_units)
+            units = float(self.output_units[known].sum())
+            out["output_units"] = units if known.any() else float("nan")
+            out["intensity_m3_per_unit"] = (float(self.intake_m3[known].sum()) / units if units > 0
+                                            else float("nan"))
+        out["intake_trend_m3_per_period"] = trend_per_period(self.intake_m3)
         return out
 
 

@@ -267,6 +267,10 @@ class DistrictConfig(_Strict):
                         yield ("sites", i, "water", "meters", j, "source"), (
                             "an intake meter needs a source (public, well or recycled)"
                         )
+                if site.water.production_device is not None and site.water.production_unit is None:
+                    yield ("sites", i, "water", "production_unit"), (
+                        "production_device counts output, so the unit it counts in (kg, m...) is needed"
+                    )
 
 
 def _minutes(hhmm: str) -> int:

@@ -80,6 +80,7 @@ class EventKind(StrEnum):
     STATUS = "status"
     KPI = "kpi"
     FORECAST = "forecast"
+    PRODUCTION = "production"
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,6 +76,21 @@ def test_cross_references_are_checked(tmp_path: Path) -> None:
     assert "shares must add up to 1" in message
 
 
+def test_water_sections_are_cross_checked(tmp_path: Path) -> None:
+    text = DISTRICT.format(capacity=10) + """\
+    water:
+      meters:
+        - {device: intake, role: intake}
+      production_device: line-counter
+"""
+    path = _write(tmp_path, "district.yaml", text)
+    with pytest.raises(ConfigError) as info:
+        load_district(path)
+    message = str(info.value)
+    assert "sites[0].water.meters[0].source: an intake meter needs a source" in message
+    assert "sites[0].water.production_unit: production_device counts output" in message
+
+
 def test_duplicate_key_and_yaml_syntax(tmp_path: Path) -> None:
     dup = _write(tmp_path, "dup.yaml", "district: a\ndistrict: b\nsites: []\n")
     with pytest.raises(ConfigError, match=r"dup.yaml:2: district: duplicate key"):

@@ -73,6 +73,18 @@ def test_hourly_kpis_match_hand_computed_values_across_a_totaliser_reset() -> No
     assert totals["discharge_m3"] == pytest.approx(45)
 
 
+def test_intensity_counts_only_intervals_whose_output_is_known() -> None:
+    edges = [T0, T0 + H, T0 + 2 * H, T0 + 3 * H]
+    # The second hour's output was never reported: its 19 m3 must not inflate the intensity.
+    k = site_water_kpis(water=water(), readings=three_hours(), edges_ms=edges,
+                        output_units=[100, float("nan"), 50])
+    totals = k.totals()
+    assert totals["output_units"] == pytest.approx(150)
+    assert totals["intensity_m3_per_unit"] == pytest.approx((40 + 25) / 150)
+    # intake 40, 19, 25 m3: least-squares slope -7.5 m3 per hour
+    assert totals["intake_trend_m3_per_period"] == pytest.approx(-7.5)
+
+
 def test_a_gap_in_the_readings_is_shared_by_the_hours_it_spans() -> None:
     readings = {"intake-public": MeterReadings(times_ms=[T0, T0 + 3 * H], volume_m3=[0, 30])}
     k = site_water_kpis(water=water(), readings=readings, edges_ms=[T0 + i * H for i in range(4)])
