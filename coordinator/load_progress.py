@@ -14,8 +14,9 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from nzd.config import DistrictConfig, FlexibleLoadConfig
+from nzd.store.base import Event, EventKind, TelemetryStore
 
-__all__ = ["LoadProgress", "LoadStatus"]
+__all__ = ["LoadProgress", "LoadStatus", "restore_load_progress"]
 
 _KEEP_MS = 2 * 86_400_000
 
@@ -91,6 +92,45 @@ class LoadProgress:
         midnight_ms = int(datetime.combine(day, time(), tzinfo=self._tz).timestamp() * 1000)
         ws, we = (midnight_ms + _minutes(t) * 60_000 for t in (load.earliest_start, load.deadline))
         return (ws, we) if ws < start_ms < we else None
+
+
+async def restore_load_progress(progress: LoadProgress, *, store: TelemetryStore, district: DistrictConfig,
+                                now_ms: int) -> int:
+    """Replay the stored acknowledgements of flexible loads (with the setpoints they answer) of the
+    last two days into ``progress``, so that a restarted coordinator neither repeats a batch that
+    already ran nor moves one that is running. Returns how many were replayed."""
+    start_ms = now_ms - _KEEP_MS
+    replayed = 0
+    for site in district.sites:
+        if not site.flexible_loads:
+            continue
+        setpoints = await store.events(EventKind.SETPOINT, district=district.district, site=site.id,
+                                       start_ms=start_ms - _KEEP_MS, limit=100_000)
+        acks = await store.events(EventKind.ACK, district=district.district, site=site.id,
+                                  start_ms=start_ms, limit=100_000)
+        by_key: dict[str, Event] = {e.key: e for e in setpoints}
+        for ack in sorted(acks, key=lambda e: e.ts_ms):
+            doc = ack.document
+            asset, result = doc.get("asset"), doc.get("result")
+            if not isinstance(asset, str) or not progress.is_load(site=site.id, asset=asset):
+                continue
+            if result == "fallback":
+                progress.stopped(site=site.id, asset=asset, at_ms=ack.ts_ms)
+                replayed += 1
+            elif result == "applied":
+                sp = by_key.get(f"{asset}:{doc.get('setpoint_id')}")
+                if sp is None:
+                    continue  # its setpoint is older than the store kept
+                try:
+                    valid_from, valid_until = int(sp.document["valid_from"]), int(sp.document["valid_until"])
+                    value = doc.get("value")
+                    power_w = float(value if value is not None else sp.document["value"])
+                except (KeyError, TypeError, ValueError):
+                    continue
+                progress.applied(site=site.id, asset=asset, valid_from_ms=valid_from,
+                                 valid_until_ms=valid_until, power_w=power_w)
+                replayed += 1
+    return replayed
 
 
 def _minutes(hhmm: str) -> int:

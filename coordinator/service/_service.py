@@ -22,6 +22,7 @@ from coordinator.dispatch import (
     controllable_assets,
     validity_window,
 )
+from coordinator.load_progress import restore_load_progress
 from coordinator.service._events import EventWriter
 from coordinator.service._http import HealthServer
 from coordinator.service._metrics import CoordinatorMetrics
@@ -82,6 +83,7 @@ class CoordinatorService:
         self._planner = planner
         self._open_store = open_store
         self._store = store
+        self._loads_restored = not any(site.flexible_loads for site in district.sites)
         self._clock = wall_clock_s
         self._ids = SetpointIds()
         self._manual = ManualOverrides()
@@ -140,6 +142,11 @@ class CoordinatorService:
         # The first plan waits for the broker (bounded) so that its setpoints go out.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.mqtt.connected.wait(), timeout=interval_s)
+        if self._store is not None and not self._loads_restored:
+            # Flexible-load progress comes back from the store (bounded: a store that is down
+            # must not hold the plan back; the next plans try again).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._events.opened.wait(), timeout=min(5.0, interval_s))
         while True:
             try:
                 await self.plan_and_dispatch()
@@ -171,6 +178,8 @@ class CoordinatorService:
         excluded = self.acks.excluded() | self._behind_offline_gateways() | manual
         plan_id = new_plan_id(start_ms)
         t0 = time.perf_counter()
+        if not self._loads_restored and self._events.opened.is_set():
+            await self._restore_loads(now_ms)
         # Drought mode: the operator's level, read from the store each plan.
         severity = await self.severity.read(store_open=self._events.opened.is_set())
         district_now = self.state.district_now(now_ms=now_ms).model_copy(update={"water_severity": severity})
@@ -211,6 +220,19 @@ class CoordinatorService:
             self.last_plan = record
             self._planned.notify_all()
         return record
+
+    async def _restore_loads(self, now_ms: int) -> None:
+        """After a restart: how far flexible loads got today, from the stored acknowledgements."""
+        assert self._store is not None
+        try:
+            n = await asyncio.wait_for(restore_load_progress(self.state.loads, store=self._store,
+                                                             district=self.district, now_ms=now_ms),
+                                       timeout=self.settings.solve_time_limit_s)
+        except Exception as exc:  # the next plan tries again
+            log.warning("flexible-load progress not restored from the store yet: %r", exc)
+            return
+        self._loads_restored = True
+        log.info("flexible-load progress restored from %d stored acknowledgements", n)
 
     def _behind_offline_gateways(self) -> frozenset[AssetKey]:
         """Assets whose device's gateway is offline: nothing would reach them."""

@@ -1,4 +1,5 @@
-"""Replanning mid-batch: the running service continues a started batch and plans only the rest of it.
+"""Replanning mid-batch: the running service continues a started batch and plans only the rest of it,
+and so does a restarted one, from the acknowledgements it stored.
 
 Real Mosquitto, a scripted gateway that applies setpoints, the HiGHS planner; the
 service's clock is set by the test (10:00, then 10:15) so the plans are hand-computable.
@@ -7,6 +8,7 @@ service's clock is set by the test (10:00, then 10:15) so the plans are hand-com
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -17,6 +19,7 @@ from coordinator.service import CoordinatorService, PlanOutcome, PlanRequest
 from coordinator.service._optimiser import optimiser_planner
 from coordinator.state import LiveState
 from nzd.config import DistrictConfig
+from nzd.store import SqliteStore
 from tests.coordinator.service.helpers import eventually, running, scripted_gateway, settings_for, unique
 from tests.harness import MosquittoServer
 
@@ -109,3 +112,43 @@ async def test_a_replan_mid_batch_continues_it_and_delivers_exactly_its_energy(
                                   plan_id="forgetful"))
     forgetful = _batch_kw(outcome.document)
     assert forgetful[0] == 0.0 and sum(forgetful) * DT_H == 40.0
+
+
+async def test_a_restarted_coordinator_continues_the_batch_from_the_stored_acks(
+    mosquitto: MosquittoServer, tmp_path: Path,
+) -> None:
+    name = unique("restart")
+    district = mill(name)
+    forecaster = Forecaster()
+    planner = optimiser_planner(forecaster=forecaster)
+    documents: list[dict[str, object]] = []
+
+    def recording(request: PlanRequest) -> PlanOutcome:
+        outcome = planner(request)
+        documents.append(outcome.document)
+        return outcome
+
+    settings = settings_for(mosquitto.url, planning_interval_s=900.0, history_days=0)
+    path = tmp_path / "events.sqlite"
+    first = CoordinatorService(settings=settings, district=district, planner=recording,
+                               store=SqliteStore(path=path), open_store=True, wall_clock_s=lambda: T10)
+    async with scripted_gateway(mosquitto.host, mosquitto.port, name) as gw:
+        async with running(first):
+            await first.wait_for_plan()
+            await eventually(lambda: first.acks.pending == 0 and len(gw.received) == 1,
+                             what="the batch's first setpoint applied")
+            await first.drain_events()
+        assert gw.values_for("dyeing") == [20_000.0]
+
+        # The coordinator restarts at 10:15 with PV now forecast at 14:00: it must not move the batch.
+        forecaster.sunny = True
+        second = CoordinatorService(settings=settings.model_copy(update={"mqtt_client_id": unique("c2")}),
+                                    district=district, planner=recording, store=SqliteStore(path=path),
+                                    open_store=True, wall_clock_s=lambda: T10 + 900)
+        async with running(second):
+            await second.wait_for_plan()
+            await eventually(lambda: len(gw.received) == 2, what="the restarted coordinator's setpoint")
+    assert gw.values_for("dyeing") == [20_000.0, 20_000.0]
+    batch = _batch_kw(documents[-1])
+    assert batch[:7] == [20.0] * 7 and sum(batch[7:]) == 0.0
+    assert 5.0 + sum(batch) * DT_H == 40.0
