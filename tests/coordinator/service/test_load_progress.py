@@ -7,6 +7,7 @@ service's clock is set by the test (10:00, then 10:15) so the plans are hand-com
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -58,6 +59,19 @@ class Forecaster:
                         load_kw=np.zeros_like(pv), pv_kw=pv)
 
 
+class Recording:
+    """The HiGHS planner, remembering each plan's document."""
+
+    def __init__(self, planner: Callable[[PlanRequest], PlanOutcome]) -> None:
+        self.planner = planner
+        self.documents: list[dict[str, object]] = []
+
+    def __call__(self, request: PlanRequest) -> PlanOutcome:
+        outcome = self.planner(request)
+        self.documents.append(outcome.document)
+        return outcome
+
+
 def _batch_kw(document: dict[str, object]) -> list[float]:
     assets = document["assets"]
     assert isinstance(assets, list)
@@ -71,13 +85,8 @@ async def test_a_replan_mid_batch_continues_it_and_delivers_exactly_its_energy(
     name = unique("batch")
     district = mill(name)
     forecaster = Forecaster()
-    planner = optimiser_planner(forecaster=forecaster)
-    documents: list[dict[str, object]] = []
-
-    def recording(request: PlanRequest) -> PlanOutcome:
-        outcome = planner(request)
-        documents.append(outcome.document)
-        return outcome
+    recording = Recording(optimiser_planner(forecaster=forecaster))
+    documents = recording.documents
 
     clock = [T10]
     settings = settings_for(mosquitto.url, planning_interval_s=900.0, history_days=0)
@@ -107,7 +116,7 @@ async def test_a_replan_mid_batch_continues_it_and_delivers_exactly_its_energy(
     # PV hours and run all 40 kWh again: what the live state prevents.
     fresh = LiveState(district=district, stale_after_s=60)
     start_ms = int((T10 + 900) * 1000)
-    outcome = planner(PlanRequest(district=district, start_ms=start_ms,
+    outcome = recording.planner(PlanRequest(district=district, start_ms=start_ms,
                                   snapshot=fresh.snapshot(now_ms=start_ms), excluded=frozenset(),
                                   plan_id="forgetful"))
     forgetful = _batch_kw(outcome.document)
@@ -120,13 +129,8 @@ async def test_a_restarted_coordinator_continues_the_batch_from_the_stored_acks(
     name = unique("restart")
     district = mill(name)
     forecaster = Forecaster()
-    planner = optimiser_planner(forecaster=forecaster)
-    documents: list[dict[str, object]] = []
-
-    def recording(request: PlanRequest) -> PlanOutcome:
-        outcome = planner(request)
-        documents.append(outcome.document)
-        return outcome
+    recording = Recording(optimiser_planner(forecaster=forecaster))
+    documents = recording.documents
 
     settings = settings_for(mosquitto.url, planning_interval_s=900.0, history_days=0)
     path = tmp_path / "events.sqlite"
