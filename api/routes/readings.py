@@ -29,7 +29,14 @@ class ReadingOut(BaseModel):
     kind: DeviceKind = Field(examples=["electricity_meter"])
     ts_ms: int = Field(description="when the registers were read (epoch ms, UTC)",
                        examples=[1_764_064_800_000])
-    values: dict[str, float] = Field(examples=[{"active_power_w": 42_000.0, "energy_import_wh": 1.2e7}])
+    values: dict[str, float] = Field(description="the last value known of each quantity",
+                                     examples=[{"active_power_w": 42_000.0, "energy_import_wh": 1.2e7}])
+    seq: int = Field(description="the gateway's sequence number of the newest reading", examples=[18_342])
+    quality: dict[str, str] = Field(
+        default_factory=dict, description="quantities the newest reading flagged as not good (bad, "
+        "comm_error, nan, out_of_range, uncertain...); their value may be older", examples=[{}])
+    replayed: bool = Field(False, description="the newest reading came out of the gateway's buffer "
+                           "after an outage", examples=[False])
 
 
 class SeriesOut(BaseModel):
@@ -41,7 +48,8 @@ class SeriesOut(BaseModel):
 
 
 def reading_out(r: Reading) -> ReadingOut:
-    return ReadingOut(site=r.site, device=r.device, kind=r.kind, ts_ms=r.ts_ms, values=r.values)
+    return ReadingOut(site=r.site, device=r.device, kind=r.kind, ts_ms=r.ts_ms, values=r.values, seq=r.seq,
+                      quality=r.quality, replayed=r.replayed)
 
 
 def _check_device(device: str | None) -> None:

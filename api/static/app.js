@@ -119,8 +119,10 @@
   function deviceRows(siteId) {
     const devs = App.latest[siteId] || {};
     return Object.entries(devs).sort().map(([dev, r]) => {
+      const flags = r.quality || {};
       const vals = Object.entries(r.values).filter(([q]) => !q.endsWith("_wh") && q !== "seq").slice(0, 3)
-        .map(([q, v]) => `<span id="val-${siteId}-${dev}-${q}">${q.replace(/_/g, " ")}: <b>${Charts.fmt(v)}</b></span>`).join(" · ");
+        .map(([q, v]) => `<span id="val-${siteId}-${dev}-${q}"${flags[q] ? ` class="flagged" title="not good: ${App.esc(flags[q])}"` : ""}>${q.replace(/_/g, " ")}: <b>${Charts.fmt(v)}</b>${flags[q] ? " ⚠" : ""}</span>`).join(" · ")
+        + Object.keys(flags).filter(q => !(q in r.values)).map(q => ` · <span class="flagged">${q.replace(/_/g, " ")}: ${App.esc(flags[q])}</span>`).join("");
       const st = (App.sites[siteId].deviceState || {})[dev];
       const dot = st === undefined ? "unk" : st ? "ok" : "bad";
       return `<tr id="dev-${siteId}-${dev}"><td><span class="dot ${dot}"></span>${App.esc(dev)}</td><td>${vals}</td><td class="muted">${new Date(r.ts).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: App.tz() })}</td></tr>`;
@@ -147,7 +149,7 @@
       for (const g of status.gateways) gateways[g.status.gateway] = g.status;
       App.sites[s.id] = { config, deviceState, gateways };
       App.latest[s.id] = {};
-      for (const r of latest) App.latest[s.id][r.device] = { ts: r.ts_ms, values: r.values };
+      for (const r of latest) App.latest[s.id][r.device] = { ts: r.ts_ms, values: r.values, quality: r.quality || {} };
       root.insertAdjacentHTML("beforeend", `<div class="card" id="site-${s.id}"><div class="site-head"><h3>${App.esc(s.name)}</h3><span class="muted">${App.esc(s.activity)}</span></div>
         <div class="site-kpis muted" id="kpis-${s.id}"></div><div class="flow"></div><div class="muted gateways"></div><table class="devices"><thead><tr><th>Device</th><th>Now</th><th>Read at</th></tr></thead><tbody></tbody></table></div>`);
       App.renderSite(s.id);
@@ -178,7 +180,8 @@
       const m = JSON.parse(ev.data);
       if (!App.latest[m.site]) return;
       const prev = App.latest[m.site][m.device];
-      App.latest[m.site][m.device] = { ts: m.ts, values: Object.assign({}, prev ? prev.values : {}, m.values) };
+      if (prev && m.ts < prev.ts) return;  // a replayed older reading does not roll the view back
+      App.latest[m.site][m.device] = { ts: m.ts, values: Object.assign({}, prev ? prev.values : {}, m.values), quality: m.quality || {} };
       App.renderSite(m.site, m.device);
     });
     es.addEventListener("status", ev => {

@@ -282,7 +282,8 @@ class IngestWorker:
             raise ContractError(field="device", value=t.device,
                                 reason=f"differs from the topic's device {topic.name!r}")
         return Reading(district=topic.district, site=topic.site, device=t.device, kind=t.kind,
-                       ts_ms=t.ts, seq=t.seq, values=t.values, replayed=t.replayed)
+                       ts_ms=t.ts, seq=t.seq, values=t.values, replayed=t.replayed,
+                       quality={q: flag.value for q, flag in t.quality.items()})
 
     async def _process(self, batch: list[_Inbound]) -> None:
         started = time.monotonic()

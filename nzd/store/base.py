@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 from nzd.messages import DeviceKind
 
 __all__ = [
+    "RESERVED_FIELDS",
     "Aggregation",
     "Event",
     "EventKind",
@@ -40,6 +41,10 @@ class StoreRejected(StoreError):
     """The store refused the data for good (e.g. HTTP 400); do not retry; dead-letter it."""
 
 
+#: Field names a store keeps for itself: no quantity may be called so.
+RESERVED_FIELDS = frozenset({"seq", "nzd_quality", "nzd_replayed"})
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """One telemetry reading as stored: where it came from plus the payload."""
@@ -52,6 +57,9 @@ class Reading:
     seq: int
     values: dict[str, float]
     replayed: bool = False
+    """It came out of the gateway's buffer after an outage, not live."""
+    quality: dict[str, str] = field(default_factory=dict)
+    """Quantity -> why it is not good (``nzd.messages.Quality``); good quantities are absent."""
 
 
 class Aggregation(StrEnum):

@@ -7,7 +7,9 @@ tags ``district``, ``site``, ``device``; fields are the quantities (floats) and
 (JSON). Events share a millisecond without overwriting each other because each
 is written at ``ts_ms`` plus a sub-millisecond offset derived from its key
 (nanosecond precision); the same event written twice lands on the same point.
-The ``replayed`` flag of a reading is not stored.
+A reading's quality flags go, when it has any, into the string field
+``nzd_quality`` (JSON, quantity -> flag) and a replayed reading carries the
+boolean field ``nzd_replayed``; both names, like ``seq``, are reserved.
 
 Events are kept for good while raw telemetry expires (see ``nzd store init``):
 they go to the retention policy ``events_retention_policy`` or, when that is
@@ -27,9 +29,25 @@ from typing import Any
 import orjson
 
 from nzd.messages import DeviceKind
-from nzd.store.base import Aggregation, Event, EventKind, Reading, Series, StoreError, StoreRejected
+from nzd.store.base import (
+    RESERVED_FIELDS,
+    Aggregation,
+    Event,
+    EventKind,
+    Reading,
+    Series,
+    StoreError,
+    StoreRejected,
+)
 from nzd.store.influx_http import InfluxHttp
-from nzd.store.lineprotocol import LineProtocolError, escape_name, line, quote_ident, quote_string
+from nzd.store.lineprotocol import (
+    LineProtocolError,
+    escape_name,
+    escape_string_field,
+    line,
+    quote_ident,
+    quote_string,
+)
 
 __all__ = ["EVENTS_MEASUREMENT", "EVENTS_RETENTION_POLICY", "InfluxStore"]
 
@@ -38,6 +56,10 @@ log = logging.getLogger(__name__)
 EVENTS_MEASUREMENT = "nzd_events"
 EVENTS_RETENTION_POLICY = "nzd_events"
 _SEQ = "seq"
+_QUALITY = "nzd_quality"
+_REPLAYED = "nzd_replayed"
+_RESERVED = RESERVED_FIELDS
+assert {_SEQ, _QUALITY, _REPLAYED} == RESERVED_FIELDS
 _NS_PER_MS = 1_000_000
 _ALL_KINDS = ",".join(quote_ident(k.value) for k in DeviceKind)
 _AGG_FUNCS = {Aggregation.MEAN: "mean", Aggregation.MAX: "max", Aggregation.MIN: "min",
@@ -50,8 +72,8 @@ _MAX_HEADS = 100_000
 
 @functools.lru_cache(maxsize=4096)
 def _field_key(name: str) -> str:
-    if name == _SEQ:
-        raise LineProtocolError(f"quantity name {_SEQ!r} is reserved for the sequence number")
+    if name in _RESERVED:
+        raise LineProtocolError(f"quantity name {name!r} is reserved ({', '.join(sorted(_RESERVED))})")
     return escape_name(name, what="field key")
 
 
@@ -76,6 +98,10 @@ def reading_line(r: Reading) -> str:
             raise LineProtocolError(f"field {q!r} is {f!r}; only finite numbers can be stored")
         parts.append(f"{_field_key(q)}={f!r}")
     parts.append(f"{_SEQ}={int(r.seq)}i")
+    if r.quality:
+        parts.append(f"{_QUALITY}={escape_string_field(orjson.dumps(r.quality).decode())}")
+    if r.replayed:
+        parts.append(f"{_REPLAYED}=true")
     return f"{_head(r)} {','.join(parts)} {int(r.ts_ms)}"
 
 
@@ -93,6 +119,16 @@ def _event_slots(events: Sequence[Event]) -> list[int]:
         taken.add(ident)
         out.append(ident[3])
     return out
+
+
+def _quality(document: object) -> dict[str, str]:
+    if not isinstance(document, str):
+        return {}
+    try:
+        parsed = orjson.loads(document)
+    except orjson.JSONDecodeError:
+        return {}
+    return {str(k): str(v) for k, v in parsed.items()} if isinstance(parsed, dict) else {}
 
 
 class InfluxStore:
@@ -189,8 +225,11 @@ class InfluxStore:
         except LineProtocolError as exc:
             raise StoreRejected(str(exc)) from exc
         group = 'GROUP BY "site", "device"'
+        # The second statement's other fields come from the point of last("seq"): the newest
+        # reading's own flags.
         q = (f"SELECT last(*) FROM {_ALL_KINDS} WHERE {where} {group}; "
-             f'SELECT last("seq") FROM {_ALL_KINDS} WHERE {where} {group}')
+             f'SELECT last("seq"), {quote_ident(_QUALITY)}, {quote_ident(_REPLAYED)} '
+             f"FROM {_ALL_KINDS} WHERE {where} {group}")
         res = await self.http.query(q)
         values: dict[tuple[str, str, str], dict[str, float]] = {}
         for s in res[0].get("series", []):
@@ -199,14 +238,15 @@ class InfluxStore:
             vals = values.setdefault(key, {})
             for col, v in zip(s["columns"][1:], row[1:], strict=True):
                 name = col.removeprefix("last_")
-                if v is not None and name != _SEQ and not isinstance(v, str):
+                if v is not None and name not in _RESERVED and not isinstance(v, str | bool):
                     vals[name] = float(v)
         out: list[Reading] = []
         for s in res[1].get("series", []):
             key = (s["name"], s["tags"]["site"], s["tags"]["device"])
-            ts_ms, seq = s["values"][0][0], s["values"][0][1]
+            ts_ms, seq, quality, replayed = s["values"][0][:4]
             out.append(Reading(district=district, site=key[1], device=key[2], kind=DeviceKind(key[0]),
-                               ts_ms=int(ts_ms), seq=int(seq), values=values.get(key, {})))
+                               ts_ms=int(ts_ms), seq=int(seq), values=values.get(key, {}),
+                               replayed=replayed is True, quality=_quality(quality)))
         out.sort(key=lambda r: (r.site, r.device, r.kind.value))
         return out
 

@@ -25,6 +25,7 @@ import orjson
 
 from nzd.messages import DeviceKind
 from nzd.store.base import (
+    RESERVED_FIELDS,
     Aggregation,
     Event,
     EventKind,
@@ -43,7 +44,7 @@ PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 CREATE TABLE IF NOT EXISTS readings (
     district TEXT NOT NULL, site TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL,
-    ts_ms INTEGER NOT NULL, seq INTEGER NOT NULL, replayed INTEGER NOT NULL DEFAULT 0,
+    ts_ms INTEGER NOT NULL, seq INTEGER NOT NULL, replayed INTEGER NOT NULL DEFAULT 0, quality TEXT,
     PRIMARY KEY (district, site, device, kind, ts_ms)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS samples (
     district TEXT NOT NULL, site TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL,
@@ -52,7 +53,7 @@ CREATE TABLE IF NOT EXISTS samples (
 CREATE INDEX IF NOT EXISTS samples_by_time ON samples (district, quantity, ts_ms);
 CREATE TABLE IF NOT EXISTS latest_readings (
     district TEXT NOT NULL, site TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL,
-    ts_ms INTEGER NOT NULL, seq INTEGER NOT NULL,
+    ts_ms INTEGER NOT NULL, seq INTEGER NOT NULL, replayed INTEGER NOT NULL DEFAULT 0, quality TEXT,
     PRIMARY KEY (district, site, device, kind)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS latest_values (
     district TEXT NOT NULL, site TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL,
@@ -64,6 +65,25 @@ CREATE TABLE IF NOT EXISTS events (
     PRIMARY KEY (kind, district, site, ts_ms, key)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_by_time ON events (kind, district, ts_ms);
 """
+
+# Columns added after the first release: (table, column, declaration), added to older files.
+_MIGRATIONS = (
+    ("readings", "quality", "TEXT"),
+    ("latest_readings", "replayed", "INTEGER NOT NULL DEFAULT 0"),
+    ("latest_readings", "quality", "TEXT"),
+)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    for table, column, declaration in _MIGRATIONS:
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in columns:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
+def _quality(text: str | None) -> dict[str, str]:
+    return {} if not text else {str(k): str(v) for k, v in orjson.loads(text).items()}
+
 
 _AGG_SQL = {Aggregation.MEAN: "AVG(value)", Aggregation.MAX: "MAX(value)", Aggregation.MIN: "MIN(value)"}
 
@@ -107,6 +127,7 @@ class SqliteStore:
             conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10.0,
                                    isolation_level=None)
             conn.executescript(_SCHEMA)
+            _migrate(conn)
             conn.isolation_level = "DEFERRED"  # back to implicit transactions for `with conn`
             return conn
 
@@ -133,20 +154,26 @@ class SqliteStore:
         for r in readings:
             key = (_check_text(r.district, "district"), _check_text(r.site, "site"),
                    _check_text(r.device, "device"), DeviceKind(r.kind).value)
-            rows_r.append((*key, int(r.ts_ms), int(r.seq), int(r.replayed)))
+            rows_r.append((*key, int(r.ts_ms), int(r.seq), int(r.replayed),
+                           orjson.dumps(dict(r.quality)).decode() if r.quality else None))
             for q, v in r.values.items():
+                if q in RESERVED_FIELDS:
+                    raise StoreRejected(f"quantity name {q!r} is reserved "
+                                        f"({', '.join(sorted(RESERVED_FIELDS))})")
                 v = float(v)
                 if v != v or v in (float("inf"), float("-inf")):
                     raise StoreRejected(f"{q} is {v!r}; only finite numbers can be stored")
                 rows_s.append((*key, q, int(r.ts_ms), v))
 
         def do(c: sqlite3.Connection) -> None:
-            c.executemany("INSERT OR REPLACE INTO readings VALUES (?,?,?,?,?,?,?)", rows_r)
+            c.executemany("INSERT OR REPLACE INTO readings (district, site, device, kind, ts_ms, seq, "
+                          "replayed, quality) VALUES (?,?,?,?,?,?,?,?)", rows_r)
             c.executemany("INSERT OR REPLACE INTO samples VALUES (?,?,?,?,?,?,?)", rows_s)
             c.executemany(
-                "INSERT INTO latest_readings VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
-                "ts_ms = excluded.ts_ms, seq = excluded.seq WHERE excluded.ts_ms >= ts_ms",
-                [row[:6] for row in rows_r])
+                "INSERT INTO latest_readings (district, site, device, kind, ts_ms, seq, replayed, quality) "
+                "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET ts_ms = excluded.ts_ms, "
+                "seq = excluded.seq, replayed = excluded.replayed, quality = excluded.quality "
+                "WHERE excluded.ts_ms >= ts_ms", rows_r)
             c.executemany(
                 "INSERT INTO latest_values VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
                 "ts_ms = excluded.ts_ms, value = excluded.value WHERE excluded.ts_ms >= ts_ms", rows_s)
@@ -177,10 +204,10 @@ class SqliteStore:
                 values.setdefault((s, d, k), {})[q] = v
             return [
                 Reading(district=district, site=s, device=d, kind=DeviceKind(k), ts_ms=ts, seq=seq,
-                        values=values.get((s, d, k), {}))
-                for s, d, k, ts, seq in c.execute(
-                    f"SELECT site, device, kind, ts_ms, seq FROM latest_readings WHERE {where} "
-                    "ORDER BY site, device, kind", args)
+                        values=values.get((s, d, k), {}), replayed=bool(replayed), quality=_quality(quality))
+                for s, d, k, ts, seq, replayed, quality in c.execute(
+                    f"SELECT site, device, kind, ts_ms, seq, replayed, quality FROM latest_readings "
+                    f"WHERE {where} ORDER BY site, device, kind", args)
             ]
 
         return await self._run(do)

@@ -12,7 +12,7 @@ import aiomqtt
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from nzd.messages import DeviceKind, DeviceState, GatewayState, GatewayStatus, Telemetry, encode
+from nzd.messages import DeviceKind, DeviceState, GatewayState, GatewayStatus, Quality, Telemetry, encode
 from nzd.topics import status_topic, telemetry_topic
 from tests.api.conftest import DISTRICT, SITE_A, ApiServer
 
@@ -38,7 +38,7 @@ def _page(browser: Browser) -> tuple[Page, list[str]]:
     return page, errors
 
 
-def _publish(server: ApiServer, power_w: float) -> None:
+def _publish(server: ApiServer, power_w: float, quality: dict[str, Quality] | None = None) -> None:
     async def go() -> None:
         async with aiomqtt.Client(server.mosquitto.host, server.mosquitto.port) as client:
             now_ms = int(time.time() * 1000)
@@ -48,7 +48,8 @@ def _publish(server: ApiServer, power_w: float) -> None:
             await client.publish(status_topic(district=DISTRICT, site=SITE_A, gateway="gw-rossi"),
                                  encode(status), qos=1, retain=True)
             reading = Telemetry(ts=int(time.time() * 1000), seq=99, device="main-meter",
-                                kind=DeviceKind.ELECTRICITY_METER, values={"active_power_w": power_w})
+                                kind=DeviceKind.ELECTRICITY_METER, values={"active_power_w": power_w},
+                                quality=quality or {})
             await client.publish(telemetry_topic(district=DISTRICT, site=SITE_A, device="main-meter"),
                                  encode(reading), qos=1)
     # Playwright's sync API runs its own event loop in this thread.
@@ -80,6 +81,11 @@ def test_site_manager_logs_in_sees_a_live_value_change_and_opens_history(
     expect(page.locator(f"#dev-{SITE_A}-pv-inverter .dot.bad")).to_have_count(1)
     expect(page.locator(f"#dev-{SITE_A}-main-meter .dot.ok")).to_have_count(1)
     expect(page.locator("#tile-shared .value")).not_to_have_text("–")
+    # A value the gateway flagged (clamped to the meter's range) is marked as such.
+    _publish(api_server, 150_000.0, quality={"active_power_w": Quality.OUT_OF_RANGE})
+    flagged = page.locator(f"#val-{SITE_A}-main-meter-active_power_w")
+    expect(flagged).to_have_class("flagged")
+    expect(flagged).to_have_attribute("title", "not good: out_of_range")
     page.screenshot(path=str(ARTIFACTS / "dashboard-overview.png"), full_page=True)
 
     page.click("#tabs [data-view=history]")

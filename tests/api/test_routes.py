@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 
 import aiomqtt
 import httpx
 
 from api import create_app
 from api.settings import ApiSettings
-from nzd.messages import Setpoint, SetpointSource, decode
+from nzd.messages import DeviceKind, Setpoint, SetpointSource, decode
+from nzd.store import Reading
 from nzd.topics import TopicKind, site_filter
-from tests.api.conftest import DISTRICT, DISTRICT_FILE, SITE_A, ApiServer, serve
+from tests.api.conftest import DISTRICT, DISTRICT_FILE, SITE_A, ApiServer, serve, write
 from tests.harness import free_port
 
 
@@ -28,6 +30,21 @@ def test_history_aggregates_per_interval(api_server: ApiServer) -> None:
         assert 23 <= len(series["times_ms"]) <= 25
         times = series["times_ms"]
         assert all(b - a == 3_600_000 for a, b in itertools.pairwise(times))
+
+
+def test_latest_says_which_values_are_not_good_and_what_was_replayed(api_server: ApiServer) -> None:
+    now_ms = int(time.time() * 1000)
+    write(api_server, [
+        Reading(DISTRICT, SITE_A, "dyeing-meter", DeviceKind.ELECTRICITY_METER, now_ms - 2000, 40,
+                {"active_power_w": 61_000.0, "energy_import_wh": 5.0e6}),
+        Reading(DISTRICT, SITE_A, "dyeing-meter", DeviceKind.ELECTRICITY_METER, now_ms - 1000, 41,
+                {"active_power_w": 60_000.0}, replayed=True, quality={"energy_import_wh": "comm_error"}),
+    ])
+    with api_server.client(api_server.manager_a) as c:
+        [reading] = c.get(f"/api/v1/sites/{SITE_A}/latest", params={"device": "dyeing-meter"}).json()
+    assert reading["seq"] == 41 and reading["replayed"] is True
+    assert reading["quality"] == {"energy_import_wh": "comm_error"}
+    assert reading["values"] == {"active_power_w": 60_000.0, "energy_import_wh": 5.0e6}
 
 
 def test_bad_history_input_gets_a_clear_problem(api_server: ApiServer) -> None:

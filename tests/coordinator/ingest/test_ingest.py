@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from coordinator.ingest import DEADLETTER_TOPIC
 from nzd.cli import app
-from nzd.messages import DeviceKind, Telemetry, encode
-from nzd.store import SqliteStore
+from nzd.messages import DeviceKind, Quality, Telemetry, encode
+from nzd.store import InfluxStore, Reading, SqliteStore
 from nzd.topics import telemetry_topic
 from tests.coordinator.ingest.support import (
     T0,
@@ -76,7 +76,8 @@ def test_invalid_payloads_are_dead_lettered_and_do_not_block(
     try:
         topic = telemetry_topic(district="d1", site="s1", device="m1")
         good = Telemetry(ts=T0, seq=1, device="m1", kind=DeviceKind.ELECTRICITY_METER,
-                         values={"active_power_w": 5.0})
+                         values={"active_power_w": 5.0}, quality={"energy_import_wh": Quality.COMM_ERROR},
+                         replayed=True)
         wrong_device = Telemetry(ts=T0 + 1, seq=2, device="m2", kind=DeviceKind.ELECTRICITY_METER,
                                  values={"active_power_w": 6.0})
         wait_until(lambda: sub.is_connected(), timeout_s=10, what="the dead-letter subscriber")
@@ -92,6 +93,19 @@ def test_invalid_payloads_are_dead_lettered_and_do_not_block(
     assert "differs from the topic" in str(dead[1]["reason"])
     assert worker.metric("nzd_ingest_invalid_total") == 2
     assert worker.metric("nzd_ingest_written_total") == 1
+
+    async def latest() -> list[Reading]:
+        store = InfluxStore(url=influxdb.url, database=db)
+        await store.open()
+        try:
+            return await store.latest(district="d1")
+        finally:
+            await store.close()
+
+    # Stored exactly as sent: the flag of the counter it could not read, and that it was replayed.
+    [stored] = asyncio.run(latest())
+    assert (stored.values, stored.quality, stored.replayed) == (
+        {"active_power_w": 5.0}, {"energy_import_wh": "comm_error"}, True)
 
 
 def test_ingest_into_the_embedded_sqlite_store(

@@ -69,7 +69,9 @@ async def test_downsampling_query_and_event_policy_after_init(
     t0 = (int(time.time() * 1000) // Q_MS - 4) * Q_MS
     await store.write([
         Reading(district="d1", site="s1", device="m1", kind=DeviceKind.ELECTRICITY_METER,
-                ts_ms=t0 + i * 300_000, seq=i, values={"active_power_w": float(p)})
+                ts_ms=t0 + i * 300_000, seq=i, values={"active_power_w": float(p)},
+                # a flagged, replayed reading: its string and boolean fields must not upset mean(*)
+                replayed=i == 1, quality={"energy_import_wh": "comm_error"} if i == 1 else {})
         for i, p in enumerate([10, 20, 60, 100])
     ])
     event = Event(kind=EventKind.KPI, district="d1", site="*", ts_ms=T0, key="k1", document={"x": 1})

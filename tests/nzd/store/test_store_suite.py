@@ -162,3 +162,27 @@ async def test_non_finite_values_are_rejected(store: TelemetryStore) -> None:
     with pytest.raises(StoreRejected, match="finite"):
         await store.write([meter("m1", T0, 1, active_power_w=float("nan"))])
     assert await store.latest(district="d1") == []
+
+
+async def test_quality_flags_and_replay_of_the_newest_reading_are_kept(store: TelemetryStore) -> None:
+    await store.write([meter("m1", T0, 1, active_power_w=100.0, energy_import_wh=10.0)])
+    # Out of the gateway's buffer after an outage; the counter could not be read that time.
+    await store.write([Reading(district="d1", site="s1", device="m1", kind=METER, ts_ms=T0 + 1000, seq=2,
+                               values={"active_power_w": 150.0}, replayed=True,
+                               quality={"energy_import_wh": "comm_error", "active_power_w": "out_of_range"})])
+    (latest,) = await store.latest(district="d1")
+    assert latest.values == {"active_power_w": 150.0, "energy_import_wh": 10.0}  # the last value known
+    assert latest.quality == {"energy_import_wh": "comm_error", "active_power_w": "out_of_range"}
+    assert latest.replayed and latest.seq == 2
+    await store.write([meter("m1", T0 + 2000, 3, active_power_w=120.0)])  # live and good again
+    (latest,) = await store.latest(district="d1")
+    assert (latest.quality, latest.replayed, latest.values["active_power_w"]) == ({}, False, 120.0)
+    series = await store.history(district="d1", quantities=["active_power_w"], start_ms=T0, end_ms=T0 + 3000)
+    assert series[0].values["active_power_w"] == [100.0, 150.0, 120.0]
+
+
+@pytest.mark.parametrize("name", ["seq", "nzd_quality", "nzd_replayed"])
+async def test_reserved_field_names_are_refused(store: TelemetryStore, name: str) -> None:
+    with pytest.raises(StoreRejected, match="reserved"):
+        await store.write([Reading(district="d1", site="s1", device="m1", kind=METER, ts_ms=T0, seq=1,
+                                   values={name: 1.0})])
