@@ -18,7 +18,7 @@ from coordinator.forecast import Forecast
 from coordinator.model import DistrictModel, FloatArray
 from coordinator.optimiser import LiveState, Plan
 from coordinator.optimiser._formulation import initial_levels
-from coordinator.optimiser._windows import load_runs
+from coordinator.optimiser._windows import earliest_schedule, load_runs
 
 __all__ = ["Outcome", "counterfactual", "execute_plan", "settle"]
 
@@ -79,13 +79,7 @@ def _local_loads_kw(model: DistrictModel, state: LiveState, *, start_ms: int, st
     """[site, step] flexible loads at earliest start plus pumps at the demand rate."""
     dt = model.step_h
     runs = load_runs(model, state, start_ms=start_ms, steps=steps)
-    flex = np.zeros((model.loads.count, steps))
-    for r in range(runs.count):
-        f, first, stop = runs.load[r], runs.first[r], runs.stop[r]
-        length = runs.run_steps[r] if not runs.interruptible[r] else int(
-            np.ceil(runs.energy_kwh[r] / (runs.power_kw[r] * dt) - 1e-9))
-        end = min(stop, first + length)
-        flex[f, first:end] = runs.energy_kwh[r] / (max(end - first, 1) * dt)
+    flex = earliest_schedule(runs, loads=model.loads.count, steps=steps, dt_h=dt)
     out = np.zeros((model.n_sites, steps))
     np.add.at(out, model.loads.site_index, flex)
     tanks = model.tanks

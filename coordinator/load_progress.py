@@ -27,6 +27,9 @@ class LoadStatus:
     """Energy delivered in the window open at the plan's start, by ``(site, registry load id)``."""
     running: frozenset[tuple[str, str]]
     """Non-interruptible loads whose applied power just before the plan's start was above zero."""
+    run_kwh: dict[tuple[str, str], float]
+    """Interruptible loads running at the plan's start: the energy of the run going on (the
+    applied setpoints with power above zero back to back up to the start)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,25 +68,36 @@ class LoadProgress:
     def status(self, *, start_ms: int) -> LoadStatus:
         delivered: dict[tuple[str, str], float] = {}
         running: set[tuple[str, str]] = set()
+        run_kwh: dict[tuple[str, str], float] = {}
         for (site, asset), load in self._loads.items():
             window = self._window(load, start_ms)
             if window is None:
                 continue
             entries = sorted(self._applied.get((site, asset), {}).values(), key=lambda a: a.from_ms)
             kwh = 0.0
+            spans: list[tuple[int, int, float]] = []
             for i, a in enumerate(entries):
                 superseded_ms = entries[i + 1].from_ms if i + 1 < len(entries) else a.until_ms
                 end = min(a.until_ms, start_ms, superseded_ms)
                 begin = max(a.from_ms, window[0])
                 if end > begin:
                     kwh += a.power_w / 1000.0 * (end - begin) / 3_600_000
+                    spans.append((begin, end, a.power_w))
             key = (site, load.id)
             delivered[key] = kwh
+            if load.interruptible and spans and spans[-1][1] == start_ms and spans[-1][2] > 0:
+                run, edge = 0.0, start_ms
+                for begin, end, power_w in reversed(spans):  # back to the run's start
+                    if power_w <= 0 or end != edge:
+                        break
+                    run += power_w / 1000.0 * (end - begin) / 3_600_000
+                    edge = begin
+                run_kwh[key] = run
             before = [a for a in entries if a.from_ms < start_ms]
             if (not load.interruptible and before and before[-1].power_w > 0
                     and before[-1].until_ms >= start_ms and kwh < load.energy_kwh - 1e-9):
                 running.add(key)
-        return LoadStatus(delivered_kwh=delivered, running=frozenset(running))
+        return LoadStatus(delivered_kwh=delivered, running=frozenset(running), run_kwh=run_kwh)
 
     def _window(self, load: FlexibleLoadConfig, start_ms: int) -> tuple[int, int] | None:
         """Today's window (local time) when it is open at ``start_ms``, as the planner sees it."""

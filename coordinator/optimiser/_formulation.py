@@ -193,6 +193,17 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
         cand = np.repeat(np.arange(start_run.size), lens)
         tt = _ranges(start_step, lens)
         lp.add_terms(row_of[runs.load[start_run][cand], tt], starts[cand], -runs.power_kw[start_run][cand])
+        # Blocks of an interruptible load keep their order and do not overlap:
+        # start(r) >= start(previous) + length(previous), starts as sum_k k y[k].
+        after = np.flatnonzero(runs.follows >= 0)
+        if after.size:
+            order = lp.add_rows((after.size,), lb=runs.run_steps[runs.follows[after]].astype(np.float64),
+                                ub=np.inf)
+            for i, block in enumerate(after.tolist()):
+                for run, sign in ((block, 1.0), (int(runs.follows[block]), -1.0)):
+                    members = np.flatnonzero(start_run == run)
+                    lp.add_terms(np.full(members.size, order[i]), starts[members],
+                                 sign * start_step[members].astype(np.float64))
 
     # Tanks: level[t+1] = level[t] + dt (flow[t] - demand).
     off_k = _unavailable(model, state, tanks.site_index, tanks.ids)

@@ -15,6 +15,7 @@ from coordinator.optimiser._formulation import Problem, build_problem, initial_l
 from coordinator.optimiser._highs import HighsModel
 from coordinator.optimiser._plan import AssetKind, AssetSchedule, Plan
 from coordinator.optimiser._types import LiveState, PlanOptions, PlanStatus
+from coordinator.optimiser._windows import earliest_schedule
 
 __all__ = ["hourly_shared_kwh", "plan_district"]
 
@@ -136,18 +137,7 @@ def _safe_solution(model: DistrictModel, forecast: Forecast, state: LiveState,
     dt = model.step_h
     soc0, level0 = initial_levels(model, state)
     x[problem.soc] = soc0[:, None]
-    runs = problem.runs
-    flex = np.zeros(problem.flex.shape)
-    for r in range(runs.count):
-        f, first, stop = runs.load[r], runs.first[r], runs.stop[r]
-        if runs.interruptible[r]:
-            full = int(runs.energy_kwh[r] // (runs.power_kw[r] * dt))
-            flex[f, first:min(stop, first + full)] = runs.power_kw[r]
-            rest = runs.energy_kwh[r] - full * runs.power_kw[r] * dt
-            if first + full < stop and rest > 1e-9:
-                flex[f, first + full] = rest / dt
-        else:
-            flex[f, first:first + runs.run_steps[r]] = runs.power_kw[r]
+    flex = earliest_schedule(problem.runs, loads=problem.flex.shape[0], steps=problem.flex.shape[1], dt_h=dt)
     put(x, problem.flex, flex)
     tanks = model.tanks
     flow = np.minimum(tanks.demand_m3h, tanks.pump_max_m3h)[:, None] * np.ones((1, problem.steps))

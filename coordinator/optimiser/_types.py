@@ -34,6 +34,9 @@ class LiveState:
     """Energy a flexible load has already delivered in its current window (earliest start..deadline)."""
     load_running: frozenset[AssetKey] = frozenset()
     """Non-interruptible loads that are running now: their run continues from the first step."""
+    load_run_kwh: Mapping[AssetKey, float] = field(default_factory=dict)
+    """Interruptible loads running now: the energy of the run going on (since it last started).
+    A run shorter than the load's minimum run time continues until it has lasted that long."""
     unavailable: frozenset[AssetKey] = frozenset()
     """Assets that rejected or did not acknowledge: planned at their safe local mode."""
 

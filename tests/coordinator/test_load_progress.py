@@ -49,3 +49,17 @@ def test_a_fallback_stops_it_and_nothing_counts_outside_the_window() -> None:
     assert p.status(start_ms=at(10, 30) + 86_400_000).delivered_kwh[("mill", "batch")] == 0.0  # next day
     p.applied(site="mill", asset="unknown", valid_from_ms=at(10), valid_until_ms=at(11), power_w=1.0)
     assert set(p.status(start_ms=at(10, 30)).delivered_kwh) == {("mill", "batch"), ("mill", "wash")}
+
+
+def test_the_run_going_on_of_an_interruptible_load_is_measured_back_to_its_start() -> None:
+    p = progress()
+    # The wash ran 09:00-09:30, paused, then runs again from 10:00 at 10 kW then 5 kW.
+    p.applied(site="mill", asset="wash", valid_from_ms=at(9), valid_until_ms=at(9, 30), power_w=10_000)
+    p.applied(site="mill", asset="wash", valid_from_ms=at(10), valid_until_ms=at(10, 30), power_w=10_000)
+    p.applied(site="mill", asset="wash", valid_from_ms=at(10, 15), valid_until_ms=at(10, 45), power_w=5_000)
+    status = p.status(start_ms=at(10, 30))
+    assert status.delivered_kwh[("mill", "wash")] == pytest.approx(5.0 + 2.5 + 1.25)
+    assert status.run_kwh == {("mill", "wash"): pytest.approx(2.5 + 1.25)}  # since 10:00 only
+    assert ("mill", "wash") not in status.running  # "running" is for batches that may not stop
+    # Once its setpoint has expired it is not running: no run to continue.
+    assert p.status(start_ms=at(11)).run_kwh == {}
