@@ -33,16 +33,49 @@ _READ_BURST = 256
 """Packets read per wake-up at most, so that writes and timers get their turn."""
 
 
+_RECV_BYTES = 65_536
+
+
+class _BufferedClient(mqtt.Client):
+    """paho reads a packet with several small ``recv`` calls (its type byte, each length byte, then
+    the rest): one system call each. This client reads what the socket has, up to 64 KiB, and
+    serves paho's small reads from that buffer."""
+
+    _rbuf: bytes = b""
+    _rpos: int = 0
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        if self._rpos >= len(self._rbuf):
+            data = super()._sock_recv(_RECV_BYTES)  # raises BlockingIOError when nothing is there
+            if not data:
+                return data  # the connection closed
+            self._rbuf, self._rpos = data, 0
+        end = self._rpos + bufsize
+        chunk = self._rbuf[self._rpos:end]
+        self._rpos = min(end, len(self._rbuf))
+        return chunk
+
+    def buffered(self) -> bool:
+        """Bytes read from the socket that paho has not consumed yet."""
+        return self._rpos < len(self._rbuf)
+
+    def drop_buffer(self) -> None:
+        """A new connection starts with nothing of the old one."""
+        self._rbuf, self._rpos = b"", 0
+
+
 def make_client(settings: IngestSettings) -> mqtt.Client:
     """A client with manual acknowledgement and a persistent session under a fixed id."""
     s = settings
     url = parse_mqtt_url(s.mqtt_url)
     if s.ingest_mqtt_protocol == "5":
-        client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=s.ingest_client_id,
-                             protocol=MQTTProtocolVersion.MQTTv5, manual_ack=True)
+        client = _BufferedClient(callback_api_version=CallbackAPIVersion.VERSION2,
+                                 client_id=s.ingest_client_id, protocol=MQTTProtocolVersion.MQTTv5,
+                                 manual_ack=True)
     else:
-        client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=s.ingest_client_id,
-                             protocol=MQTTProtocolVersion.MQTTv311, clean_session=False, manual_ack=True)
+        client = _BufferedClient(callback_api_version=CallbackAPIVersion.VERSION2,
+                                 client_id=s.ingest_client_id, protocol=MQTTProtocolVersion.MQTTv311,
+                                 clean_session=False, manual_ack=True)
     username = s.mqtt_username or url.username
     password = s.mqtt_password.get_secret_value() if s.mqtt_password else url.password
     if username:
@@ -94,6 +127,8 @@ class LoopDriver:
         self.paused = False
         if self.sock is not None and self._loop is not None:
             self._loop.add_reader(self.sock, self._read_ready, self.sock)
+            if self._buffered():  # packets read before the pause: the socket will not say so
+                self._loop.call_soon(self._read_ready, self.sock)
 
     async def disconnect(self) -> None:
         if self.sock is not None:
@@ -106,6 +141,8 @@ class LoopDriver:
     def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
         assert self._loop is not None
         self.sock = sock
+        if isinstance(client, _BufferedClient):
+            client.drop_buffer()
         self.paused = False  # a new connection must at least read its CONNACK
         self._loop.add_reader(sock, self._read_ready, sock)
 
@@ -115,6 +152,8 @@ class LoopDriver:
             self.client.loop_read()
             if self.sock is not sock or self.paused:
                 return
+            if self._buffered():
+                continue
             try:
                 if isinstance(sock, ssl.SSLSocket):
                     if sock.pending() == 0:
@@ -123,6 +162,11 @@ class LoopDriver:
                     return
             except OSError:  # nothing buffered (EAGAIN), or the connection broke: loop_read will see
                 return
+        if self._buffered() and self._loop is not None:  # the burst ended with packets in hand
+            self._loop.call_soon(self._read_ready, sock)
+
+    def _buffered(self) -> bool:
+        return isinstance(self.client, _BufferedClient) and self.client.buffered()
 
     def _on_socket_close(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
         assert self._loop is not None
