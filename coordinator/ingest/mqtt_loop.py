@@ -36,10 +36,17 @@ _READ_BURST = 256
 _RECV_BYTES = 65_536
 
 
+_MAX_MERGED_ACKS = 4096
+
+
+def _is_puback(packet: Any) -> bool:
+    return (packet["command"] & 0xF0) == mqtt.PUBACK and packet["pos"] == 0
+
+
 class _BufferedClient(mqtt.Client):
     """paho reads a packet with several small ``recv`` calls (its type byte, each length byte, then
     the rest): one system call each. This client reads what the socket has, up to 64 KiB, and
-    serves paho's small reads from that buffer."""
+    serves paho's small reads from that buffer; and it sends queued acknowledgements together."""
 
     _rbuf: bytes = b""
     _rpos: int = 0
@@ -54,6 +61,20 @@ class _BufferedClient(mqtt.Client):
         chunk = self._rbuf[self._rpos:end]
         self._rpos = min(end, len(self._rbuf))
         return chunk
+
+    def _packet_write(self) -> mqtt.MQTTErrorCode:
+        # Acknowledgements queued back to back go out in one send, not one system call each.
+        # Safe to merge: paho runs no callback when a PUBACK has been written.
+        out = self._out_packet
+        if len(out) > 1 and _is_puback(out[0]) and _is_puback(out[1]):
+            acks: list[Any] = []
+            while out and _is_puback(out[0]) and len(acks) < _MAX_MERGED_ACKS:
+                acks.append(out.popleft())
+            packet = b"".join(bytes(a["packet"][a["pos"]:]) for a in acks)
+            merged = dict(acks[0])
+            merged.update(packet=packet, pos=0, to_process=len(packet))
+            out.appendleft(merged)  # type: ignore[arg-type]  # paho's _OutPacket, all keys kept
+        return super()._packet_write()
 
     def buffered(self) -> bool:
         """Bytes read from the socket that paho has not consumed yet."""
