@@ -179,8 +179,10 @@ def test_demo_with_nothing_installed_serves_the_district_and_ctrl_c_stops_everyt
                       for r in _get(demo, token, f"/api/v1/sites/{s['id']}/latest")} == set(
                           s["id"] for s in _get(demo, token, "/api/v1/sites")),
              what="stored readings of every firm", demo=demo)
-    # The public sees the district's totals, through the API and on the dashboard.
-    flows = httpx.get(f"{demo.url}/api/v1/district/flows", timeout=10).json()
+    # The public sees the district's totals, through the API and on the dashboard (once enough
+    # firms' meters have been read: each gateway reads its devices at staggered offsets).
+    flows = wait_for(lambda: (f := httpx.get(f"{demo.url}/api/v1/district/flows", timeout=10).json())
+                     ["load_w"] is not None and f, what="the district's load from several firms", demo=demo)
     assert flows["load_w"] > 0
     with _browser() as browser:
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
