@@ -27,6 +27,8 @@ class LoadStatus:
     """Energy delivered in the window open at the plan's start, by ``(site, registry load id)``."""
     running: frozenset[tuple[str, str]]
     """Non-interruptible loads whose applied power just before the plan's start was above zero."""
+    running_power_kw: dict[tuple[str, str], float]
+    """The power each of those runs at (a batch keeps its power level)."""
     run_kwh: dict[tuple[str, str], float]
     """Interruptible loads running at the plan's start: the energy of the run going on (the
     applied setpoints with power above zero back to back up to the start)."""
@@ -68,6 +70,7 @@ class LoadProgress:
     def status(self, *, start_ms: int) -> LoadStatus:
         delivered: dict[tuple[str, str], float] = {}
         running: set[tuple[str, str]] = set()
+        running_power_kw: dict[tuple[str, str], float] = {}
         run_kwh: dict[tuple[str, str], float] = {}
         for (site, asset), load in self._loads.items():
             window = self._window(load, start_ms)
@@ -97,7 +100,9 @@ class LoadProgress:
             if (not load.interruptible and before and before[-1].power_w > 0
                     and before[-1].until_ms >= start_ms and kwh < load.energy_kwh - 1e-9):
                 running.add(key)
-        return LoadStatus(delivered_kwh=delivered, running=frozenset(running), run_kwh=run_kwh)
+                running_power_kw[key] = before[-1].power_w / 1000.0
+        return LoadStatus(delivered_kwh=delivered, running=frozenset(running),
+                          running_power_kw=running_power_kw, run_kwh=run_kwh)
 
     def _window(self, load: FlexibleLoadConfig, start_ms: int) -> tuple[int, int] | None:
         """Today's window (local time) when it is open at ``start_ms``, as the planner sees it."""

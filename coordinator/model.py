@@ -78,10 +78,22 @@ class FlexibleLoadArrays:
     deadline_min: IntArray
     interruptible: BoolArray
     min_run_minutes: FloatArray
+    power_levels_kw: tuple[tuple[float, ...], ...] = ()
+    """Per load: the powers a run may use, ``power_kw`` first; empty: ``power_kw`` only."""
 
     @property
     def count(self) -> int:
         return len(self.ids)
+
+    @property
+    def max_power_kw(self) -> FloatArray:
+        """Per load, the highest power it may run at."""
+        return np.asarray([max(self.levels_kw(f)) for f in range(self.count)], dtype=np.float64)
+
+    def levels_kw(self, f: int) -> tuple[float, ...]:
+        """The powers load ``f`` may run at, its default ``power_kw`` first."""
+        levels = self.power_levels_kw[f] if f < len(self.power_levels_kw) else ()
+        return levels or (float(self.power_kw[f]),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +270,8 @@ def _build(config: DistrictConfig) -> DistrictModel:
             deadline_min=_i([_minutes(f.deadline) for _, f in loads]),
             interruptible=np.asarray([f.interruptible for _, f in loads], dtype=np.bool_),
             min_run_minutes=_f([f.min_run_minutes for _, f in loads]),
+            power_levels_kw=tuple(tuple(dict.fromkeys([f.power_kw, *f.power_levels_kw]))
+                                  for _, f in loads),
         ),
         tanks=TankArrays(
             site_index=_i([i for i, _ in tanks]),

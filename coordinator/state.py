@@ -37,6 +37,8 @@ class StateSnapshot:
     """Flexible loads, by ``(site, registry id)``: energy delivered in the window open at the plan's start."""
     load_running: frozenset[tuple[str, str]] = frozenset()
     """Non-interruptible flexible loads running at the plan's start: their batch continues."""
+    load_power_kw: dict[tuple[str, str], float] = field(default_factory=dict)
+    """Non-interruptible flexible loads running at the plan's start: the power they run at."""
     load_run_kwh: dict[tuple[str, str], float] = field(default_factory=dict)
     """Interruptible flexible loads running at the plan's start: energy of the run going on."""
 
@@ -81,7 +83,8 @@ class LiveState:
         """Fresh values at ``now_ms``; flexible-load progress up to ``plan_start_ms`` (default: now)."""
         loads = self.loads.status(start_ms=now_ms if plan_start_ms is None else plan_start_ms)
         snap = StateSnapshot(now_ms=now_ms, load_delivered_kwh=loads.delivered_kwh,
-                             load_running=loads.running, load_run_kwh=loads.run_kwh)
+                             load_running=loads.running, load_power_kw=loads.running_power_kw,
+                             load_run_kwh=loads.run_kwh)
         for site in self._district.sites:
             for b in site.batteries:
                 soc = None if b.device is None else self.value(

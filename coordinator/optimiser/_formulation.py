@@ -115,7 +115,7 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     imp_ub = np.maximum(model.import_limit_kw[:, None], load - pv)
     # Nor can import exceed everything the site could consume: a tight big-M for the binaries.
     consume_cap = (np.bincount(bat.site_index, weights=bat.charge_kw, minlength=S)
-                   + np.bincount(loads.site_index, weights=loads.power_kw, minlength=S)
+                   + np.bincount(loads.site_index, weights=loads.max_power_kw, minlength=S)
                    + np.bincount(tanks.site_index, weights=tanks.pump_max_m3h * tanks.pump_kw_per_m3h,
                                  minlength=S))
     imp_ub = np.minimum(imp_ub, np.maximum(load, 0.0) + consume_cap[:, None])
@@ -178,8 +178,10 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     starts = lp.add_vars((start_run.size,), ub=1.0, integer=True,
                          lb=np.where(runs.forced[start_run], 1.0, 0.0))
     if fixed.size:
-        one = lp.add_rows((fixed.size,), lb=1.0, ub=1.0)
-        lp.add_terms(one[np.repeat(np.arange(fixed.size), n_cand)], starts, 1.0)
+        # One start per group: a run, or one of a batch's alternative power levels.
+        groups, group_row = np.unique(runs.group[fixed], return_inverse=True)
+        one = lp.add_rows((groups.size,), lb=1.0, ub=1.0)
+        lp.add_terms(one[np.repeat(group_row, n_cand)], starts, 1.0)
         # flex[f, t] equals the power of the run that covers t.
         covered = np.zeros((F, T), dtype=np.bool_)
         for fr_run in fixed:

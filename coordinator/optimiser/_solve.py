@@ -119,8 +119,9 @@ def _round(problem: Problem, x: FloatArray, lb: FloatArray, ub: FloatArray) -> t
     if starts.size:
         values = x[starts]
         chosen = np.zeros(starts.size, dtype=np.bool_)
-        for run in np.unique(problem.start_run):
-            members = np.flatnonzero(problem.start_run == run)
+        group_of = problem.runs.group[problem.start_run]
+        for group in np.unique(group_of):  # one start per run, or per set of alternative levels
+            members = np.flatnonzero(group_of == group)
             chosen[members[np.argmax(values[members])]] = True
         lb[starts] = ub[starts] = chosen.astype(np.float64)
     if problem.binaries.size:

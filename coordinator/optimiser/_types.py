@@ -34,6 +34,8 @@ class LiveState:
     """Energy a flexible load has already delivered in its current window (earliest start..deadline)."""
     load_running: frozenset[AssetKey] = frozenset()
     """Non-interruptible loads that are running now: their run continues from the first step."""
+    load_power_kw: Mapping[AssetKey, float] = field(default_factory=dict)
+    """Non-interruptible loads running now: the power they run at (a batch keeps its level)."""
     load_run_kwh: Mapping[AssetKey, float] = field(default_factory=dict)
     """Interruptible loads running now: the energy of the run going on (since it last started).
     A run shorter than the load's minimum run time continues until it has lasted that long."""

@@ -42,6 +42,9 @@ class Runs:
     follows: IntArray
     """For a block of an interruptible load with a minimum run time: the run it must start after
     (that run's start plus its length); -1 otherwise."""
+    group: IntArray
+    """Runs of one group are alternatives (the same batch at different power levels): exactly one
+    of them happens. The group is the index of its first run; a run alone is its own group."""
 
     @property
     def count(self) -> int:
@@ -60,7 +63,7 @@ def load_runs(model: DistrictModel, state: LiveState, *, start_ms: int, steps: i
     loads = model.loads
     step_ms = model.step_minutes * 60_000
     dt = model.step_h
-    rows: list[tuple[int, int, int, float, int, float, bool, bool, int]] = []
+    rows: list[tuple[int, int, int, float, int, float, bool, bool, int, int]] = []
     midnights = _midnights_ms(start_ms, steps, model.step_minutes, model.timezone) if loads.count else []
     for f in range(loads.count):
         key = (model.site_ids[loads.site_index[f]], loads.ids[f])
@@ -88,27 +91,33 @@ def load_runs(model: DistrictModel, state: LiveState, *, start_ms: int, steps: i
                                      run_kwh / (power * dt) + 1e-9))
                 if blocks is None:  # free in every step: no minimum run time to keep
                     energy = min(energy, power * dt * window)
-                    rows.append((f, first, stop, energy, 0, power, True, False, -1))
+                    rows.append((f, first, stop, energy, 0, power, True, False, -1, len(rows)))
                     continue
                 lengths, head_forced = blocks
                 total = sum(lengths)
                 power_eff = min(power, energy / (total * dt))
                 for i, length in enumerate(lengths):
                     rows.append((f, first, stop, power_eff * length * dt, length, power_eff, False,
-                                 head_forced and i == 0, len(rows) - 1 if i > 0 else -1))
+                                 head_forced and i == 0, len(rows) - 1 if i > 0 else -1, len(rows)))
                 continue
             continuing = current and key in state.load_running
-            if continuing:
+            # A load out of our control runs at its local default: as soon as its window opens.
+            forced = continuing or unavailable
+            levels = loads.levels_kw(f)
+            if continuing:  # a started batch keeps its power
+                power = float(state.load_power_kw.get(key, power))
                 # The minimum run time counts from the batch's start: the steps already run served it.
                 done_steps = math.floor(float(state.load_delivered_kwh.get(key, 0.0)) / (power * dt) + 1e-9)
                 min_steps = max(min_steps - done_steps, 0)
-            length = max(math.ceil(energy / (power * dt) - 1e-9), min_steps, 1)
-            length = min(length, window)
-            power_eff = min(power, energy / (length * dt))
-            # A load out of our control runs at its local default: as soon as its window opens.
-            forced = continuing or unavailable
-            rows.append((f, first, stop, power_eff * length * dt, length, power_eff, False, forced, -1))
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 9
+            if forced:
+                levels = (power,)
+            group = len(rows)
+            for level in levels:  # one alternative per power level; the plan picks one
+                length = min(max(math.ceil(energy / (level * dt) - 1e-9), min_steps, 1), window)
+                power_eff = min(level, energy / (length * dt))
+                rows.append((f, first, stop, power_eff * length * dt, length, power_eff, False, forced, -1,
+                             group))
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 10
     return Runs(
         load=np.asarray(cols[0], dtype=np.int64),
         first=np.asarray(cols[1], dtype=np.int64),
@@ -119,6 +128,7 @@ def load_runs(model: DistrictModel, state: LiveState, *, start_ms: int, steps: i
         interruptible=np.asarray(cols[6], dtype=np.bool_),
         forced=np.asarray(cols[7], dtype=np.bool_),
         follows=np.asarray(cols[8], dtype=np.int64),
+        group=np.asarray(cols[9], dtype=np.int64),
     )
 
 
@@ -160,6 +170,8 @@ def earliest_schedule(runs: Runs, *, loads: int, steps: int, dt_h: float) -> Flo
     end_of = np.zeros(runs.count, dtype=np.int64)
     for r in range(runs.count):
         f, first, stop = runs.load[r], int(runs.first[r]), int(runs.stop[r])
+        if runs.group[r] != r:
+            continue  # an alternative power level: the load's own behaviour is its default
         if runs.interruptible[r]:
             full = int(runs.energy_kwh[r] // (runs.power_kw[r] * dt_h))
             flex[f, first:min(stop, first + full)] = runs.power_kw[r]

@@ -68,6 +68,7 @@ def optimiser_planner(*, options: PlanOptions | None = None,
             tank_level_pct=dict(request.snapshot.tank_level_pct),
             load_delivered_kwh=dict(request.snapshot.load_delivered_kwh),
             load_running=request.snapshot.load_running,
+            load_power_kw=dict(request.snapshot.load_power_kw),
             load_run_kwh=dict(request.snapshot.load_run_kwh),
             unavailable=frozenset(registry_id[k] for k in request.excluded if k in registry_id),
         )

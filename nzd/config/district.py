@@ -114,6 +114,10 @@ class FlexibleLoadConfig(_Strict):
     deadline: str = "23:59"
     interruptible: bool = False
     min_run_minutes: NonNegative = 15.0
+    power_levels_kw: list[Positive] = Field(default_factory=list)
+    """Other powers a non-interruptible batch may run at instead of ``power_kw`` (the run's
+    length follows from its energy); the plan picks one per run. ``power_kw`` stays the
+    default: the safe mode and a batch out of our control run at it."""
     asset: Identifier | None = None
 
     _t1 = field_validator("earliest_start")(_hhmm)
@@ -252,6 +256,11 @@ class DistrictConfig(_Strict):
                 loc = ("sites", i, "flexible_loads", j)
                 if load.deadline <= load.earliest_start:
                     yield (*loc, "deadline"), "must be after earliest_start"
+                if load.power_levels_kw and load.interruptible:
+                    yield (*loc, "power_levels_kw"), (
+                        "only a non-interruptible batch picks one of several levels (an interruptible "
+                        "load may run at any power up to power_kw)"
+                    )
                 hours = _minutes(load.deadline) - _minutes(load.earliest_start)
                 if load.energy_kwh > load.power_kw * hours / 60 + 1e-9:
                     yield (*loc, "energy_kwh"), (

@@ -91,6 +91,16 @@ def test_water_sections_are_cross_checked(tmp_path: Path) -> None:
     assert "sites[0].water.production_unit: production_device counts output" in message
 
 
+def test_power_levels_are_for_batches_that_cannot_be_interrupted(tmp_path: Path) -> None:
+    text = DISTRICT.format(capacity=10) + """\
+    flexible_loads:
+      - {id: wash, energy_kwh: 20, power_kw: 10, interruptible: true, power_levels_kw: [5]}
+"""
+    path = _write(tmp_path, "district.yaml", text)
+    with pytest.raises(ConfigError, match=r"flexible_loads\[0\]\.power_levels_kw: only a non-interr"):
+        load_district(path)
+
+
 def test_duplicate_key_and_yaml_syntax(tmp_path: Path) -> None:
     dup = _write(tmp_path, "dup.yaml", "district: a\ndistrict: b\nsites: []\n")
     with pytest.raises(ConfigError, match=r"dup.yaml:2: district: duplicate key"):
