@@ -13,8 +13,23 @@
       <div id="water-tiles" class="tiles"></div>
       <div class="grid2"><div class="card"><h3>Intake by source, per day</h3><svg id="water-chart" class="chart"></svg></div>
       <div class="card"><h3>Water alerts</h3><table id="water-alerts"></table></div></div>
-      <div class="card"><h3>Days</h3><table id="water-days"></table></div>`;
+      <div class="card"><h3>Days</h3><table id="water-days"></table></div>` +
+      (App.isPublic() ? "" : `<div class="card"><h3>Intake against the allowance, today</h3><table id="water-allowances"></table></div>`);
     const sel = $("#water-site"); if (sel) sel.onchange = load;
+    if (!App.isPublic()) allowances(sites.filter(s => App.sites[s.id]));  // the firms this viewer may see
+  }
+
+  // Every firm the viewer may see, today: intake against its allowance at the district's level
+  // (in a drought the operator watches them all at once).
+  async function allowances(sites) {
+    const rows = await Promise.all(sites.map(async s => {
+      try { const r = await App.api(`/api/v1/sites/${s.id}/water?period=day`); return [s, r.rows[r.rows.length - 1] || {}, r.severity]; }
+      catch (e) { return [s, {}, null]; }
+    }));
+    const over = r => r.allowance_used != null && r.allowance_used > 1;
+    $("#water-allowances").innerHTML = "<tr><th>Firm</th><th>Intake</th><th>Allowance</th><th>Used</th></tr>" + rows.map(([s, r, sev]) =>
+      `<tr id="allowance-${s.id}"${over(r) ? ' class="sev-critical"' : ""}><td>${App.esc(s.name)}</td><td>${m3(r.intake_m3)}</td>` +
+      `<td>${r.allowance_m3 == null ? "none set" : m3(r.allowance_m3) + (sev ? ` (${App.esc(sev)})` : "")}</td><td>${pct(r.allowance_used)}</td></tr>`).join("");
   }
 
   async function load() {

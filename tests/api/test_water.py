@@ -120,6 +120,9 @@ def test_the_water_page_shows_intake_by_source_reuse_and_an_alert(api_server: Ap
     expect(page.locator("#water-source-recycled .value")).to_have_text("288 m³")
     expect(page.locator("#water-alerts")).to_contain_text("night flow 2.1 m3/h above baseline")
     expect(page.locator("#water-chart rect")).not_to_have_count(0)
+    # Today's intake against the allowance of the district's level, for every firm in view.
+    expect(page.locator(f"#allowance-{SITE_A}")).to_contain_text("Tintoria Rossi")
+    expect(page.locator(f"#allowance-{SITE_A}")).to_contain_text("(normal)")
     # pushed by test_pushed_production_gives_water_intensity_per_day: m3 per kg of dyed fabric
     expect(page.locator("#water-intensity .value")).to_contain_text("m³/kg")
     page.screenshot(path=str(ARTIFACTS / "dashboard-water.png"), full_page=True)
