@@ -266,6 +266,12 @@ class DistrictConfig(_Strict):
                     yield (*loc, "energy_kwh"), (
                         "cannot be delivered at power_kw between earliest_start and deadline"
                     )
+                for k, level in enumerate(load.power_levels_kw):
+                    if load.energy_kwh > level * hours / 60 + 1e-9:
+                        yield (*loc, "power_levels_kw", k), (
+                            f"at {level:g} kW energy_kwh cannot be delivered between earliest_start "
+                            "and deadline"
+                        )
             for j, tank in enumerate(site.tanks):
                 loc = ("sites", i, "tanks", j)
                 if tank.level_min_pct >= tank.level_max_pct:

@@ -99,6 +99,13 @@ def test_power_levels_are_for_batches_that_cannot_be_interrupted(tmp_path: Path)
     path = _write(tmp_path, "district.yaml", text)
     with pytest.raises(ConfigError, match=r"flexible_loads\[0\]\.power_levels_kw: only a non-interr"):
         load_district(path)
+    slow = _write(tmp_path, "slow.yaml", DISTRICT.format(capacity=10) + """\
+    flexible_loads:
+      - {id: dye, energy_kwh: 120, power_kw: 60, earliest_start: "08:00", deadline: "12:00",
+         power_levels_kw: [20]}
+""")
+    with pytest.raises(ConfigError, match=r"power_levels_kw\[0\]: at 20 kW energy_kwh cannot be delivered"):
+        load_district(slow)
 
 
 def test_duplicate_key_and_yaml_syntax(tmp_path: Path) -> None:
