@@ -104,8 +104,9 @@ def load_runs(model: DistrictModel, state: LiveState, *, start_ms: int, steps: i
             # A load out of our control runs at its local default: as soon as its window opens.
             forced = continuing or unavailable
             levels = loads.levels_kw(f)
-            if continuing:  # a started batch keeps its power
-                power = float(state.load_power_kw.get(key, power))
+            if continuing:  # a started batch keeps its power (read back: within the load's levels)
+                running_kw = float(state.load_power_kw.get(key, power))
+                power = min(running_kw, max(levels)) if running_kw > 0 else power
                 # The minimum run time counts from the batch's start: the steps already run served it.
                 done_steps = math.floor(float(state.load_delivered_kwh.get(key, 0.0)) / (power * dt) + 1e-9)
                 min_steps = max(min_steps - done_steps, 0)

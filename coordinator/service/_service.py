@@ -193,6 +193,10 @@ class CoordinatorService:
             log.exception("planning failed; dispatching every asset's safe local mode")
             outcome = safe_mode_outcome(self.district, status="error", reason=repr(exc))
         solve_s = time.perf_counter() - t0
+        if outcome.status in ("safe_mode", "lp_fallback"):  # the operator must learn why
+            log.warning("plan %s is %s: %s (stale: %s; excluded: %s)", plan_id, outcome.status,
+                        outcome.document.get("message"), ", ".join(request.snapshot.stale) or "none",
+                        ", ".join(f"{k.site}/{k.asset}" for k in sorted(excluded)) or "none")
         self.metrics.plan_made(status=outcome.status, solve_s=solve_s, at_s=now_s)
         self.metrics.excluded_assets.set(len(excluded))
         self.metrics.manual_overrides.set(len(manual))

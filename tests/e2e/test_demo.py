@@ -255,7 +255,9 @@ def test_demo_on_mosquitto_and_influxdb_runs_a_simulated_hour(
              demo=demo)
     # A plan is made for the whole district (a solved one, not the safe "error" plan).
     plans = wait_for(lambda: _get(demo, token, "/api/v1/plans"), what="a plan", demo=demo)
-    assert plans[0]["document"]["status"] in ("optimal", "time_limit", "lp_fallback")
+    document = plans[0]["document"]
+    assert document["status"] in ("optimal", "time_limit", "lp_fallback"), (
+        f"{document.get('status')}: {document.get('message') or document.get('reason')}\n{demo.logs()}")
     # Its setpoint reaches the shared battery: applied, and the simulated battery's register shows it.
     setpoint = wait_for(lambda: _applied_battery_setpoint(demo, token), what="an applied battery setpoint",
                         demo=demo)
