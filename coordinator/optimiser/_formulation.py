@@ -55,7 +55,8 @@ class Problem:
     """For each binary, the continuous variable that decides its rounding (on when positive)."""
     runs: Runs
     penalty_cols: IntArray
-    """Export variables carrying a penalty against trading with oneself (not a real cost)."""
+    """Variables carrying a penalty, not a real cost: export against trading with oneself, import
+    above the connection limit."""
     penalty_eur: FloatArray
     fixed_import_kw: FloatArray
     """[site, step] flows of sites without controllable assets (no variables for them)."""
@@ -111,14 +112,14 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     # importing and exporting at once where no binary forbids it.
     dis_cap = np.bincount(bat.site_index, weights=bat.discharge_kw, minlength=S)[:, None]
     exp_ub = np.minimum(model.export_limit_kw[:, None], pv + dis_cap)
-    # An inflexible load above the connection limit is not ours to fix: allow it.
-    imp_ub = np.maximum(model.import_limit_kw[:, None], load - pv)
-    # Nor can import exceed everything the site could consume: a tight big-M for the binaries.
+    # Import cannot exceed everything the site could consume: a tight big-M for the binaries.
+    # The connection limit is soft (below): an inflexible load above it is not ours to fix, and
+    # a batch or a pump that must run on top of it must not leave the district without a plan.
     consume_cap = (np.bincount(bat.site_index, weights=bat.charge_kw, minlength=S)
                    + np.bincount(loads.site_index, weights=loads.max_power_kw, minlength=S)
                    + np.bincount(tanks.site_index, weights=tanks.pump_max_m3h * tanks.pump_kw_per_m3h,
                                  minlength=S))
-    imp_ub = np.minimum(imp_ub, np.maximum(load, 0.0) + consume_cap[:, None])
+    imp_ub = np.maximum(load, 0.0) + consume_cap[:, None]
     # A site without controllable assets has no decision to make: its flows are constants.
     active = np.zeros(S, np.bool_)
     for site_index in (bat.site_index, loads.site_index, tanks.site_index):
@@ -137,6 +138,16 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     imp = lp.add_vars((S, T), ub=imp_ub, cost=dt * p_imp_eff, mask=act & (imp_ub > 0))
     exp = lp.add_vars((S, T), ub=exp_ub, cost=-dt * p_exp, mask=act & (exp_ub > 0))
     curt = lp.add_vars((S, T), ub=pv, cost=dt * options.curtailment_eur_per_kwh, mask=act & may_curtail)
+    # Import above the connection limit, where it could happen, at a price that no tariff pays back.
+    limit = model.import_limit_kw[:, None] * np.ones((1, T))
+    may_exceed = act & (imp_ub > limit + 1e-9)
+    over = lp.add_vars((S, T), ub=np.maximum(imp_ub - limit, 0.0), cost=dt * options.over_limit_eur_per_kwh,
+                       mask=may_exceed)
+    oi, ot = np.nonzero(may_exceed)
+    if oi.size:
+        within = lp.add_rows((oi.size,), ub=limit[oi, ot])
+        lp.add_terms(within, imp[oi, ot], 1.0)
+        lp.add_terms(within, over[oi, ot], -1.0)
 
     # Batteries.
     soc0, level0 = initial_levels(model, state)
@@ -264,6 +275,8 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
         lp.add_terms(rows, peak[:, None], -1.0)
 
     penalised: list[tuple[IntArray, FloatArray]] = []
+    if oi.size:  # not a cost anyone pays: left out of the plan's objective
+        penalised.append((over[oi, ot], np.full(oi.size, dt * options.over_limit_eur_per_kwh)))
     binaries, binary_on = _binaries(lp, model, options, p_imp_eff, p_exp, inc, imp, exp, imp_ub, exp_ub,
                                     ch, dis, penalised)
     return Problem(
@@ -271,8 +284,8 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
         hour_start_ms=(hour_start * 3_600_000).astype(np.int64), imp=imp, exp=exp, curt=curt, ch=ch, dis=dis,
         soc=soc, flex=flex, pump=pump, level=level, fresh=fresh, shared=shared, starts=starts,
         start_run=start_run, start_step=start_step, binaries=binaries, binary_on=binary_on, runs=runs,
-        penalty_cols=penalised[0][0] if penalised else np.zeros(0, np.int64),
-        penalty_eur=penalised[0][1] if penalised else np.zeros(0),
+        penalty_cols=np.concatenate([c for c, _ in penalised]) if penalised else np.zeros(0, np.int64),
+        penalty_eur=np.concatenate([e for _, e in penalised]) if penalised else np.zeros(0),
         fixed_import_kw=fixed_imp, fixed_export_kw=fixed_exp, fixed_curtail_kw=fixed_curt,
         constant_eur=constant,
         price_import=p_imp, price_export=p_exp, emission_g_per_kwh=ef,

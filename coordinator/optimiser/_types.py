@@ -66,6 +66,9 @@ class PlanOptions:
     """Time for the LP fallback after the MILP failed; None: the same as ``time_limit_s``."""
     curtailment_eur_per_kwh: float = 1e-4
     """A tiny cost so that PV is spilled only when nothing else can take it."""
+    over_limit_eur_per_kwh: float = 10.0
+    """Penalty on import above a site's connection limit: the limit holds whenever the plan can
+    keep it; when it cannot (an inflexible load already above it), there is still a plan."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.mip_rel_gap < 1:

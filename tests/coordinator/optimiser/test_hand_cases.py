@@ -126,3 +126,26 @@ def test_forecast_for_other_sites_is_a_clear_error() -> None:
     other = district([{"id": "a"}])
     with pytest.raises(ValueError, match="forecast has 1 sites"):
         plan_district(model, forecast(other), start_ms=DAY_MS)
+
+
+def test_a_load_above_the_connection_limit_still_gets_a_plan_that_keeps_the_limit_where_it_can() -> None:
+    # The mill's inflexible load is forecast at 450 kW for 8 hours (its limit is 400 kW) and at
+    # 360 kW after; its 40 kWh, 20 kW batch must run between 08:00 and 20:00. Before the limit was
+    # soft, no plan existed and the whole district fell back to safe mode.
+    model = district([{"id": "mill", "grid_import_limit_kw": 400, "flexible_loads": [
+        {"id": "batch", "energy_kwh": 40, "power_kw": 20, "earliest_start": "08:00", "deadline": "20:00"}]}],
+        import_eur_per_kwh=[0.1] * 12 + [0.4] * 12)
+    fc = forecast(model, base_load_kw=360.0, load={0: {t: 450.0 for t in range(4, 12)}})
+    plan = plan_district(model, fc, start_ms=DAY_MS)
+    assert plan.status is PlanStatus.OPTIMAL
+    batch = plan.asset("mill", "batch").power_kw
+    # The cheap hours 08-11 are over the limit already: the batch runs two hours after 12:00 and
+    # pays 0.4 (any two hours then cost the same).
+    hours = np.flatnonzero(batch > 0).tolist()
+    assert len(hours) == 2 and hours[1] == hours[0] + 1 and 12 <= hours[0] <= 18
+    imports = plan.grid_import_kw[0]
+    assert imports[4:12] == pytest.approx([450.0] * 8)  # not ours to fix
+    assert imports.max(initial=0.0) <= 450.0 + 1e-6 and imports[12:].max() <= 400.0 + 1e-6
+    # The penalty steering it is no cost anyone pays: 8 h x 450 + 16 h x 360 kWh at their prices.
+    expected = 4 * 360 * 0.1 + 8 * 450 * 0.1 + 12 * 360 * 0.4 + 40 * 0.4
+    assert plan.objective_eur == pytest.approx(expected, abs=1e-3)
