@@ -169,6 +169,8 @@ class LoopDriver:
 
     def _read_ready(self, sock: Any) -> None:
         """Read every packet already buffered, not one per turn of the event loop (up to a bound)."""
+        if self.paused or self.sock is not sock:  # a call scheduled before a pause or a reconnect
+            return
         for _ in range(_READ_BURST):
             self.client.loop_read()
             if self.sock is not sock or self.paused:
