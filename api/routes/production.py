@@ -19,12 +19,13 @@ import numpy.typing as npt
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
+from api.counters import counter_readings
 from api.deps import SiteDep, SiteManagerDep, StateDep
 from api.periods import FromQuery, ToQuery, resolve_period
 from api.problems import ProblemError, problems
 from nzd.accounting.counters import counter_per_interval
 from nzd.config import DistrictConfig, SiteConfig
-from nzd.store.base import Aggregation, Event, EventKind, TelemetryStore
+from nzd.store.base import Event, EventKind, TelemetryStore
 
 router = APIRouter(prefix="/api/v1", tags=["water"])
 
@@ -83,15 +84,11 @@ async def output_per_interval(
         return None
     start_ms, end_ms = int(edges[0]), int(edges[-1])
     if water.production_device is not None:
-        series = await store.history(
-            district=district.district, site=site.id, quantities=[QUANTITY],
-            start_ms=start_ms - 900_000, end_ms=end_ms + 1, every_s=None if end_ms - start_ms <= 2 * _DAY_MS
-            else 900, aggregation=Aggregation.LAST)
-        for s in series:
-            if s.device == water.production_device:
-                pairs = [(t, v) for t, v in zip(s.times_ms, s.values[QUANTITY], strict=True) if v is not None]
-                if len(pairs) >= 2:
-                    return counter_per_interval([p[0] for p in pairs], [p[1] for p in pairs], edges)
+        found = await counter_readings(store, district=district.district, site=site.id, quantity=QUANTITY,
+                                       devices={water.production_device}, start_ms=start_ms, end_ms=end_ms)
+        times, values = found.get(water.production_device, ([], []))
+        if len(times) >= 2:
+            return counter_per_interval(times, values, edges)
         return np.full(edges.size - 1, np.nan)
     if not daily_edges:
         return None

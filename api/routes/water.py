@@ -13,6 +13,7 @@ import numpy as np
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
 
+from api.counters import counter_readings
 from api.deps import OperatorDep, PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.periods import FromQuery, ToQuery, resolve_period
 from api.problems import ProblemError, problems
@@ -29,12 +30,10 @@ from nzd.accounting.water import (
     site_water_kpis,
 )
 from nzd.config import SiteConfig, WaterSeverity, WaterSource
-from nzd.store.base import Aggregation, Event, EventKind
+from nzd.store.base import Event, EventKind
 
 router = APIRouter(prefix="/api/v1", tags=["water"])
 
-_RAW_MAX_MS = 2 * 86_400_000
-_STEP_S = 900
 _MAX_ROWS = 800
 
 
@@ -91,23 +90,10 @@ async def _site_kpis(state: ApiState, site: SiteConfig, edges: np.ndarray,
                      period: Period) -> WaterKpis | None:
     if site.water is None or not site.water.meters:
         return None
-    start_ms, end_ms = int(edges[0]), int(edges[-1])
-    raw = end_ms - start_ms <= _RAW_MAX_MS
-    series = await state.store.history(
-        district=state.district.district, site=site.id, quantities=["water_volume_m3"],
-        start_ms=start_ms - _STEP_S * 1000, end_ms=end_ms + 1, every_s=None if raw else _STEP_S,
-        aggregation=Aggregation.LAST)
-    meters = {m.device for m in site.water.meters}
-    shift_ms = 0 if raw else _STEP_S * 1000  # a bucket's last value stands for its end
-    readings: dict[str, MeterReadings] = {}
-    for s in series:
-        if s.device not in meters:
-            continue
-        pairs = [(t + shift_ms, v) for t, v in zip(s.times_ms, s.values["water_volume_m3"], strict=True)
-                 if v is not None]
-        if pairs:
-            readings[s.device] = MeterReadings(times_ms=[p[0] for p in pairs],
-                                               volume_m3=[p[1] for p in pairs])
+    found = await counter_readings(state.store, district=state.district.district, site=site.id,
+                                   quantity="water_volume_m3", devices={m.device for m in site.water.meters},
+                                   start_ms=int(edges[0]), end_ms=int(edges[-1]))
+    readings = {device: MeterReadings(times_ms=t, volume_m3=v) for device, (t, v) in found.items()}
     output = await output_per_interval(store=state.store, district=state.district, site=site, edges=edges,
                                        daily_edges=period is not Period.HOUR)
     return site_water_kpis(water=site.water, readings=readings, edges_ms=edges, output_units=output)
