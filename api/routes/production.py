@@ -30,7 +30,6 @@ from nzd.store.base import Event, EventKind, TelemetryStore
 router = APIRouter(prefix="/api/v1", tags=["water"])
 
 QUANTITY = "production_output_units"
-_DAY_MS = 86_400_000
 
 
 class ProductionDay(BaseModel):
