@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import subprocess
 import tempfile
 import time
@@ -46,6 +47,11 @@ def passwords() -> Iterator[Path]:
     for user, password in ACCOUNTS.items():
         subprocess.run([passwd, "-b", str(path), user, password], check=True, capture_output=True)
     path.chmod(0o644)
+    # The shipped ACL, copied beside it: the checkout may lie under a folder only root can enter
+    # (mktemp -d makes it 0700), and the broker reads the file as the mosquitto user.
+    acl = folder / "nzd.acl"
+    shutil.copyfile(DEPLOY / "nzd.acl", acl)
+    acl.chmod(0o644)
     yield path
     for f in folder.iterdir():
         f.unlink()
@@ -54,7 +60,7 @@ def passwords() -> Iterator[Path]:
 
 @pytest.fixture
 def broker(mosquitto_factory: Callable[..., MosquittoServer], passwords: Path) -> MosquittoServer:
-    return mosquitto_factory(password_file=passwords, acl_file=DEPLOY / "nzd.acl")
+    return mosquitto_factory(password_file=passwords, acl_file=passwords.parent / "nzd.acl")
 
 
 def send(broker: MosquittoServer, user: str, topic: str, payload: bytes = b"{}") -> None:
@@ -154,7 +160,7 @@ def test_the_shipped_mosquitto_conf_starts(tmp_path: Path, passwords: Path) -> N
     for line in (DEPLOY / "mosquitto.conf").read_text().splitlines():
         key = line.split(" ", 1)[0]
         replaced = {"listener": f"listener {port} 127.0.0.1", "password_file": f"password_file {passwords}",
-                    "acl_file": f"acl_file {DEPLOY / 'nzd.acl'}",
+                    "acl_file": f"acl_file {passwords.parent / 'nzd.acl'}",
                     "persistence_location": f"persistence_location {data}/", "log_dest": "log_dest stdout"}
         lines.append(replaced.get(key, line))
     conf = tmp_path / "mosquitto.conf"
