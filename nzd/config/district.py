@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -149,6 +150,9 @@ class WaterMeterRole(StrEnum):
     INTAKE = "intake"
     DISCHARGE = "discharge"
     PROCESS = "process"
+    SUPPLY = "supply"
+    """Water the site supplies to others: the reuse plant's metered output into the recycled
+    network (``source: recycled``)."""
 
 
 class WaterMeterConfig(_Strict):
@@ -164,6 +168,9 @@ class WaterMeterConfig(_Strict):
     continuous_flow_hours: Positive | None = None
     """Alarm when the flow has not dropped to zero for this many hours; unset: no such alarm
     (for meters that always see some flow, e.g. cooling water)."""
+    legit_night_use_m3h: NonNegative = 0.0
+    """Legitimate night use (cooling, sanitation, boiler top-up): the part of the minimum night
+    flow that is not leakage (UKWIR's "legitimate night use")."""
 
     _t1 = field_validator("quiet_start")(_hhmm)
     _t2 = field_validator("quiet_end")(_hhmm)
@@ -182,7 +189,25 @@ class WaterConfig(_Strict):
     """Unit of production output for water intensity, e.g. kg or m of fabric."""
     production_device: Identifier | None = None
     allowance_m3_per_day: dict[WaterSeverity, NonNegative] = Field(default_factory=dict)
-    """Daily intake allowance per district water-severity level."""
+    """Daily intake allowance per district water-severity level (per local calendar day)."""
+    allowance_sources: list[WaterSource] = Field(
+        default_factory=lambda: [WaterSource.PUBLIC, WaterSource.WELL])
+    """The intake the allowance counts: fresh water only by default, so reuse is not penalised."""
+    night_shifts: list[date] = Field(default_factory=list)
+    """Declared night shifts: the local dates on which a night with production starts (more can
+    be declared through the API). They are kept out of the normal night baseline."""
+    hour_day_factor_h: Annotated[float, Field(gt=0, le=24)] = 24.0
+    """Night leakage (m3/h) times this is the leakage per day: 24 h where the pressure is the
+    same day and night (a firm's private network behind a constant-pressure supply)."""
+    price_eur_per_m3: dict[WaterSource, NonNegative] = Field(default_factory=dict)
+    """What a m3 of each source costs the firm; ranks leaks by cost (unset: no cost shown)."""
+    declared_use_m3_per_day: NonNegative = 0.0
+    """Water that legitimately leaves neither through the discharge meter (evaporation, water
+    in the product, irrigation), for the firm's water balance."""
+    declared_use_fraction: Annotated[float, Field(ge=0, le=1)] = 0.0
+    """The same as a share of the intake (e.g. evaporation of a cooling tower)."""
+    balance_threshold_pct: Annotated[float, Field(gt=0, le=100)] = 10.0
+    """Alert when a day's unexplained part of the balance is above this share of the intake."""
 
 
 class SiteConfig(_Strict):
@@ -215,6 +240,9 @@ class DistrictConfig(_Strict):
     horizon_hours: Annotated[int, Field(ge=1, le=168)] = 24
     tariff: TariffConfig = Field(default_factory=TariffConfig)
     water_severity: WaterSeverity = WaterSeverity.NORMAL
+    recycled_loss_threshold_pct: Annotated[float, Field(gt=0, le=100)] = 2.0
+    """Alert when a day's losses in the recycled-water network are above this share of the
+    reuse plant's metered output (docs/water.md)."""
     sites: Annotated[list[SiteConfig], Field(min_length=1)]
 
     def site(self, site_id: str) -> SiteConfig:
@@ -278,9 +306,10 @@ class DistrictConfig(_Strict):
                     yield (*loc, "level_min_pct"), "must be below level_max_pct"
             if site.water is not None:
                 for j, meter in enumerate(site.water.meters):
-                    if meter.role is WaterMeterRole.INTAKE and meter.source is None:
+                    if meter.role in (WaterMeterRole.INTAKE, WaterMeterRole.SUPPLY) and meter.source is None:
                         yield ("sites", i, "water", "meters", j, "source"), (
-                            "an intake meter needs a source (public, well or recycled)"
+                            f"{'a supply' if meter.role is WaterMeterRole.SUPPLY else 'an intake'} meter needs a source "
+                            "(public, well or recycled)"
                         )
                 if site.water.production_device is not None and site.water.production_unit is None:
                     yield ("sites", i, "water", "production_unit"), (
