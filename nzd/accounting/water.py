@@ -10,8 +10,7 @@ district (:func:`period_edges`). From the volumes:
 - discharge and process volumes;
 - water intensity = total intake / production output (m3 per unit; NaN where
   nothing was produced);
-- intake against the daily allowance for the district's water-severity level,
-  scaled to the interval's length;
+- supply into the recycled network (the reuse plant's output);
 - trends: change against the previous interval and a least-squares slope.
 """
 
@@ -30,12 +29,10 @@ from nzd.accounting.counters import volume_per_interval
 from nzd.config.district import WaterConfig, WaterMeterRole, WaterSeverity, WaterSource
 
 __all__ = [
-    "AllowanceStatus",
     "MeterReadings",
     "Period",
     "WaterKpis",
     "district_water_kpis",
-    "intake_against_allowance",
     "period_change",
     "period_edges",
     "site_water_kpis",
@@ -103,6 +100,8 @@ class WaterKpis:
     per_meter_m3: dict[str, FloatArray] = field(default_factory=dict)
     output_units: FloatArray | None = None
     production_unit: str | None = None
+    supply_m3: FloatArray | None = None
+    """Water supplied to others (the reuse plant's metered output); None: no supply meter."""
 
     @property
     def intake_m3(self) -> FloatArray:
@@ -173,6 +172,7 @@ def site_water_kpis(
     by_source: dict[WaterSource, FloatArray] = {}
     discharge = np.zeros(n, dtype=np.float64)
     process = np.zeros(n, dtype=np.float64)
+    supply: FloatArray | None = None
     per_meter: dict[str, FloatArray] = {}
     for meter in water.meters:
         r = readings.get(meter.device)
@@ -185,6 +185,8 @@ def site_water_kpis(
             by_source[meter.source] = by_source.get(meter.source, np.zeros(n)) + volume
         elif meter.role is WaterMeterRole.DISCHARGE:
             discharge += volume
+        elif meter.role is WaterMeterRole.SUPPLY:
+            supply = volume if supply is None else supply + volume
         else:
             process += volume
     units = None
@@ -194,7 +196,7 @@ def site_water_kpis(
             raise ValueError(f"output_units needs {n} values (one per interval), got shape {units.shape}")
     return WaterKpis(edges_ms=edges, intake_by_source_m3=by_source, discharge_m3=discharge,
                      process_m3=process, per_meter_m3=per_meter, output_units=units,
-                     production_unit=water.production_unit)
+                     production_unit=water.production_unit, supply_m3=supply)
 
 
 def district_water_kpis(sites: Sequence[WaterKpis]) -> WaterKpis:
@@ -219,37 +221,12 @@ def district_water_kpis(sites: Sequence[WaterKpis]) -> WaterKpis:
         output = np.zeros(n, dtype=np.float64)
         for s in sites:
             output = output + np.asarray(s.output_units, dtype=np.float64)
+    supplies = [s.supply_m3 for s in sites if s.supply_m3 is not None]
     return WaterKpis(edges_ms=edges, intake_by_source_m3=by_source,
+                     supply_m3=np.sum(supplies, axis=0).astype(np.float64) if supplies else None,
                      discharge_m3=np.sum([s.discharge_m3 for s in sites], axis=0).astype(np.float64),
                      process_m3=np.sum([s.process_m3 for s in sites], axis=0).astype(np.float64),
                      output_units=output, production_unit=unit if output is not None else None)
-
-
-@dataclass(frozen=True, slots=True)
-class AllowanceStatus:
-    severity: WaterSeverity
-    allowance_m3: FloatArray | None
-    """The allowance per interval (the daily one scaled by the interval's length); None if the
-    site has none for this severity."""
-    used_fraction: FloatArray | None
-    """Intake / allowance per interval."""
-    over: npt.NDArray[np.bool_] | None
-
-
-def intake_against_allowance(
-    kpis: WaterKpis, *, water: WaterConfig, severity: WaterSeverity | str
-) -> AllowanceStatus:
-    """Each interval's intake against the site's allowance for ``severity``."""
-    level = WaterSeverity(severity)
-    daily = water.allowance_m3_per_day.get(level)
-    if daily is None:
-        return AllowanceStatus(severity=level, allowance_m3=None, used_fraction=None, over=None)
-    days = np.diff(kpis.edges_ms).astype(np.float64) / 86_400_000.0
-    allowance = daily * days
-    intake = kpis.intake_m3
-    used = _ratio(intake, allowance)
-    return AllowanceStatus(severity=level, allowance_m3=allowance, used_fraction=used,
-                           over=np.asarray(intake > allowance + 1e-9))
 
 
 def period_change(values: npt.ArrayLike) -> FloatArray:

@@ -109,17 +109,17 @@ def test_daily_intake_against_the_allowance_of_the_severity_level() -> None:
     days = [day0, day0 + 24 * H, day0 + 48 * H]
     readings = {"intake-public": MeterReadings(times_ms=days, volume_m3=[0, 250, 570])}
     k = site_water_kpis(water=water(), readings=readings, edges_ms=days)
-    normal = intake_against_allowance(k, water=water(), severity="normal")
+    normal = intake_against_allowance(k, water=water(), severity="normal", timezone=ROME)
     assert normal.allowance_m3 is not None and normal.used_fraction is not None and normal.over is not None
     np.testing.assert_allclose(normal.allowance_m3, [300, 300])
     np.testing.assert_allclose(normal.used_fraction, [250 / 300, 320 / 300])
     assert normal.over.tolist() == [False, True]
-    high = intake_against_allowance(k, water=water(), severity=WaterSeverity.HIGH)
+    high = intake_against_allowance(k, water=water(), severity=WaterSeverity.HIGH, timezone=ROME)
     assert high.used_fraction is not None
     np.testing.assert_allclose(high.used_fraction, [1.25, 1.6])
-    assert intake_against_allowance(k, water=water(), severity="medium").allowance_m3 is None
+    assert intake_against_allowance(k, water=water(), severity="medium", timezone=ROME).allowance_m3 is None
     with pytest.raises(ValueError):
-        intake_against_allowance(k, water=water(), severity="extreme")
+        intake_against_allowance(k, water=water(), severity="extreme", timezone=ROME)
 
 
 def test_day_edges_follow_the_district_clock_across_dst() -> None:
