@@ -1,6 +1,8 @@
-"""Water in the coordinator: leak detection (minimum night flow, continuous flow) and drought mode."""
+"""Water in the coordinator: leak detection (minimum night flow, continuous flow), balances and
+drought mode."""
 
 from coordinator.water.alerts import AlertPublisher, WaterAlertKind, active_alerts, alert_id, emit_alert
+from coordinator.water.balances import BALANCE_MIN_M3, check_balances
 from coordinator.water.continuous import ContinuousFlow, ContinuousFlowSettings, continuous_flow
 from coordinator.water.drought import (
     DEFAULT_NON_RECYCLED_EUR_PER_M3,
@@ -25,6 +27,7 @@ from coordinator.water.nightflow import (
 )
 
 __all__ = [
+    "BALANCE_MIN_M3",
     "DEFAULT_NON_RECYCLED_EUR_PER_M3",
     "DEFAULT_TANK_FLOOR_BOOST_PCT",
     "WATER_SEVERITY_KEY",
@@ -41,6 +44,7 @@ __all__ = [
     "active_alerts",
     "alert_id",
     "analyse_nights",
+    "check_balances",
     "check_leaks",
     "continuous_flow",
     "drought_policy",

@@ -32,11 +32,19 @@ class WaterAlertKind(StrEnum):
     """The minimum night flow is above its baseline by more than the margin."""
     CONTINUOUS_FLOW = "continuous_flow"
     """The flow has not dropped to zero for N hours."""
+    RECYCLED_NETWORK = "recycled_network_loss"
+    """The recycled network lost more than its threshold share of the reuse plant's output."""
+    WATER_BALANCE = "water_balance"
+    """A firm's intake is not explained by its discharge and declared use."""
+
+
+_PREFIX = {WaterAlertKind.NIGHT_FLOW: "leak", WaterAlertKind.CONTINUOUS_FLOW: "flow",
+           WaterAlertKind.RECYCLED_NETWORK: "netloss", WaterAlertKind.WATER_BALANCE: "balance"}
 
 
 def alert_id(kind: WaterAlertKind, *, site: str, device: str, stamp: str) -> str:
     """A stable id: the same episode always gets the same id (identifiers are at most 64 chars)."""
-    prefix = "leak" if kind is WaterAlertKind.NIGHT_FLOW else "flow"
+    prefix = _PREFIX[kind]
     raw = f"{prefix}-{site}-{device}-{stamp}"
     if len(raw) <= 64:
         return raw
@@ -65,7 +73,7 @@ def _latest_per_key(events: Iterable[Event]) -> dict[str, Event]:
 async def active_alerts(
     *, store: TelemetryStore, district: str, site: str, since_ms: int
 ) -> dict[tuple[str, str], Alert]:
-    """Active water alerts of a site by (kind, device), from the newest event of each alert id.
+    """Active water alerts of a site by (kind, device or ""), from the newest event of each alert id.
 
     Stored documents that are not valid alerts are skipped (another writer's bug must
     not stop leak detection).
@@ -80,6 +88,6 @@ async def active_alerts(
             alert = Alert.model_validate({k: v for k, v in event.document.items() if k in Alert.model_fields})
         except ValidationError:
             continue
-        if alert.active and alert.kind in kinds and alert.device is not None:
-            out[(alert.kind, alert.device)] = alert
+        if alert.active and alert.kind in kinds:
+            out[(alert.kind, alert.device or "")] = alert
     return out

@@ -12,18 +12,20 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import aiomqtt
 import numpy as np
 
 from coordinator.water.alerts import AlertPublisher, WaterAlertKind, active_alerts, alert_id, emit_alert
+from coordinator.water.balances import check_balances
 from coordinator.water.continuous import ContinuousFlowSettings, continuous_flow
-from coordinator.water.nightflow import FloatArray, NightFlowSettings, analyse_nights
+from coordinator.water.nightflow import FloatArray, NightFlow, NightFlowSettings, analyse_nights
+from nzd.accounting.water_calendar import declared_night_shifts
 from nzd.config import DistrictConfig, SiteConfig, WaterMeterConfig
 from nzd.messages import Alert, AlertSeverity, DeviceKind
-from nzd.store import Aggregation, StoreError, TelemetryStore
+from nzd.store import Aggregation, EventKind, StoreError, TelemetryStore
 
 __all__ = ["LeakCheckReport", "LeakSettings", "check_leaks", "leak_check_loop"]
 
@@ -63,7 +65,8 @@ async def check_leaks(
     *, store: TelemetryStore, mqtt: AlertPublisher, district: DistrictConfig,
     now_ms: int | None = None, settings: LeakSettings | None = None,
 ) -> LeakCheckReport:
-    """Check every water meter of every site for night-flow leaks and continuous flow."""
+    """Check every water meter of every site for night-flow leaks and continuous flow, and
+    yesterday's water balances (:func:`coordinator.water.balances.check_balances`)."""
     cfg = settings or LeakSettings()
     now = int(time.time() * 1000) if now_ms is None else now_ms
     report = LeakCheckReport()
@@ -73,6 +76,10 @@ async def check_leaks(
         try:
             active = await active_alerts(store=store, district=district.district, site=site.id,
                                          since_ms=now - 90 * _DAY_MS)
+            shifts = declared_night_shifts(
+                await store.events(EventKind.STATUS, district=district.district, site=site.id,
+                                   start_ms=now - 120 * _DAY_MS, limit=5000),
+                registry=site.water.night_shifts)
         except StoreError as exc:
             report.errors.append(f"{site.id}: cannot read alerts: {exc}")
             log.warning("leak check: cannot read alerts", extra={"site": site.id, "error": str(exc)})
@@ -80,7 +87,7 @@ async def check_leaks(
         for meter in site.water.meters:
             try:
                 await _check_meter(store=store, mqtt=mqtt, district=district, site=site, meter=meter,
-                                   active=active, now_ms=now, cfg=cfg, report=report)
+                                   active=active, now_ms=now, cfg=cfg, report=report, shifts=shifts)
                 report.meters_checked += 1
             except (StoreError, aiomqtt.MqttError, OSError, ValueError, KeyError) as exc:
                 # OSError: the broker link is down (ConnectionError); KeyError: an unknown
@@ -88,6 +95,14 @@ async def check_leaks(
                 report.errors.append(f"{site.id}/{meter.device}: {type(exc).__name__}: {exc}")
                 log.warning("leak check failed for a meter", extra={
                     "site": site.id, "device": meter.device, "error": repr(exc)})
+    try:
+        raised, cleared, errors = await check_balances(store=store, mqtt=mqtt, district=district, now_ms=now)
+    except (aiomqtt.MqttError, OSError) as exc:
+        report.errors.append(f"balances: {type(exc).__name__}: {exc}")
+    else:
+        report.raised += raised
+        report.cleared += cleared
+        report.errors += errors
     return report
 
 
@@ -113,7 +128,7 @@ async def _flow_history(
 async def _check_meter(
     *, store: TelemetryStore, mqtt: AlertPublisher, district: DistrictConfig, site: SiteConfig,
     meter: WaterMeterConfig, active: dict[tuple[str, str], Alert], now_ms: int, cfg: LeakSettings,
-    report: LeakCheckReport,
+    report: LeakCheckReport, shifts: set[date],
 ) -> None:
     t, f = await _flow_history(store=store, district=district.district, site=site.id,
                                device=meter.device, now_ms=now_ms,
@@ -128,8 +143,11 @@ async def _check_meter(
 
     night_cfg = cfg.night if meter.leak_margin_m3h is None else replace(
         cfg.night, margin_m3h=meter.leak_margin_m3h)
+    assert site.water is not None
     nights = analyse_nights(t, f, quiet_start=meter.quiet_start, quiet_end=meter.quiet_end,
-                            timezone=district.timezone, settings=night_cfg)
+                            timezone=district.timezone, settings=night_cfg, shift_nights=shifts,
+                            legit_night_use_m3h=meter.legit_night_use_m3h,
+                            hour_day_factor_h=site.water.hour_day_factor_h, now_s=now_ms / 1000.0)
     night_key = (WaterAlertKind.NIGHT_FLOW.value, meter.device)
     last = next((n for n in reversed(nights) if n.min_flow_m3h is not None), None)
     if last is not None and last.min_flow_m3h is not None:
@@ -143,8 +161,10 @@ async def _check_meter(
                 threshold=round(last.threshold_m3h, 4),
                 message=(f"Possible leak at {meter.device}: minimum night flow "
                          f"{last.min_flow_m3h:.3f} m3/h in the quiet window {meter.quiet_start}-"
-                         f"{meter.quiet_end} of {last.night.isoformat()} is above its 7-night baseline "
-                         f"{last.baseline_m3h:.3f} m3/h (threshold {last.threshold_m3h:.3f} m3/h)")),
+                         f"{meter.quiet_end} of {last.night.isoformat()}"
+                         f"{' (so far: the night is not over)' if last.in_progress else ''} is above its "
+                         f"{last.night_type.value}-night baseline {last.baseline_m3h:.3f} m3/h (threshold "
+                         f"{last.threshold_m3h:.3f} m3/h); {_leakage_text(last, meter, site)}")),
                 report.raised)
         elif not last.leak and night_key in active and _back_to_normal(
                 last.min_flow_m3h, last.threshold_m3h, active[night_key]):
@@ -179,6 +199,15 @@ async def _check_meter(
             await emit(old.model_copy(update={
                 "active": False, "ts": now_ms,
                 "message": f"The flow at {meter.device} has dropped to zero again"}), report.cleared)
+
+
+def _leakage_text(night: NightFlow, meter: WaterMeterConfig, site: SiteConfig) -> str:
+    assert site.water is not None
+    volume = night.leakage_m3_per_day or 0.0
+    text = (f"estimated leakage {volume:.1f} m3/day (night flow less {meter.legit_night_use_m3h:.2f} m3/h "
+            f"of legitimate use, x {site.water.hour_day_factor_h:g} h)")
+    price = site.water.price_eur_per_m3.get(meter.source) if meter.source is not None else None
+    return text if price is None else f"{text}, about {volume * price:.2f} EUR/day"
 
 
 def _back_to_normal(min_flow_m3h: float, threshold_m3h: float | None, alert: Alert) -> bool:

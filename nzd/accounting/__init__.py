@@ -1,5 +1,7 @@
 """Energy and water accounting: pure functions over series (counters, KPIs)."""
 
+from nzd.accounting.allowance import AllowanceStatus, allowance_per_interval, intake_against_allowance
+from nzd.accounting.balance import WaterBalance, balance_breaches, firm_balance, recycled_network_balance
 from nzd.accounting.counters import (
     Spread,
     counter_increments,
@@ -19,8 +21,6 @@ from nzd.accounting.kpis import (
     hourly_shared_energy,
     tariff_series,
 )
-from nzd.accounting.allowance import AllowanceStatus, allowance_per_interval, intake_against_allowance
-from nzd.accounting.balance import WaterBalance, balance_breaches, firm_balance, recycled_network_balance
 from nzd.accounting.water import (
     MeterReadings,
     Period,

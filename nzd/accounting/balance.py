@@ -60,7 +60,8 @@ def recycled_network_balance(sites: Sequence[WaterKpis]) -> WaterBalance | None:
         if not np.array_equal(s.edges_ms, edges):
             raise ValueError("sites' KPIs must share the same interval edges")
         intake = intake + s.intake_by_source_m3.get(WaterSource.RECYCLED, np.zeros(n))
-    return WaterBalance(edges_ms=edges, in_m3=np.sum(supplies, axis=0).astype(np.float64), explained_m3=intake)
+    return WaterBalance(edges_ms=edges, in_m3=np.sum(supplies, axis=0).astype(np.float64),
+                        explained_m3=intake)
 
 
 def firm_balance(kpis: WaterKpis, *, water: WaterConfig, timezone: str) -> WaterBalance:
@@ -76,7 +77,9 @@ def firm_balance(kpis: WaterKpis, *, water: WaterConfig, timezone: str) -> Water
                         explained_m3=kpis.discharge_m3 + water.declared_use_fraction * intake + declared)
 
 
-def balance_breaches(balance: WaterBalance, *, threshold_pct: float, min_m3: float = 1.0) -> npt.NDArray[np.bool_]:
+def balance_breaches(
+    balance: WaterBalance, *, threshold_pct: float, min_m3: float = 1.0
+) -> npt.NDArray[np.bool_]:
     """Intervals whose unexplained part is above ``threshold_pct`` of what went in and ``min_m3``."""
     lost = balance.unexplained_m3
     return np.asarray((lost > threshold_pct / 100.0 * balance.in_m3) & (lost > min_m3) & (balance.in_m3 > 0))

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nzd.accounting.counters import volume_per_interval
-from nzd.config.district import WaterConfig, WaterMeterRole, WaterSeverity, WaterSource
+from nzd.config.district import WaterConfig, WaterMeterRole, WaterSource
 
 __all__ = [
     "MeterReadings",

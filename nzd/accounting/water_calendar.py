@@ -39,7 +39,9 @@ def declared_night_shifts(events: Iterable[Event], *, registry: Iterable[date] =
     (the newest event per night wins; ``declared: false`` withdraws one)."""
     newest: dict[str, Event] = {}
     for e in events:
-        if e.key.startswith(NIGHT_SHIFT_KEY_PREFIX) and (e.key not in newest or e.ts_ms > newest[e.key].ts_ms):
+        if not e.key.startswith(NIGHT_SHIFT_KEY_PREFIX):
+            continue
+        if e.key not in newest or e.ts_ms > newest[e.key].ts_ms:
             newest[e.key] = e
     nights = set(registry)
     for key, e in newest.items():

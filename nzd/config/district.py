@@ -307,9 +307,9 @@ class DistrictConfig(_Strict):
             if site.water is not None:
                 for j, meter in enumerate(site.water.meters):
                     if meter.role in (WaterMeterRole.INTAKE, WaterMeterRole.SUPPLY) and meter.source is None:
+                        which = "a supply" if meter.role is WaterMeterRole.SUPPLY else "an intake"
                         yield ("sites", i, "water", "meters", j, "source"), (
-                            f"{'a supply' if meter.role is WaterMeterRole.SUPPLY else 'an intake'} meter needs a source "
-                            "(public, well or recycled)"
+                            f"{which} meter needs a source (public, well or recycled)"
                         )
                 if site.water.production_device is not None and site.water.production_unit is None:
                     yield ("sites", i, "water", "production_unit"), (

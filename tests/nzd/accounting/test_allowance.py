@@ -69,7 +69,8 @@ def test_a_dst_day_gets_one_days_allowance() -> None:
         assert status.allowance_m3 is not None and status.allowance_m3.tolist() == [240.0]
         assert status.over.tolist() == [False]
         # Per hour, each hour gets 1/25 (1/23) of the day's allowance: together one day's.
-        hourly = period_edges(start_ms=int(edges[0]), end_ms=int(edges[-1]), period=Period.HOUR, timezone=ROME)
+        hourly = period_edges(start_ms=int(edges[0]), end_ms=int(edges[-1]), period=Period.HOUR,
+                              timezone=ROME)
         kh = site_water_kpis(water=water(normal=240), readings=readings, edges_ms=hourly)
         sh = intake_against_allowance(kh, water=water(normal=240), severity="normal", timezone=ROME)
         assert sh.allowance_m3 is not None
@@ -78,7 +79,8 @@ def test_a_dst_day_gets_one_days_allowance() -> None:
 
 def test_a_day_at_high_last_week_keeps_last_weeks_level() -> None:
     # The operator set "high" on Monday 1 June at 09:00 and "normal" again on Monday 8 June at 10:00.
-    events = [Event(EventKind.STATUS, "d", "*", ms(2026, 6, 1, 9), WATER_SEVERITY_KEY, {"water_severity": "high"}),
+    events = [Event(EventKind.STATUS, "d", "*", ms(2026, 6, 1, 9), WATER_SEVERITY_KEY,
+                    {"water_severity": "high"}),
               Event(EventKind.STATUS, "d", "*", ms(2026, 6, 8, 10), WATER_SEVERITY_KEY,
                     {"water_severity": "normal"}),
               Event(EventKind.STATUS, "d", "*", ms(2026, 6, 3), "other", {"water_severity": "low"})]
@@ -92,5 +94,6 @@ def test_a_day_at_high_last_week_keeps_last_weeks_level() -> None:
     # 250 m3 a day: over on the days at "high" (200), not on the days at "normal" (300), even
     # though the level in force now is "normal".
     assert status.over.tolist() == [False] + [True] * 7 + [False] * 2
-    assert status.allowance_m3 is not None and status.allowance_m3.tolist() == [300.0] + [200.0] * 7 + [300.0] * 2
+    assert status.allowance_m3 is not None
+    assert status.allowance_m3.tolist() == [300.0] + [200.0] * 7 + [300.0] * 2
     assert status.severity is WaterSeverity.NORMAL
