@@ -2,13 +2,29 @@
 
 from fastapi import APIRouter
 
-from api.routes import alerts, auth, district, kpis, live, ops, plans, production, readings, status, water
+from api.routes import (
+    alerts,
+    auth,
+    district,
+    kpis,
+    live,
+    ops,
+    plans,
+    production,
+    readings,
+    status,
+    water,
+    water_balance,
+    water_night,
+)
 
 ROUTERS: list[APIRouter] = [
     district.router,
     readings.router,
     kpis.router,
     water.router,
+    water_balance.router,
+    water_night.router,
     production.router,
     plans.router,
     status.router,

@@ -39,7 +39,7 @@ class AckBody(BaseModel):
 ActiveQuery = Annotated[bool, Query(description="Only alerts still active")]
 
 
-async def _alerts(state: ApiState, site: str | None, *, active_only: bool) -> list[AlertOut]:
+async def alert_states(state: ApiState, site: str | None, *, active_only: bool) -> list[AlertOut]:
     d = state.district.district
     since_ms = int(time.time() * 1000) - _LOOKBACK_MS
     newest: dict[str, Event] = {}
@@ -72,14 +72,14 @@ async def list_alerts(state: StateDep, principal: PrincipalDep, active_only: Act
                       ) -> list[AlertOut]:
     if principal.role is Role.PUBLIC:
         return []
-    return [a for a in await _alerts(state, None, active_only=active_only)
+    return [a for a in await alert_states(state, None, active_only=active_only)
             if principal.may_see_site(a.alert.site)]
 
 
 @router.get("/sites/{site}/alerts", summary="The site's alerts",
             responses=problems(403, 404, 503))
 async def site_alerts(site: SiteDep, state: StateDep, active_only: ActiveQuery = False) -> list[AlertOut]:
-    return await _alerts(state, site.id, active_only=active_only)
+    return await alert_states(state, site.id, active_only=active_only)
 
 
 @router.post("/sites/{site}/alerts/{alert_id}/ack", summary="Acknowledge an alert (site manager, operator)",
@@ -91,7 +91,7 @@ async def ack_alert(
 ) -> AlertOut:
     if not check_identifier(alert_id):
         raise ProblemError(404, f"no alert '{alert_id}' at site '{site.id}'")
-    found = [a for a in await _alerts(state, site.id, active_only=False) if a.alert.id == alert_id]
+    found = [a for a in await alert_states(state, site.id, active_only=False) if a.alert.id == alert_id]
     if not found:
         raise ProblemError(404, f"no alert '{alert_id}' at site '{site.id}'")
     now_ms = int(time.time() * 1000)

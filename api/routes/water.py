@@ -19,16 +19,17 @@ from api.periods import FromQuery, ToQuery, resolve_period
 from api.problems import ProblemError, problems
 from api.routes.production import output_per_interval
 from api.state import ApiState
+from nzd.accounting import intake_against_allowance
 from nzd.accounting.water import (
     MeterReadings,
     Period,
     WaterKpis,
     district_water_kpis,
-    intake_against_allowance,
     period_change,
     period_edges,
     site_water_kpis,
 )
+from nzd.accounting.water_calendar import WATER_SEVERITY_KEY, severity_changes, severity_per_day
 from nzd.config import SiteConfig, WaterSeverity, WaterSource
 from nzd.store.base import Event, EventKind
 
@@ -45,9 +46,17 @@ class WaterRow(BaseModel):
     reuse_ratio: float | None = Field(None, description="recycled over total intake, 0..1", examples=[0.62])
     discharge_m3: float | None = Field(None, examples=[180.0])
     process_m3: float | None = Field(None, examples=[0.0])
-    allowance_m3: float | None = Field(None, description="for the district's current water-severity level",
+    allowance_m3: float | None = Field(None, description="the allowance at the level in force that day, "
+                                       "one per calendar day (an hour gets its share of its day)",
                                        examples=[300.0])
-    allowance_used: float | None = Field(None, description="intake over allowance", examples=[0.71])
+    allowance_severity: str | None = Field(None, description="the water-severity level this period is judged "
+                                           "at: the one in force that day", examples=["normal"])
+    allowance_counted_m3: float | None = Field(None, description="the intake the allowance counts (fresh "
+                                               "water: public and well, unless configured)", examples=[80.0])
+    allowance_used: float | None = Field(None, description="counted intake over allowance (null for a zero "
+                                         "allowance)", examples=[0.71])
+    over: bool = Field(False, description="counted intake above the allowance (any intake, for a zero one)",
+                       examples=[False])
     output_units: float | None = Field(None, description="production output, in the report's "
                                        "production_unit; null where not known", examples=[1250.0])
     intensity_m3_per_unit: float | None = Field(None, description="intake per unit of output",
@@ -68,12 +77,14 @@ class WaterReport(BaseModel):
 PeriodQuery = Annotated[Period, Query(description="Rows per local hour, day or month")]
 
 
-def _f(v: Any) -> float | None:
+def rounded(v: Any) -> float | None:
     f = float(v)
     return round(f, 4) if math.isfinite(f) else None
 
 
-def _window(state: ApiState, from_: datetime | None, to: datetime | None, period: Period) -> tuple[int, int]:
+def report_window(
+    state: ApiState, from_: datetime | None, to: datetime | None, period: Period
+) -> tuple[int, int]:
     if from_ is None and to is None:  # the last seven local days, today included
         tz = ZoneInfo(state.district.timezone)
         midnight = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -86,7 +97,7 @@ def _window(state: ApiState, from_: datetime | None, to: datetime | None, period
     return start_ms, end_ms
 
 
-async def _site_kpis(state: ApiState, site: SiteConfig, edges: np.ndarray,
+async def site_kpis(state: ApiState, site: SiteConfig, edges: np.ndarray,
                      period: Period) -> WaterKpis | None:
     if site.water is None or not site.water.meters:
         return None
@@ -99,26 +110,40 @@ async def _site_kpis(state: ApiState, site: SiteConfig, edges: np.ndarray,
     return site_water_kpis(water=site.water, readings=readings, edges_ms=edges, output_units=output)
 
 
-def _report(scope: str, period: Period, severity: str, k: WaterKpis, site: SiteConfig | None) -> WaterReport:
-    allowance = (intake_against_allowance(k, water=site.water, severity=severity)
+async def severity_by_day(state: ApiState, edges: np.ndarray) -> list[WaterSeverity]:
+    """The level in force on each local day of the report (docs/water.md, drought mode)."""
+    day_edges = period_edges(start_ms=int(edges[0]), end_ms=int(edges[-1]), period=Period.DAY,
+                             timezone=state.district.timezone)
+    events = await state.store.events(EventKind.STATUS, district=state.district.district, site="*",
+                                      end_ms=int(day_edges[-1]), limit=5000)
+    return severity_per_day(day_edges, changes=severity_changes(events),
+                            default=state.district.water_severity, now_ms=int(time.time() * 1000))
+
+
+def _report(scope: str, period: Period, severity: str, k: WaterKpis, site: SiteConfig | None, *,
+            levels: list[WaterSeverity] | None = None, timezone: str = "UTC") -> WaterReport:
+    allowance = (intake_against_allowance(k, water=site.water, severity=levels or severity, timezone=timezone)
                  if site is not None and site.water is not None else None)
     intake, reuse, intensity = k.intake_m3, k.reuse_ratio, k.intensity_m3_per_unit
     change = period_change(intake)
     rows = []
     for i, t in enumerate(k.edges_ms[:-1]):
-        by_source = {s.value: _f(k.intake_by_source_m3[s][i])
+        by_source = {s.value: rounded(k.intake_by_source_m3[s][i])
                      for s in WaterSource if s in k.intake_by_source_m3}
+        a = allowance
         rows.append(WaterRow(
-            period_start_ms=int(t), intake_m3=_f(intake[i]), intake_by_source_m3=by_source,
-            reuse_ratio=_f(reuse[i]), discharge_m3=_f(k.discharge_m3[i]), process_m3=_f(k.process_m3[i]),
-            allowance_m3=_f(allowance.allowance_m3[i]) if allowance and allowance.allowance_m3 is not None
-            else None,
-            allowance_used=_f(allowance.used_fraction[i]) if allowance and allowance.used_fraction is not None
-            else None,
-            output_units=_f(k.output_units[i]) if k.output_units is not None else None,
-            intensity_m3_per_unit=_f(intensity[i]) if intensity is not None else None,
-            intake_change=_f(change[i])))
-    totals = {key: _f(v) for key, v in k.totals().items()}
+            period_start_ms=int(t), intake_m3=rounded(intake[i]), intake_by_source_m3=by_source,
+            reuse_ratio=rounded(reuse[i]), discharge_m3=rounded(k.discharge_m3[i]),
+            process_m3=rounded(k.process_m3[i]),
+            allowance_m3=rounded(a.allowance_m3[i]) if a and a.allowance_m3 is not None else None,
+            allowance_used=rounded(a.used_fraction[i]) if a and a.used_fraction is not None else None,
+            allowance_severity=a.severities[i].value if a and a.allowance_m3 is not None else None,
+            allowance_counted_m3=rounded(a.counted_m3[i]) if a else None,
+            over=bool(a.over[i]) if a else False,
+            output_units=rounded(k.output_units[i]) if k.output_units is not None else None,
+            intensity_m3_per_unit=rounded(intensity[i]) if intensity is not None else None,
+            intake_change=rounded(change[i])))
+    totals = {key: rounded(v) for key, v in k.totals().items()}
     return WaterReport(scope=scope, period=period.value, severity=severity, production_unit=k.production_unit,
                        rows=rows, totals=totals)
 
@@ -127,22 +152,23 @@ def _report(scope: str, period: Period, severity: str, k: WaterKpis, site: SiteC
             responses=problems(403, 404, 422, 503))
 async def site_water(site: SiteDep, state: StateDep, from_: FromQuery = None, to: ToQuery = None,
                      period: PeriodQuery = Period.DAY) -> WaterReport:
-    start_ms, end_ms = _window(state, from_, to, period)
+    start_ms, end_ms = report_window(state, from_, to, period)
     edges = period_edges(start_ms=start_ms, end_ms=end_ms, period=period, timezone=state.district.timezone)
-    k = await _site_kpis(state, site, edges, period)
+    k = await site_kpis(state, site, edges, period)
     if k is None:
         raise ProblemError(404, f"site '{site.id}' has no water meters in the registry")
     severity = (await current_water_severity(state)).water_severity
-    return _report(site.id, period, severity, k, site)
+    return _report(site.id, period, severity, k, site, levels=await severity_by_day(state, edges),
+                   timezone=state.district.timezone)
 
 
 @router.get("/district/water", summary="District water per period: intake by source, reuse (public)",
             responses=problems(403, 404, 422, 503))
 async def district_water(state: StateDep, principal: PrincipalDep, from_: FromQuery = None,
                          to: ToQuery = None, period: PeriodQuery = Period.DAY) -> WaterReport:
-    start_ms, end_ms = _window(state, from_, to, period)
+    start_ms, end_ms = report_window(state, from_, to, period)
     edges = period_edges(start_ms=start_ms, end_ms=end_ms, period=period, timezone=state.district.timezone)
-    parts = [k for s in state.district.sites if (k := await _site_kpis(state, s, edges, period)) is not None]
+    parts = [k for s in state.district.sites if (k := await site_kpis(state, s, edges, period)) is not None]
     if not parts:
         raise ProblemError(404, "no site of the district has water meters in the registry")
     reporting = sum(bool(np.any(k.intake_m3 > 0) or np.any(k.discharge_m3 > 0)) for k in parts)
@@ -152,11 +178,6 @@ async def district_water(state: StateDep, principal: PrincipalDep, from_: FromQu
 
 
 # -- the district's water-severity level (drought mode) ------------------------------------------
-
-#: The operator's level is a district-wide STATUS event with this key; the coordinator reads the
-#: newest one each plan (docs/water.md) and falls back to the registry without one.
-WATER_SEVERITY_KEY = "water-severity"
-
 
 class WaterSeverityLevel(BaseModel):
     water_severity: WaterSeverity = Field(examples=["high"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nzd.accounting.water_calendar import WATER_SEVERITY_KEY
 from nzd.config import TankConfig, WaterSeverity, WaterSource
 from nzd.store.base import EventKind, TelemetryStore
 
@@ -25,9 +26,8 @@ __all__ = [
     "tank_level_min_pct",
 ]
 
-WATER_SEVERITY_KEY = "water-severity"
-"""The operator's level is stored (by the API's ``PUT /district/water-severity``) as a district-wide
-STATUS event (site ``"*"``) with this key and the document ``{"water_severity": level, "user": ...}``."""
+# The operator's level is stored (by the API's ``PUT /district/water-severity``) as a district-wide
+# STATUS event (site "*") with WATER_SEVERITY_KEY and the document {"water_severity": level, "user": ...}.
 
 DEFAULT_NON_RECYCLED_EUR_PER_M3: dict[WaterSeverity, float] = {
     WaterSeverity.NORMAL: 0.0,

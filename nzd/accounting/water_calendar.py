@@ -19,6 +19,7 @@ __all__ = [
     "NIGHT_SHIFT_KEY_PREFIX",
     "WATER_SEVERITY_KEY",
     "declared_night_shifts",
+    "night_shift_events",
     "night_shift_key",
     "severity_changes",
     "severity_per_day",
@@ -34,21 +35,26 @@ def night_shift_key(night: date) -> str:
     return f"{NIGHT_SHIFT_KEY_PREFIX}{night.isoformat()}"
 
 
-def declared_night_shifts(events: Iterable[Event], *, registry: Iterable[date] = ()) -> set[date]:
-    """Nights declared as night shifts: the registry's, plus or minus the stored declarations
-    (the newest event per night wins; ``declared: false`` withdraws one)."""
-    newest: dict[str, Event] = {}
+def night_shift_events(events: Iterable[Event]) -> dict[date, Event]:
+    """The newest night-shift event per night (a declaration or a withdrawal); bad keys skipped."""
+    newest: dict[date, Event] = {}
     for e in events:
         if not e.key.startswith(NIGHT_SHIFT_KEY_PREFIX):
             continue
-        if e.key not in newest or e.ts_ms > newest[e.key].ts_ms:
-            newest[e.key] = e
-    nights = set(registry)
-    for key, e in newest.items():
         try:
-            night = date.fromisoformat(key.removeprefix(NIGHT_SHIFT_KEY_PREFIX))
+            night = date.fromisoformat(e.key.removeprefix(NIGHT_SHIFT_KEY_PREFIX))
         except ValueError:
             continue  # another writer's bad key must not stop leak detection
+        if night not in newest or e.ts_ms > newest[night].ts_ms:
+            newest[night] = e
+    return newest
+
+
+def declared_night_shifts(events: Iterable[Event], *, registry: Iterable[date] = ()) -> set[date]:
+    """Nights declared as night shifts: the registry's, plus or minus the stored declarations
+    (the newest event per night wins; ``declared: false`` withdraws one)."""
+    nights = set(registry)
+    for night, e in night_shift_events(events).items():
         if e.document.get("declared", True) is False:
             nights.discard(night)
         else:
