@@ -4,14 +4,17 @@ night-shift calendar, balances and the allowance's over flag; each route scoped.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from nzd.messages import DeviceKind
-from nzd.store import Reading
+from nzd.store import Event, EventKind, Reading
 from tests.api.conftest import DISTRICT, SITE_A, SITE_B, ApiServer, write
+from tests.api.test_dashboard import ARTIFACTS, CHROMIUM_ARGS
 
 TZ = ZoneInfo("Europe/Rome")
 
@@ -117,3 +120,73 @@ def test_every_row_carries_the_allowance_level_and_over_flag(api_server: ApiServ
     assert all(r["allowance_severity"] in ("normal", "low", "medium", "high") for r in rows)
     assert not any(r["over"] for r in rows)
     assert SITE_B not in str(report)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def test_the_water_page_shows_leaks_balances_and_night_shifts(api_server: ApiServer,
+                                                              browser: Browser) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1440, "height": 1400})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(api_server.url + "/")
+    page.click("#login-button")
+    page.fill("#login-username", api_server.manager_a.name)
+    page.fill("#login-password", api_server.manager_a.password)
+    page.click("#login-submit")
+    expect(page.locator("#user-label")).to_have_text("rossi · site manager")
+    page.click("#tabs [data-view=water]")
+    # The leak ranking: Rossi's own leak with its estimated volume and cost, nobody else's.
+    expect(page.locator("#water-leaks .leak-row")).to_have_count(1)
+    expect(page.locator("#water-leaks")).to_contain_text("46.8 m³/day")
+    expect(page.locator("#water-leaks")).to_contain_text("93.60 €/day")
+    # The firm's balance: 72 m3 of 480 unexplained over the 7 days (15 %).
+    expect(page.locator("#water-balance tr.total")).to_contain_text("72 m³")
+    expect(page.locator("#water-balance tr.total")).to_contain_text("15.0 %")
+    # The recycled network shows the plant's own output: not to another firm's manager.
+    expect(page.locator("#water-network")).to_contain_text("plant")
+    # Declaring a night shift from the page puts it in the calendar.
+    night = str(datetime.now(TZ).date() + timedelta(days=5))
+    page.fill("#shift-night", night)
+    page.click("#shift-form button[type=submit]")
+    expect(page.locator("#water-shifts")).to_contain_text(night)
+    expect(page.locator("#water-shifts")).to_contain_text("rossi")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-water-leaks.png"), full_page=True)
+    page.locator(f"#water-shifts button[data-night='{night}']").click()
+    expect(page.locator("#water-shifts")).not_to_contain_text(night)
+    assert errors == []
+    page.close()
+
+
+def test_past_days_keep_the_level_in_force_then(api_server: ApiServer) -> None:
+    # The operator declared "high" eight days ago and went back to "normal" six days ago (both
+    # older than any level set by other tests, which set theirs now).
+    today = datetime.now(TZ).date()
+    at = {n: int(datetime.combine(today - timedelta(days=n), datetime.min.time(), TZ).timestamp() * 1000)
+          for n in (10, 8, 6, 0)}
+    write(api_server, events=[
+        Event(EventKind.STATUS, DISTRICT, "*", at[8] + 10 * 3_600_000, "water-severity",
+              {"water_severity": "high", "user": "operator"}),
+        Event(EventKind.STATUS, DISTRICT, "*", at[6] + 10 * 3_600_000, "water-severity",
+              {"water_severity": "normal", "user": "operator"})])
+    with api_server.client(api_server.manager_a) as c:
+        r = c.get(f"/api/v1/sites/{SITE_A}/water", params={
+            "from": datetime.fromtimestamp(at[10] / 1000, TZ).isoformat(),
+            "to": datetime.fromtimestamp(at[0] / 1000, TZ).isoformat()})
+        assert r.status_code == 200, r.text
+    levels = {datetime.fromtimestamp(row["period_start_ms"] / 1000, TZ).date(): (row["allowance_severity"],
+                                                                                 row["allowance_m3"])
+              for row in r.json()["rows"]}
+    def day(n: int) -> date:
+        return today - timedelta(days=n)
+
+    assert levels[day(9)] == ("normal", 300.0)
+    assert levels[day(8)] == ("high", 200.0) and levels[day(7)] == ("high", 200.0)
+    assert levels[day(6)] == ("normal", 300.0)  # set back during that day: the whole day
