@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,12 @@ from tests.api.conftest import DISTRICT, SITE_A, SITE_B, ApiServer, write
 from tests.api.test_dashboard import ARTIFACTS, CHROMIUM_ARGS
 
 TZ = ZoneInfo("Europe/Rome")
+
+
+def store_write(server: ApiServer, readings: list[Reading] = (), events: list[Event] = ()) -> None:  # type: ignore[assignment]
+    """``write`` on its own thread: Playwright's sync API may hold this thread's event loop."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(write, server, readings, events).result()
 
 
 def test_leaks_are_ranked_by_estimated_volume_and_scoped(api_server: ApiServer) -> None:
@@ -89,7 +96,7 @@ def test_the_recycled_network_balance_shows_its_loss_to_the_operator(api_server:
     # 300 m3 out, 288 m3 taken in, 12 m3 (4 %) lost.
     now_ms = int(time.time() * 1000)
     start_ms = now_ms - 86_400_000 + 60_000
-    write(api_server, [Reading(DISTRICT, "depuratore", "recycled-out", DeviceKind.WATER_FLOW_METER,
+    store_write(api_server, [Reading(DISTRICT, "depuratore", "recycled-out", DeviceKind.WATER_FLOW_METER,
                                start_ms + k * 900_000, k, {"water_volume_m3": 5000.0 + 3.125 * k})
                        for k in range(97)])
     url = "/api/v1/district/water/recycled-network"
@@ -171,7 +178,7 @@ def test_past_days_keep_the_level_in_force_then(api_server: ApiServer) -> None:
     today = datetime.now(TZ).date()
     at = {n: int(datetime.combine(today - timedelta(days=n), datetime.min.time(), TZ).timestamp() * 1000)
           for n in (10, 8, 6, 0)}
-    write(api_server, events=[
+    store_write(api_server, events=[
         Event(EventKind.STATUS, DISTRICT, "*", at[8] + 10 * 3_600_000, "water-severity",
               {"water_severity": "high", "user": "operator"}),
         Event(EventKind.STATUS, DISTRICT, "*", at[6] + 10 * 3_600_000, "water-severity",
