@@ -10,9 +10,10 @@ baseline, so a leak that persists does not become the new normal.
 Nights come in three types, each with its own baseline: weekday nights, weekend
 nights (starting on a Friday or Saturday: no production the morning after) and
 declared night shifts. A weekend night without a baseline of its own yet is judged
-against the weekday one; a night shift without one is not judged at all (and never
-enters the other baselines). As in UKWIR's minimum-night-flow practice, the night
-leakage is the MNF less the legitimate night use, times an hour-day factor.
+against the weekday one; a night shift is not judged (unless ``judge_shift_nights``,
+then against the shift baseline once it has one) and never enters the other baselines.
+As in UKWIR's minimum-night-flow practice, the night leakage is the MNF less the
+legitimate night use, times an hour-day factor.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class NightFlowSettings:
     """Relative margin on top of the absolute one."""
     max_gap_s: int = 900
     """A rolling window with a longer gap between samples is not used."""
+    judge_shift_nights: bool = False
+    """Judge declared night shifts against their own baseline (once three are learnt). Off by
+    default: a shift's flow follows its production, so its nights are excluded instead."""
     early_warning_h: float = 3.0
     """During a night, warn once the quiet window has run this long and the lowest hour so far is
     above the threshold: the flow has not come down for three hours, so the night's MNF will
@@ -191,7 +195,8 @@ def analyse_nights(
         kind = night_type(night, shifts=shift_nights)
         mnf = rolling_hour_minimum(times_s, flow_m3h, start_s=w0, end_s=w1,
                                    window_s=cfg.window_s, max_gap_s=cfg.max_gap_s)
-        baseline = _baseline(clean[kind], cfg)
+        judged = kind is not NightType.SHIFT or cfg.judge_shift_nights
+        baseline = _baseline(clean[kind], cfg) if judged else None
         if baseline is None and kind is NightType.WEEKEND:
             baseline = _baseline(clean[NightType.WEEKDAY], cfg)
         threshold = cfg.threshold_m3h(baseline) if baseline is not None else None

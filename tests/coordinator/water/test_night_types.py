@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from coordinator.water import NightType, analyse_nights, leakage_m3_per_day, night_type
+from coordinator.water import NightFlowSettings, NightType, analyse_nights, leakage_m3_per_day, night_type
 from tests.coordinator.water.months import ROME, START, FloatArray, local_s
 
 LEGIT_M3H = 0.15
@@ -99,3 +99,19 @@ def test_weekend_nights_have_their_own_type() -> None:
 def test_leakage_is_night_flow_above_legitimate_use_times_the_hour_day_factor() -> None:
     assert leakage_m3_per_day(0.65, legit_night_use_m3h=0.15, hour_day_factor_h=20) == pytest.approx(10.0)
     assert leakage_m3_per_day(0.1, legit_night_use_m3h=0.15, hour_day_factor_h=24) == 0.0
+
+
+def test_shift_nights_are_judged_against_their_own_baseline_only_when_asked() -> None:
+    # Shifts on six nights, then a 3 m3/h leak: by default the shift nights are never judged ...
+    shifts = (8, 9, 10, 15, 16, 17)
+    t, flow = firm_month(shift_days=shifts, leak_m3h=3.0, leak_from_s=local_s(14, 12))
+    declared = {day(d) for d in shifts}
+    kw = {"quiet_start": "22:00", "quiet_end": "05:00", "timezone": ROME, "shift_nights": declared}
+    plain = analyse_nights(t, flow, **kw)  # type: ignore[arg-type]
+    assert not any(n.leak for n in plain if n.night_type is NightType.SHIFT)
+    assert all(n.threshold_m3h is None for n in plain if n.night_type is NightType.SHIFT)
+    # ... on request, once three shift nights are learnt (8 m3/h), a shift night with the leak
+    # (11 m3/h, above 8 x 1.25 + 0.1 = 10.1) is flagged.
+    judged = analyse_nights(t, flow, settings=NightFlowSettings(judge_shift_nights=True), **kw)  # type: ignore[arg-type]
+    flagged = {n.night for n in judged if n.leak and n.night_type is NightType.SHIFT}
+    assert flagged == {day(15), day(16), day(17)}
