@@ -20,14 +20,19 @@ from api.deps import PrincipalDep, SiteDep, SiteManagerDep, StateDep
 from api.problems import ProblemError, problems
 from api.routes.alerts import alert_states
 from api.state import ApiState
-from nzd.accounting.water_calendar import declared_night_shifts, night_shift_events, night_shift_key
+from nzd.accounting.water_calendar import (
+    NIGHT_SHIFT_LOOKBACK_DAYS,
+    declared_night_shifts,
+    night_shift_events,
+    night_shift_key,
+)
 from nzd.config import SiteConfig
 from nzd.store.base import Event, EventKind
 
 router = APIRouter(prefix="/api/v1", tags=["water"])
 
 _NIGHT_FLOW = "night_flow_leak"
-_LOOKBACK_DAYS = 400
+_DAYS_BACK, _DAYS_AHEAD = 100, 366
 _MAX_NIGHTS = 62
 
 
@@ -101,7 +106,7 @@ async def _shift_events(state: ApiState, site: SiteConfig) -> dict[date, Event]:
     now_ms = int(time.time() * 1000)
     return night_shift_events(await state.store.events(
         EventKind.STATUS, district=state.district.district, site=site.id,
-        start_ms=now_ms - _LOOKBACK_DAYS * 86_400_000, limit=10_000))
+        start_ms=now_ms - NIGHT_SHIFT_LOOKBACK_DAYS * 86_400_000, limit=10_000))
 
 
 async def night_shift_calendar(state: ApiState, site: SiteConfig) -> list[NightShift]:
@@ -151,8 +156,9 @@ async def put_night_shifts(
     _water_site(site)
     today = datetime.now(ZoneInfo(state.district.timezone)).date()
     for night in body.nights:
-        if not today - timedelta(days=_LOOKBACK_DAYS // 4) <= night <= today + timedelta(days=366):
-            raise ProblemError(422, f"body.nights: {night} is not within 100 days back and a year ahead")
+        if not today - timedelta(days=_DAYS_BACK) <= night <= today + timedelta(days=_DAYS_AHEAD):
+            raise ProblemError(422, f"body.nights: {night} is not within {_DAYS_BACK} days back and "
+                                    f"{_DAYS_AHEAD} days ahead")
     await _write_shifts(state, site, sorted(set(body.nights)), declared=True, user=principal.name)
     return await night_shift_calendar(state, site)
 

@@ -22,7 +22,7 @@ from coordinator.water.alerts import AlertPublisher, WaterAlertKind, active_aler
 from coordinator.water.balances import check_balances
 from coordinator.water.continuous import ContinuousFlowSettings, continuous_flow
 from coordinator.water.nightflow import FloatArray, NightFlow, NightFlowSettings, analyse_nights
-from nzd.accounting.water_calendar import declared_night_shifts
+from nzd.accounting.water_calendar import NIGHT_SHIFT_LOOKBACK_DAYS, declared_night_shifts
 from nzd.config import DistrictConfig, SiteConfig, WaterMeterConfig
 from nzd.messages import Alert, AlertSeverity, DeviceKind
 from nzd.store import Aggregation, EventKind, StoreError, TelemetryStore
@@ -78,7 +78,7 @@ async def check_leaks(
                                          since_ms=now - 90 * _DAY_MS)
             shifts = declared_night_shifts(
                 await store.events(EventKind.STATUS, district=district.district, site=site.id,
-                                   start_ms=now - 120 * _DAY_MS, limit=5000),
+                                   start_ms=now - NIGHT_SHIFT_LOOKBACK_DAYS * _DAY_MS, limit=10_000),
                 registry=site.water.night_shifts)
         except StoreError as exc:
             report.errors.append(f"{site.id}: cannot read alerts: {exc}")

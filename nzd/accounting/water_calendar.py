@@ -17,6 +17,7 @@ from nzd.store.base import Event
 
 __all__ = [
     "NIGHT_SHIFT_KEY_PREFIX",
+    "NIGHT_SHIFT_LOOKBACK_DAYS",
     "WATER_SEVERITY_KEY",
     "declared_night_shifts",
     "night_shift_events",
@@ -29,6 +30,9 @@ WATER_SEVERITY_KEY = "water-severity"
 """Key of the district-wide STATUS event holding the operator's level."""
 NIGHT_SHIFT_KEY_PREFIX = "night-shift:"
 """STATUS events of a site keyed ``night-shift:YYYY-MM-DD``: {"night", "declared", "user"}."""
+NIGHT_SHIFT_LOOKBACK_DAYS = 400
+"""Declarations are read back this far: a night may be declared up to a year ahead, and the
+event is stamped when it is declared."""
 
 
 def night_shift_key(night: date) -> str:
