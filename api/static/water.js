@@ -34,8 +34,8 @@
       catch (e) { return [s, {}, null]; }
     }));
     const over = r => r.over === true;
-    $("#water-allowances").innerHTML = "<tr><th>Firm</th><th>Intake</th><th>Allowance</th><th>Used</th></tr>" + rows.map(([s, r, sev]) =>
-      `<tr id="allowance-${s.id}"${over(r) ? ' class="sev-critical"' : ""}><td>${App.esc(s.name)}</td><td>${m3(r.intake_m3)}</td>` +
+    $("#water-allowances").innerHTML = "<tr><th>Firm</th><th>Counted intake</th><th>Allowance</th><th>Used</th></tr>" + rows.map(([s, r, sev]) =>
+      `<tr id="allowance-${s.id}"${over(r) ? ' class="sev-critical"' : ""}><td>${App.esc(s.name)}</td><td>${m3(r.allowance_counted_m3)}</td>` +
       `<td>${r.allowance_m3 == null ? "none set" : m3(r.allowance_m3) + ` (${App.esc(r.allowance_severity || sev)})`}</td><td>${r.over ? "over" : pct(r.allowance_used)}</td></tr>`).join("");
   }
 
