@@ -110,6 +110,11 @@ def test_the_recycled_network_balance_shows_its_loss_to_the_operator(api_server:
     assert t["unexplained_pct"] == 4.0
     assert t["over_threshold"] is True
     assert sum(row["unexplained_m3"] or 0 for row in report["rows"]) == pytest.approx(12.0)
+    with api_server.client(api_server.operator) as c:  # per hour: 0.125 m3 of every 3.125 m3 lost
+        hourly = c.get(url, params={"period": "hour"}).json()
+    full = [row for row in hourly["rows"] if row["in_m3"] == pytest.approx(12.5)]
+    assert len(full) >= 22 and all(row["unexplained_m3"] == pytest.approx(0.5) for row in full)
+    assert hourly["totals"]["unexplained_m3"] == pytest.approx(12.0)
     with api_server.client(api_server.manager_a) as c:  # Rossi is not the plant
         r = c.get(url)
         assert r.status_code == 403 and "plant" in r.json()["detail"]
