@@ -22,11 +22,13 @@ import numpy as np
 
 from coordinator.water.alerts import AlertPublisher, WaterAlertKind, active_alerts, alert_id, emit_alert
 from nzd.accounting import (
+    MeterReadings,
     WaterBalance,
     WaterKpis,
     balance_breaches,
     firm_balance,
     recycled_network_balance,
+    site_water_kpis,
 )
 from nzd.config import DistrictConfig, SiteConfig, WaterMeterRole, WaterSource
 from nzd.messages import Alert, AlertSeverity, DeviceKind
@@ -65,19 +67,10 @@ def _kpis(site: SiteConfig, volumes: dict[str, float], edges: np.ndarray) -> Wat
     assert site.water is not None
     if any(m.device not in volumes for m in site.water.meters):
         return None
-    by_source: dict[WaterSource, np.ndarray] = {}
-    discharge = np.zeros(1)
-    supply = None
-    for m in site.water.meters:
-        v = np.asarray([volumes[m.device]])
-        if m.role is WaterMeterRole.INTAKE and m.source is not None:
-            by_source[m.source] = by_source.get(m.source, np.zeros(1)) + v
-        elif m.role is WaterMeterRole.DISCHARGE:
-            discharge = discharge + v
-        elif m.role is WaterMeterRole.SUPPLY:
-            supply = v if supply is None else supply + v
-    return WaterKpis(edges_ms=edges, intake_by_source_m3=by_source, discharge_m3=discharge,
-                     process_m3=np.zeros(1), supply_m3=supply)
+    # Each meter's day as a two-reading totaliser over the day: the KPIs' own role rules apply.
+    readings = {device: MeterReadings(times_ms=[int(edges[0]), int(edges[-1])], volume_m3=[0.0, volume])
+                for device, volume in volumes.items()}
+    return site_water_kpis(water=site.water, readings=readings, edges_ms=edges)
 
 
 async def check_balances(
