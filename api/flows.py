@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, Field
 
+from api.public import public_figure, public_total
 from nzd.config import MeterRole, SiteConfig, WaterMeterRole
 
 __all__ = ["Flows", "site_flows", "sum_flows"]
@@ -75,17 +76,27 @@ def site_flows(site: SiteConfig, latest: Mapping[str, tuple[int, Mapping[str, fl
     return flows
 
 
-def sum_flows(parts: list[Flows], *, min_contributors: int = 1) -> Flows:
+def sum_flows(parts: list[Flows], *, public: bool) -> Flows:
     """District totals; the state of charge is left out (it does not add up).
 
-    A total that fewer than ``min_contributors`` sites add to stays empty: for the public,
-    a "district" PV or water figure from a single firm would be that firm's own.
+    For the public every total passes the public rule (api/public.py), ``load_w`` as the
+    derived value it is: it shows only when grid, PV and battery would each show, so that
+    ``load_w - grid_w`` never gives back one firm's PV or battery.
     """
     total = Flows()
-    for name in ("grid_w", "pv_w", "battery_w", "load_w", "water_intake_m3h"):
-        values = [getattr(f, name) for f in parts if getattr(f, name) is not None]
-        if values and len(values) >= min_contributors:
-            setattr(total, name, sum(values))
+    columns = {name: [getattr(f, name) for f in parts]
+               for name in ("grid_w", "pv_w", "battery_w", "load_w", "water_intake_m3h")}
+    for name, values in columns.items():
+        reported = [v for v in values if v is not None]
+        if not reported:
+            continue
+        if not public:
+            setattr(total, name, sum(reported))
+        elif name == "load_w":
+            total.load_w = public_figure(sum(reported), values, columns["grid_w"], columns["pv_w"],
+                                         columns["battery_w"])
+        else:
+            setattr(total, name, public_total(values))
     stamps = [f.ts_ms for f in parts if f.ts_ms is not None]
     total.ts_ms = max(stamps) if stamps else None
     return total

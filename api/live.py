@@ -160,7 +160,7 @@ class LiveHub:
             if latest:
                 parts.append(site_flows(site, latest))
         # Everyone, the public included, gets this event: only totals of several firms.
-        return sum_flows(parts, min_contributors=MIN_PUBLIC_SITES)
+        return sum_flows(parts, public=True)
 
     def _maybe_public_update(self) -> None:
         # At most once a second: the public view needs the trend, not every reading.

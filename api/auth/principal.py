@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from api.public import MIN_PUBLIC_FIRMS
+
 __all__ = ["MIN_PUBLIC_SITES", "PUBLIC", "Principal", "Role"]
 
-MIN_PUBLIC_SITES = 2
-"""A district total shown to the public must add up at least this many firms; else it is one firm's data."""
+MIN_PUBLIC_SITES = MIN_PUBLIC_FIRMS
+"""A district total shown to the public must add up at least this many firms (api/public.py)."""
 
 
 class Role(StrEnum):

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from api.auth.principal import Role
 from api.deps import PrincipalDep, SiteDep, StateDep
 from api.problems import problems
+from api.public import public_total
 from nzd.config import SiteConfig
 
 router = APIRouter(prefix="/api/v1", tags=["district"])
@@ -28,8 +29,10 @@ class District(BaseModel):
     name: str = Field(examples=["Distretto tessile Prato Est"])
     timezone: str = Field(examples=["Europe/Rome"])
     site_count: int = Field(examples=[4])
-    pv_kwp: float = Field(description="district total", examples=[630.0])
-    battery_kwh: float = Field(description="district total", examples=[400.0])
+    pv_kwp: float | None = Field(description="district total; null for the public when it would show "
+                                             "a single firm's plant", examples=[630.0])
+    battery_kwh: float | None = Field(description="district total; null for the public when it would "
+                                                  "show a single firm's battery", examples=[400.0])
     water_severity: str = Field(examples=["normal"])
     sites: list[SiteSummary] = Field(description="the sites the caller may see; empty for the public")
 
@@ -45,10 +48,13 @@ def summary(site: SiteConfig) -> SiteSummary:
 async def get_district(state: StateDep, principal: PrincipalDep) -> District:
     d = state.district
     visible = [s for s in d.sites if principal.may_see_site(s.id)]
+    pv = [sum(p.kwp for p in s.pv) for s in d.sites]
+    battery = [sum(b.capacity_kwh for b in s.batteries) for s in d.sites]
+    public = principal.role is Role.PUBLIC
     return District(
         district=d.district, name=d.name, timezone=d.timezone, site_count=len(d.sites),
-        pv_kwp=sum(p.kwp for s in d.sites for p in s.pv),
-        battery_kwh=sum(b.capacity_kwh for s in d.sites for b in s.batteries),
+        pv_kwp=public_total(pv) if public else sum(pv),
+        battery_kwh=public_total(battery) if public else sum(battery),
         water_severity=d.water_severity.value,
         sites=[summary(s) for s in visible] if principal.role is not Role.PUBLIC else [],
     )

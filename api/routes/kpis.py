@@ -13,10 +13,13 @@ import numpy as np
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from api.auth.principal import Role
 from api.deps import PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.energy import measured_kpis
 from api.periods import FromQuery, ToQuery, resolve_period
 from api.problems import ProblemError, problems
+from api.public import public_figure
+from nzd.accounting import SiteEnergyKpis
 
 router = APIRouter(prefix="/api/v1", tags=["kpis"])
 
@@ -118,10 +121,28 @@ async def district_kpis(state: StateDep, principal: PrincipalDep, from_: FromQue
     reporting = np.any(s.import_kwh + s.export_kwh + s.pv_kwh > 0, axis=1)
     guard_public_total(principal, int(np.count_nonzero(reporting)), "energy in this period")
     d = k.district
-    return [DistrictKpiRow(
+    rows = [DistrictKpiRow(
         period_start_ms=int(t), consumption_kwh=_clean(d.consumption_kwh[i]), pv_kwh=_clean(d.pv_kwh[i]),
         import_kwh=_clean(d.import_kwh[i]), export_kwh=_clean(d.export_kwh[i]),
         shared_kwh=_clean(d.shared_kwh[i]), incentive_eur=_clean(d.incentive_eur[i]),
         cost_eur=_clean(d.cost_eur[i]), co2_kg=_clean(d.co2_kg[i]), peak_kw=_clean(d.peak_kw[i]),
         self_sufficiency=_clean(d.self_sufficiency[i]),
     ) for i, t in enumerate(k.period_start_ms)]
+    return [_public_row(r, s, i) for i, r in enumerate(rows)] if principal.role is Role.PUBLIC else rows
+
+
+def _public_row(row: DistrictKpiRow, s: SiteEnergyKpis, i: int) -> DistrictKpiRow:
+    """The row as the public sees it: each figure through the public rule, with the sites'
+    contributions in this row to every quantity it is built from."""
+    imp, exp, pv = s.import_kwh[:, i], s.export_kwh[:, i], s.pv_kwh[:, i]
+    cons = s.consumption_kwh[:, i]
+    battery = cons - imp + exp - pv  # consumption = import - export + PV + battery
+    balance = (cons, imp, exp, pv, battery)
+    inputs: dict[str, tuple[np.ndarray, ...]] = {
+        "consumption_kwh": balance, "pv_kwh": (pv,), "import_kwh": (imp,), "export_kwh": (exp,),
+        "shared_kwh": (imp, exp), "incentive_eur": (imp, exp), "cost_eur": (s.cost_eur[:, i], imp, exp),
+        "co2_kg": (s.co2_kg[:, i], imp), "peak_kw": (imp,), "self_sufficiency": balance,
+    }
+    shown = {name: public_figure(getattr(row, name), *(list(map(float, c)) for c in parts))
+             for name, parts in inputs.items()}
+    return row.model_copy(update=shown)

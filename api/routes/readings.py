@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.auth.principal import MIN_PUBLIC_SITES, Role
+from api.auth.principal import Role
 from api.deps import PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.flows import Flows, site_flows, sum_flows
 from api.periods import FromQuery, IntervalQuery, ToQuery, parse_interval_s, resolve_period
@@ -85,7 +85,7 @@ async def district_flows(state: StateDep, principal: PrincipalDep) -> Flows:
         by_site.setdefault(r.site, {})[r.device] = (r.ts_ms, r.values)
     parts = [site_flows(s, by_site[s.id]) for s in state.district.sites if s.id in by_site]
     guard_public_total(principal, sum(p.ts_ms is not None for p in parts), "power flows")
-    return sum_flows(parts, min_contributors=MIN_PUBLIC_SITES if principal.role is Role.PUBLIC else 1)
+    return sum_flows(parts, public=principal.role is Role.PUBLIC)
 
 
 @router.get("/sites/{site}/history", summary="Values over a period, aggregated per interval",

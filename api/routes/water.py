@@ -13,10 +13,12 @@ import numpy as np
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
 
+from api.auth.principal import Role
 from api.counters import counter_readings
 from api.deps import OperatorDep, PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.periods import FromQuery, ToQuery, resolve_period
 from api.problems import ProblemError, problems
+from api.public import public_figure
 from api.routes.production import output_per_interval
 from api.state import ApiState
 from nzd.accounting import intake_against_allowance
@@ -174,7 +176,48 @@ async def district_water(state: StateDep, principal: PrincipalDep, from_: FromQu
     reporting = sum(bool(np.any(k.intake_m3 > 0) or np.any(k.discharge_m3 > 0)) for k in parts)
     guard_public_total(principal, reporting, "water in this period")
     severity = (await current_water_severity(state)).water_severity
-    return _report("district", period, severity, district_water_kpis(parts), None)
+    report = _report("district", period, severity, district_water_kpis(parts), None)
+    return _public_report(report, parts) if principal.role is Role.PUBLIC else report
+
+
+def _public_report(report: WaterReport, parts: list[WaterKpis]) -> WaterReport:
+    """The district report as the public sees it: each figure of each row, and each total,
+    through the public rule with the sites' contributions to what it is built from."""
+    def col(values: list[Any]) -> list[float | None]:
+        return [None if v is None else float(v) for v in values]
+
+    def source(p: WaterKpis, src: WaterSource, i: int) -> float:
+        volume = p.intake_by_source_m3.get(src)
+        return 0.0 if volume is None else float(volume[i])
+
+    rows = []
+    for i, row in enumerate(report.rows):
+        intake = col([p.intake_m3[i] for p in parts])
+        recycled = [source(p, WaterSource.RECYCLED, i) for p in parts]
+        output = col([p.output_units[i] if p.output_units is not None else None for p in parts])
+        before = col([p.intake_m3[i - 1] for p in parts]) if i > 0 else intake
+        rows.append(row.model_copy(update={
+            "intake_m3": public_figure(row.intake_m3, intake),
+            "intake_by_source_m3": {k: public_figure(v, [source(p, WaterSource(k), i) for p in parts])
+                                    for k, v in row.intake_by_source_m3.items()},
+            "reuse_ratio": public_figure(row.reuse_ratio, intake, recycled),
+            "discharge_m3": public_figure(row.discharge_m3, col([p.discharge_m3[i] for p in parts])),
+            "process_m3": public_figure(row.process_m3, col([p.process_m3[i] for p in parts])),
+            "output_units": public_figure(row.output_units, output),
+            "intensity_m3_per_unit": public_figure(row.intensity_m3_per_unit, intake, output),
+            "intake_change": public_figure(row.intake_change, intake, before)}))
+    site_totals = [p.totals() for p in parts]
+    intake_total = [t.get("intake_m3") for t in site_totals]
+    derived = {"reuse_ratio": ("intake_recycled_m3",), "intensity_m3_per_unit": ("output_units",),
+               "intake_trend_m3_per_period": ()}
+    totals: dict[str, float | None] = {}
+    for key, value in report.totals.items():
+        if key in derived:  # a ratio or trend of the intake: the intake and its other inputs must show
+            inputs = [intake_total, *([t.get(k) for t in site_totals] for k in derived[key])]
+            totals[key] = public_figure(value, *inputs)
+        else:
+            totals[key] = public_figure(value, [t.get(key) for t in site_totals])
+    return report.model_copy(update={"rows": rows, "totals": totals})
 
 
 # -- the district's water-severity level (drought mode) ------------------------------------------

@@ -1,0 +1,105 @@
+"""Item 6: public district figures never reveal a single firm, per row, per quantity and
+for derived values (the rule itself: api/public.py).
+
+Attacks reproduced against the real API over real InfluxDB: the PV total when one firm has
+metered PV, ``load_w - grid_w`` on the district flows, hourly rows after another firm stopped
+reporting, and the district's battery size.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from api.public import public_figure, public_total
+from nzd.messages import DeviceKind
+from nzd.store import Reading
+from tests.api.conftest import DISTRICT, ApiServer, write
+from tests.harness import InfluxServer, MosquittoServer
+from tests.security.support import running_api
+
+HOUR_MS = 3_600_000
+ROSSI, LOGISTICA, DEPURATORE = "tintoria-rossi", "logistica-prato", "depuratore"
+
+
+@pytest.fixture(scope="module")
+def api(influxdb: InfluxServer, mosquitto: MosquittoServer,
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+    with running_api(influx=influxdb, mosquitto=mosquitto, folder=tmp_path_factory.mktemp("public")) as server:
+        yield server
+
+
+def _meter(site: str, device: str, kind: DeviceKind, ts: int, values: dict[str, float]) -> Reading:
+    return Reading(DISTRICT, site, device, kind, ts, ts // 1000, values)
+
+
+def test_district_flows_show_no_single_firms_pv_battery_or_load(api: ApiServer) -> None:
+    now = int(time.time() * 1000)
+    write(api, [
+        _meter(ROSSI, "main-meter", DeviceKind.ELECTRICITY_METER, now, {"active_power_w": 50_000.0}),
+        # Rossi's is the only metered PV of the district, the depuratore's the only battery.
+        _meter(ROSSI, "pv-inverter", DeviceKind.PV_INVERTER, now, {"pv_power_w": 30_000.0}),
+        _meter(LOGISTICA, "main-meter", DeviceKind.ELECTRICITY_METER, now, {"active_power_w": 20_000.0}),
+        _meter(DEPURATORE, "battery-inverter", DeviceKind.BATTERY, now, {"battery_power_w": -10_000.0}),
+    ])
+    with api.client() as public:
+        flows = public.get("/api/v1/district/flows").json()
+    assert flows["grid_w"] == 70_000.0  # two firms: shown
+    assert flows["pv_w"] is None and flows["battery_w"] is None
+    # load_w - grid_w would be Rossi's PV plus the depuratore's battery: load_w is withheld too.
+    assert flows["load_w"] is None
+    with api.client(api.operator) as c:
+        full = c.get("/api/v1/district/flows").json()
+    assert (full["pv_w"], full["battery_w"], full["load_w"]) == (30_000.0, -10_000.0, 100_000.0)
+
+
+def test_district_battery_size_is_not_shown_for_one_firms_battery(api: ApiServer) -> None:
+    with api.client() as public:
+        d = public.get("/api/v1/district").json()
+    assert d["battery_kwh"] is None  # only the depuratore has a battery (400 kWh)
+    assert d["pv_kwp"] == 150 + 80 + 400  # three firms have PV
+    with api.client(api.operator) as c:
+        assert c.get("/api/v1/district").json()["battery_kwh"] == 400
+
+
+def test_hourly_rows_after_a_firm_stops_reporting_are_withheld(api: ApiServer) -> None:
+    # Three hours long ago: Rossi imports 40 kWh/h throughout, Logistica 20 kWh/h for two hours
+    # and then stops reporting. The period as a whole has two firms; the third hour has one.
+    start = (int(time.time() * 1000) - 30 * 86_400_000) // HOUR_MS * HOUR_MS
+    readings = []
+    for k in range(13):  # every 15 minutes, 0..3 h
+        ts = start + k * 900_000
+        readings.append(_meter(ROSSI, "main-meter", DeviceKind.ELECTRICITY_METER, ts,
+                               {"energy_import_wh": 1e6 + 10_000.0 * k}))
+        if k <= 8:
+            readings.append(_meter(LOGISTICA, "main-meter", DeviceKind.ELECTRICITY_METER, ts,
+                                   {"energy_import_wh": 2e6 + 5_000.0 * k}))
+    write(api, readings)
+    params = {"from": _iso(start), "to": _iso(start + 3 * HOUR_MS), "period": "hour"}
+    with api.client() as public:
+        rows = public.get("/api/v1/district/kpis", params=params).json()
+    assert [r["import_kwh"] for r in rows] == [60.0, 60.0, None]  # 40 + 20 by hand; then Rossi alone
+    assert [r["peak_kw"] for r in rows][2] is None
+    assert all(r["pv_kwh"] is None or r["pv_kwh"] == 0 for r in rows)
+    with api.client(api.operator) as c:
+        full = c.get("/api/v1/district/kpis", params=params).json()
+    assert [r["import_kwh"] for r in full] == [60.0, 60.0, 40.0]
+
+
+def test_the_rule_takes_its_threshold_and_dominance_as_parameters() -> None:
+    assert public_total([10.0, None, 0.0]) is None  # one firm
+    assert public_total([10.0, 5.0]) == 15.0
+    assert public_total([10.0, 5.0, 1.0], min_firms=3) == 16.0
+    assert public_total([10.0, 5.0], min_firms=3) is None
+    assert public_total([90.0, 5.0, 5.0], min_firms=3, max_share=0.85) is None  # one firm is 90 %
+    assert public_total([80.0, 10.0, 10.0], min_firms=3, max_share=0.85) == 100.0
+    # A derived value shows only when each quantity it is built from would.
+    assert public_figure(70.0, [50.0, 20.0], [30.0, 0.0]) is None
+    assert public_figure(70.0, [50.0, 20.0], [0.0, 0.0]) == 70.0
+
+
+def _iso(ms: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
