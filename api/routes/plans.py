@@ -53,12 +53,21 @@ def _controllable_assets(site: SiteConfig) -> set[str]:
             | {t.asset for t in site.tanks if t.asset})
 
 
+#: What a site manager sees of a plan besides their own sites' parts: district-wide facts that
+#: name no firm. Anything else (``message``, ``reason``, keys added later) stays with the
+#: operator: free text may name other firms, and a new key is private until it is listed here.
+_DISTRICT_KEYS = frozenset({
+    "plan_id", "optimiser_plan_id", "district", "start_ms", "step_minutes", "status", "objective_eur",
+    "mip_gap", "solve_time_s", "solve_s", "incentive_eur", "shared_energy_kwh", "water_severity",
+    "forecast_method"})
+
+
 def scope_plan(document: dict[str, Any], principal: Principal) -> dict[str, Any]:
-    """An operator sees the whole plan; a site manager only their sites' parts."""
+    """An operator sees the whole plan; a site manager the district-wide facts and their sites' parts."""
     if principal.role is Role.OPERATOR:
         return document
     mine = principal.may_see_site
-    doc = {k: v for k, v in document.items() if k not in ("sites", "assets", "targets", "excluded")}
+    doc = {k: v for k, v in document.items() if k in _DISTRICT_KEYS}
     sites = document.get("sites")
     if isinstance(sites, dict):
         doc["sites"] = {s: v for s, v in sites.items() if mine(s)}
@@ -66,9 +75,10 @@ def scope_plan(document: dict[str, Any], principal: Principal) -> dict[str, Any]
         items = document.get(key)
         if isinstance(items, list):
             doc[key] = [i for i in items if isinstance(i, dict) and mine(str(i.get("site", "")))]
-    excluded = document.get("excluded")
-    if isinstance(excluded, list):
-        doc["excluded"] = [e for e in excluded if isinstance(e, str) and mine(e.split("/")[0])]
+    for key in ("excluded", "stale", "manual"):  # "site/asset" entries
+        entries = document.get(key)
+        if isinstance(entries, list):
+            doc[key] = [e for e in entries if isinstance(e, str) and mine(e.split("/")[0])]
     return doc
 
 
