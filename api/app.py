@@ -16,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api.auth.users import load_users
+from api.limits import BodyLimitMiddleware
 from api.live import LiveHub
 from api.logs import AccessLogMiddleware
 from api.metrics import ApiMetrics
@@ -125,9 +126,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     _document_problems(app)
     for router in ROUTERS:
         app.include_router(router)
+    limits = settings if settings is not None else ApiSettings()
+    app.add_middleware(BodyLimitMiddleware, max_bytes=limits.max_body_bytes)
     app.add_middleware(AccessLogMiddleware, metrics=metrics,
                        enabled=settings.access_log if settings is not None else True)
-    cors = settings.cors_origins if settings is not None else ApiSettings().cors_origins
+    cors = limits.cors_origins
     if cors:
         app.add_middleware(CORSMiddleware, allow_origins=cors, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"], max_age=600)

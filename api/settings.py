@@ -29,5 +29,7 @@ class ApiSettings(ServiceSettings):
     """How long startup waits for the store before serving without it (and retrying)."""
     store_timeout_s: float = 5.0
     """A request whose store call takes longer gets 503 instead of waiting on the store's retries."""
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    """Largest request body accepted; a larger one gets 413 before it is read (api/limits.py)."""
     access_log: bool = True
     mqtt_client_id: str | None = None
