@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from api.auth.users import UserDirectory
 from api.live import LiveHub
 from api.settings import ApiSettings
 from nzd.config import DistrictConfig
+from nzd.setpoint_ids import SetpointIdAllocator, SetpointSender
 from nzd.store.base import TelemetryStore
 
 __all__ = ["ApiState"]
@@ -21,3 +22,6 @@ class ApiState:
     users: UserDirectory
     hub: LiveHub
     jwt_secret: str
+    setpoint_ids: SetpointIdAllocator = field(
+        default_factory=lambda: SetpointIdAllocator(sender=SetpointSender.API))
+    """Manual setpoints' ids: unique, never the coordinator's (nzd/setpoint_ids.py)."""

@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from nzd.config import DistrictConfig
 from nzd.messages import Ack, AckResult, Setpoint, SetpointSource
+from nzd.setpoint_ids import SetpointIdAllocator, SetpointSender
 
 __all__ = [
     "AckOutcome",
@@ -93,19 +94,15 @@ def controllable_assets(district: DistrictConfig) -> list[ControllableAsset]:
 
 
 class SetpointIds:
-    """Increasing setpoint ids per asset: ``max(previous + 1, issued_at_ms)``."""
+    """The coordinator's setpoint ids: unique by construction (nzd/setpoint_ids.py), so they
+    never collide with an operator's manual setpoint, whatever ids others have sent."""
 
     def __init__(self) -> None:
-        self._last: dict[AssetKey, int] = {}
+        self._ids = SetpointIdAllocator(sender=SetpointSender.COORDINATOR)
 
     def next(self, key: AssetKey, *, issued_at_ms: int) -> int:
-        new = max(self._last.get(key, -1) + 1, issued_at_ms)
-        self._last[key] = new
-        return new
-
-    def observe(self, key: AssetKey, setpoint_id: int) -> None:
-        """An id someone else sent (a manual setpoint): ours must come after it."""
-        self._last[key] = max(self._last.get(key, -1), setpoint_id)
+        del key  # unique across assets too
+        return self._ids.next(issued_at_ms=issued_at_ms)
 
 
 class ManualOverrides:
@@ -123,7 +120,8 @@ class ManualOverrides:
             return
         key = AssetKey(site, setpoint.asset)
         known = self._latest.get(key)
-        if known is None or setpoint.id > known.id:
+        # The newest decision holds: ordered by issue time, as the gateway orders them.
+        if known is None or (setpoint.issued_at, setpoint.id) > (known.issued_at, known.id):
             self._latest[key] = setpoint
 
     def active(self, *, now_ms: int) -> frozenset[AssetKey]:

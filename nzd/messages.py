@@ -150,7 +150,8 @@ class SetpointSource(StrEnum):
 class Setpoint(_Message):
     """A setpoint for one asset, valid in ``[valid_from, valid_until)``.
 
-    ``id`` increases over time per asset; a gateway applies an id at most once.
+    ``id`` is unique per setpoint (nzd/setpoint_ids.py); a gateway applies an id at most once
+    and orders an asset's setpoints by ``issued_at`` (docs/dispatch.md).
     """
 
     id: Annotated[StrictInt, Field(ge=0, le=_MAX_INT)]

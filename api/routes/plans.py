@@ -140,8 +140,8 @@ async def send_setpoint(
         raise ProblemError(422, f"body.quantity: unknown quantity '{body.quantity}'")
     now_ms = int(time.time() * 1000)
     try:
-        # Ids grow with time per asset, like the coordinator's, so a gateway takes the newest.
-        sp = Setpoint(id=now_ms, asset=body.asset, quantity=body.quantity, value=body.value,
+        sp = Setpoint(id=state.setpoint_ids.next(issued_at_ms=now_ms), asset=body.asset,
+                      quantity=body.quantity, value=body.value,
                       valid_from=now_ms, valid_until=now_ms + body.valid_minutes * 60_000,
                       issued_at=now_ms, source=SetpointSource.MANUAL)
     except ValidationError as exc:

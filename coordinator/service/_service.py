@@ -319,7 +319,6 @@ class CoordinatorService:
                 if sp.asset != parsed.name:
                     raise ContractError(field="asset", value=sp.asset,
                                         reason=f"must match the topic's asset {parsed.name!r}")
-                self._ids.observe(AssetKey(parsed.site, sp.asset), sp.id)
                 self._manual.seen(parsed.site, sp)
             elif parsed.kind is TopicKind.ACK:
                 ack = decode(payload, Ack)

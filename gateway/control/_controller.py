@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from gateway.control._state import AssetState, SetpointStateStore
-from gateway.control._validate import Decision, judge, ramp_verdict
+from gateway.control._validate import Decision, is_older, judge, ramp_verdict
 from gateway.delivery import DiskWorker
 from nzd.config import AssetConfig
 from nzd.errors import ContractError
@@ -114,7 +114,7 @@ class SetpointController:
             old = self.pending.get(sp.asset)
             if old is not None and old.id == sp.id:
                 return  # a redelivery of the held setpoint: it is acknowledged when its window opens
-            if old is not None and old.id > sp.id:
+            if old is not None and is_older(sp, issued_ms=old.issued_at, sp_id=old.id):
                 await self._finish(sp, AckResult.REJECTED, reason=f"setpoint {old.id} is already queued")
                 return
             self.pending[sp.asset] = sp
@@ -134,7 +134,8 @@ class SetpointController:
         now = self.clock_ms()
         mismatch = _mismatch(sp.value, result)
         written = AssetState(last_id=sp.id, last_value=result.read_back, last_write_ms=now,
-                             active_until_ms=sp.valid_until, fallback_applied=False)
+                             active_until_ms=sp.valid_until, fallback_applied=False,
+                             last_issued_ms=sp.issued_at)
         if mismatch:
             # Keep the id (no second write on redelivery) but let the watchdog still fall back.
             await self._save(sp.asset, written)

@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS setpoint_state (
     last_value REAL,
     last_write_ms INTEGER,
     active_until_ms INTEGER,
-    fallback_applied INTEGER NOT NULL DEFAULT 0
+    fallback_applied INTEGER NOT NULL DEFAULT 0,
+    last_issued_ms INTEGER
 );
 """
 
@@ -36,6 +37,8 @@ class AssetState:
     active_until_ms: int | None = None
     """End of validity of the setpoint in force; None once the fallback is in force."""
     fallback_applied: bool = False
+    last_issued_ms: int | None = None
+    """``issued_at`` of the last setpoint applied: setpoints are ordered by it, not by id."""
 
 
 class SetpointStateStore:
@@ -46,22 +49,25 @@ class SetpointStateStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(setpoint_state)")}
+        if "last_issued_ms" not in columns:  # a database from before the column
+            self._db.execute("ALTER TABLE setpoint_state ADD COLUMN last_issued_ms INTEGER")
 
     def load(self) -> dict[str, AssetState]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT asset, last_id, last_value, last_write_ms, active_until_ms, fallback_applied "
-                "FROM setpoint_state").fetchall()
-        return {str(a): AssetState(i, v, w, u, bool(f)) for a, i, v, w, u, f in rows}
+                "SELECT asset, last_id, last_value, last_write_ms, active_until_ms, fallback_applied, "
+                "last_issued_ms FROM setpoint_state").fetchall()
+        return {str(a): AssetState(i, v, w, u, bool(f), t) for a, i, v, w, u, f, t in rows}
 
     def save(self, asset: str, state: AssetState) -> None:
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO setpoint_state "
-                "(asset, last_id, last_value, last_write_ms, active_until_ms, fallback_applied) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "(asset, last_id, last_value, last_write_ms, active_until_ms, fallback_applied, "
+                "last_issued_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (asset, state.last_id, state.last_value, state.last_write_ms, state.active_until_ms,
-                 int(state.fallback_applied)))
+                 int(state.fallback_applied), state.last_issued_ms))
 
     def close(self) -> None:
         with self._lock:

@@ -14,7 +14,7 @@ from gateway.control._state import AssetState
 from nzd.config import AssetConfig
 from nzd.messages import Setpoint
 
-__all__ = ["Decision", "Verdict", "judge"]
+__all__ = ["MAX_ISSUE_AHEAD_MS", "Decision", "Verdict", "is_older", "judge"]
 
 
 class Decision(StrEnum):
@@ -33,6 +33,21 @@ class Verdict:
     reason: str = ""
 
 
+MAX_ISSUE_AHEAD_MS = 60_000
+"""How far a setpoint's ``issued_at`` may lie ahead of the gateway's clock (clock skew)."""
+
+
+def is_older(setpoint: Setpoint, *, issued_ms: int | None, sp_id: int) -> bool:
+    """Whether ``setpoint`` was issued before the one identified by ``issued_ms`` and ``sp_id``.
+
+    Ordered by issue time, the id breaking ties; ids are unique, not an order between senders.
+    A state from before issue times were kept (``issued_ms`` None) falls back to the id.
+    """
+    if issued_ms is None:
+        return setpoint.id < sp_id
+    return (setpoint.issued_at, setpoint.id) < (issued_ms, sp_id)
+
+
 def judge(setpoint: Setpoint, *, asset: AssetConfig | None, state: AssetState, now_ms: int) -> Verdict:
     """The first rule a setpoint breaks, or APPLY / WAIT."""
     if asset is None:
@@ -40,12 +55,14 @@ def judge(setpoint: Setpoint, *, asset: AssetConfig | None, state: AssetState, n
     if setpoint.quantity != asset.point:
         return Verdict(Decision.REJECT,
                        f"asset {asset.name!r} takes {asset.point}, not {setpoint.quantity}")
-    if state.last_id is not None:
-        if setpoint.id == state.last_id:
-            return Verdict(Decision.DUPLICATE, f"setpoint {setpoint.id} was already applied")
-        if setpoint.id < state.last_id:
-            return Verdict(Decision.REJECT,
-                           f"stale id {setpoint.id}: setpoint {state.last_id} was applied already")
+    if state.last_id is not None and setpoint.id == state.last_id:
+        return Verdict(Decision.DUPLICATE, f"setpoint {setpoint.id} was already applied")
+    if setpoint.issued_at > now_ms + MAX_ISSUE_AHEAD_MS:
+        # Ordering is by issue time: a setpoint from the future would outrank every later one.
+        return Verdict(Decision.REJECT, f"issued at {setpoint.issued_at}, in the future (now {now_ms})")
+    if state.last_id is not None and is_older(setpoint, issued_ms=state.last_issued_ms, sp_id=state.last_id):
+        return Verdict(Decision.REJECT, f"setpoint {setpoint.id} is older than setpoint {state.last_id}, "
+                                        "applied already")
     if now_ms >= setpoint.valid_until:
         return Verdict(Decision.EXPIRED, f"validity ended at {setpoint.valid_until} (now {now_ms})")
     if not asset.min_value <= setpoint.value <= asset.max_value:

@@ -16,7 +16,7 @@ from coordinator.dispatch import (
     validity_window,
 )
 from nzd.config import load_district
-from nzd.messages import Ack, AckResult, Setpoint
+from nzd.messages import Ack, AckResult, Setpoint, SetpointSource
 
 T0 = 1_790_000_000_000
 
@@ -52,15 +52,15 @@ def test_setpoints_are_valid_from_the_interval_start_for_the_window():
     assert sp.plan_id == "p1"
 
 
-def test_ids_increase_per_asset_and_keep_increasing_after_a_restart():
+def test_ids_are_unique_increase_and_keep_increasing_after_a_restart():
     ids = SetpointIds()
     a = AssetKey("s", "a")
     first = ids.next(a, issued_at_ms=T0)
     second = ids.next(a, issued_at_ms=T0)  # same millisecond: still larger
     other = ids.next(AssetKey("s", "b"), issued_at_ms=T0)
-    assert second > first and other == T0
+    assert first < second < other and first >> 20 == T0
     restarted = SetpointIds()  # a new process knows nothing but the clock
-    assert restarted.next(a, issued_at_ms=T0 + 1000) > second
+    assert restarted.next(a, issued_at_ms=T0 + 1000) > other
 
 
 def test_a_late_plan_counts_its_window_from_the_interval_it_is_sent_in():
@@ -151,7 +151,13 @@ def test_manual_setpoints_hold_their_asset_only_while_valid():
     assert overrides.active(now_ms=T0 + 1000) == frozenset()
 
 
-def test_plan_ids_follow_an_observed_manual_id():
-    ids = SetpointIds()
-    ids.observe(AssetKey("s", "bat"), T0 + 10_000)
-    assert ids.next(AssetKey("s", "bat"), issued_at_ms=T0) == T0 + 10_001
+def test_the_newest_manual_setpoint_by_issue_time_holds_whatever_its_id():
+    overrides = ManualOverrides()
+    def manual(sp_id: int, issued_at: int, until: int) -> Setpoint:
+        return Setpoint(id=sp_id, asset="bat", quantity="battery_power_setpoint_w", value=0.0,
+                        valid_from=issued_at, valid_until=until, issued_at=issued_at,
+                        source=SetpointSource.MANUAL)
+    overrides.seen("s", manual(2**63 - 1, T0, T0 + 1000))
+    overrides.seen("s", manual(5, T0 + 10, T0 + 20))  # issued later: replaces the huge id
+    assert overrides.active(now_ms=T0 + 15) == {AssetKey("s", "bat")}
+    assert overrides.active(now_ms=T0 + 500) == frozenset()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -28,7 +27,8 @@ ROSSI, LOGISTICA, DEPURATORE = "tintoria-rossi", "logistica-prato", "depuratore"
 @pytest.fixture(scope="module")
 def api(influxdb: InfluxServer, mosquitto: MosquittoServer,
         tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    with running_api(influx=influxdb, mosquitto=mosquitto, folder=tmp_path_factory.mktemp("public")) as server:
+    folder = tmp_path_factory.mktemp("public")
+    with running_api(influx=influxdb, mosquitto=mosquitto, folder=folder) as server:
         yield server
 
 

@@ -80,10 +80,12 @@ async def rig(tmp_path: Path, mosquitto_factory: Callable[..., MosquittoServer],
     sub.close()
 
 
-def _sp(id_: int, value: float, *, from_ms: int | None = None, until_ms: int | None = None) -> Setpoint:
+def _sp(id_: int, value: float, *, from_ms: int | None = None, until_ms: int | None = None,
+        issued_ms: int | None = None) -> Setpoint:
     start = now_ms() - 1000 if from_ms is None else from_ms
     return Setpoint(id=id_, asset="battery", quantity="battery_power_setpoint_w", value=value,
-                    valid_from=start, valid_until=until_ms or start + 600_000, issued_at=now_ms())
+                    valid_from=start, valid_until=until_ms or start + 600_000,
+                    issued_at=now_ms() if issued_ms is None else issued_ms)
 
 
 async def test_birth_message_says_online_with_version_config_hash_and_devices(rig: Rig) -> None:
@@ -114,7 +116,8 @@ async def test_out_of_limits_stale_and_expired_setpoints_leave_the_register_alon
     await asyncio.to_thread(rig.send, _sp(7, 1_000, from_ms=now_ms() - 20_000, until_ms=now_ms() - 10_000))
     assert (await rig.ack_for(7)).result is AckResult.EXPIRED  # type: ignore[attr-defined]
 
-    await asyncio.to_thread(rig.send, _sp(4, 3_000))  # older id than the one applied
+    # issued before the one applied (setpoints are ordered by issue time)
+    await asyncio.to_thread(rig.send, _sp(4, 3_000, issued_ms=now_ms() - 60_000))
     assert (await rig.ack_for(4)).result is AckResult.REJECTED  # type: ignore[attr-defined]
 
     assert await asyncio.to_thread(rig.register) == 20_000
