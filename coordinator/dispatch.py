@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from nzd.config import DistrictConfig
+from nzd.config import BATTERY_QUANTITY, LOAD_QUANTITY, PUMP_QUANTITY, DistrictConfig
 from nzd.messages import Ack, AckResult, Setpoint, SetpointSource
 from nzd.setpoint_ids import SetpointIdAllocator, SetpointSender
 
@@ -36,9 +36,6 @@ __all__ = [
     "validity_window",
 ]
 
-BATTERY_QUANTITY = "battery_power_setpoint_w"
-LOAD_QUANTITY = "load_power_setpoint_w"
-PUMP_QUANTITY = "pump_flow_setpoint_m3h"
 
 
 @dataclass(frozen=True, slots=True, order=True)

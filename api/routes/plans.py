@@ -13,9 +13,8 @@ from api.auth.principal import Principal, Role
 from api.deps import OperatorDep, PrincipalDep, SiteDep, StateDep
 from api.live import MqttUnavailable
 from api.problems import ProblemError, problems
-from nzd.config import SiteConfig
+from nzd.config import SiteConfig, setpoint_limits
 from nzd.messages import Setpoint, SetpointSource
-from nzd.quantities import QUANTITIES
 from nzd.store.base import Event, EventKind
 
 router = APIRouter(prefix="/api/v1", tags=["plans"])
@@ -46,11 +45,6 @@ class ManualSetpoint(BaseModel):
     value: float = Field(allow_inf_nan=False, examples=[-50_000.0])
     valid_minutes: int = Field(15, ge=1, le=1440, description="How long it holds, overriding the plan",
                                examples=[30])
-
-
-def _controllable_assets(site: SiteConfig) -> set[str]:
-    return ({b.asset for b in site.batteries if b.asset} | {f.asset for f in site.flexible_loads if f.asset}
-            | {t.asset for t in site.tanks if t.asset})
 
 
 #: What a site manager sees of a plan besides their own sites' parts: district-wide facts that
@@ -84,6 +78,23 @@ def scope_plan(document: dict[str, Any], principal: Principal) -> dict[str, Any]
 
 def _event_out(e: Event) -> EventOut:
     return EventOut(site=e.site, ts_ms=e.ts_ms, key=e.key, document=e.document)
+
+
+def _check_limits(site: SiteConfig, body: ManualSetpoint) -> None:
+    """The registry's range and quantity for the asset, checked before anything is published."""
+    limits = setpoint_limits(site)
+    limit = limits.get(body.asset)
+    if limit is None:
+        known = ", ".join(sorted(limits)) or "none"
+        raise ProblemError(422, f"body.asset: site '{site.id}' has no controllable asset '{body.asset}' "
+                                f"(controllable: {known})")
+    if body.quantity != limit.quantity:
+        raise ProblemError(422, f"body.quantity: asset '{body.asset}' takes {limit.quantity}, "
+                                f"not '{body.quantity}'")
+    if not limit.min_value <= body.value <= limit.max_value:
+        raise ProblemError(422, f"body.value: {body.value:g} is outside the limits of asset '{body.asset}': "
+                                f"{limit.min_value:g}..{limit.max_value:g} ({limit.source} in the "
+                                "district registry)")
 
 
 @router.get("/plans", summary="The newest plans, cut to the caller's sites",
@@ -132,12 +143,7 @@ async def send_setpoint(
         "value": {"asset": "community-battery", "quantity": "battery_power_setpoint_w",
                   "value": -50_000, "valid_minutes": 30}}})],
 ) -> EventOut:
-    if body.asset not in _controllable_assets(site):
-        known = ", ".join(sorted(_controllable_assets(site))) or "none"
-        raise ProblemError(422, f"body.asset: site '{site.id}' has no controllable asset '{body.asset}' "
-                                f"(controllable: {known})")
-    if body.quantity not in QUANTITIES:
-        raise ProblemError(422, f"body.quantity: unknown quantity '{body.quantity}'")
+    _check_limits(site, body)
     now_ms = int(time.time() * 1000)
     try:
         sp = Setpoint(id=state.setpoint_ids.next(issued_at_ms=now_ms), asset=body.asset,

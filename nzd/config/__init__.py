@@ -33,8 +33,18 @@ from nzd.config.gateway import (
     TcpTransport,
     TlsConfig,
 )
+from nzd.config.limits import (
+    BATTERY_QUANTITY,
+    LOAD_QUANTITY,
+    PUMP_QUANTITY,
+    SetpointLimit,
+    setpoint_limits,
+)
 
 __all__ = [
+    "BATTERY_QUANTITY",
+    "LOAD_QUANTITY",
+    "PUMP_QUANTITY",
     "AssetConfig",
     "BatteryConfig",
     "BrokerConfig",
@@ -49,6 +59,7 @@ __all__ = [
     "PvConfig",
     "RtuTransport",
     "SerialBusConfig",
+    "SetpointLimit",
     "SiteConfig",
     "TankConfig",
     "TariffConfig",
@@ -64,6 +75,7 @@ __all__ = [
     "load_gateway_config",
     "load_model",
     "read_yaml",
+    "setpoint_limits",
 ]
 
 
