@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth.jwt_tokens import decode_access_token
+from api.auth.jwt_tokens import access_token_claims
 from api.auth.principal import MIN_PUBLIC_SITES, PUBLIC, Principal, Role
 from api.problems import ProblemError
 from api.state import ApiState
@@ -44,9 +45,10 @@ async def principal_from_token(state: ApiState, token: str) -> Principal:
         if principal is None:  # argon2 is slow by design: keep it off the event loop
             principal = await asyncio.to_thread(state.users.verify_token, token)
     else:
-        username = decode_access_token(token, secret=state.jwt_secret)
-        user = state.users.get(username) if username else None
-        principal = user.principal() if user else None
+        claims = access_token_claims(token, secret=state.jwt_secret)
+        user = state.users.get(claims[0]) if claims else None
+        # The expiry goes with the caller, so that a live stream ends with its token.
+        principal = replace(user.principal(), expires_at_s=claims[1]) if user and claims else None
     if principal is None:
         raise ProblemError(401, "the bearer token is not valid or has expired",
                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})

@@ -249,6 +249,14 @@ class LiveStreamResponse(Response):
                 frame = b": keepalive\n\n"
             await send({"type": "http.response.body", "body": frame, "more_body": True})
 
+    async def _expired(self) -> None:
+        """Return when the caller's credentials end (a JWT's expiry); never for an API token."""
+        expires_at_s = self.client.principal.expires_at_s
+        if expires_at_s is None:
+            await asyncio.Event().wait()
+            return
+        await asyncio.sleep(max(0.0, expires_at_s - time.time()))
+
     @staticmethod
     async def _disconnected(receive: Receive) -> None:
         while (await receive())["type"] != "http.disconnect":
@@ -256,8 +264,9 @@ class LiveStreamResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        expired = asyncio.create_task(self._expired())
         tasks = {asyncio.create_task(self._pump(send)), asyncio.create_task(self._disconnected(receive)),
-                 asyncio.create_task(self.client.dropped.wait())}
+                 asyncio.create_task(self.client.dropped.wait()), expired}
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -272,4 +281,8 @@ class LiveStreamResponse(Response):
             # server closes the connection instead.
             return
         with contextlib.suppress(OSError):
+            if expired.done() and not expired.cancelled():
+                # The token ended: say so, so that the dashboard logs in again rather than reconnecting.
+                await send({"type": "http.response.body", "more_body": True,
+                            "body": sse_frame("expired", {"detail": "the access token has expired"})})
             await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -8,7 +8,7 @@ import jwt
 
 from api.auth.principal import Principal
 
-__all__ = ["decode_access_token", "issue_access_token"]
+__all__ = ["access_token_claims", "decode_access_token", "issue_access_token"]
 
 _ISSUER = "nzd-api"
 
@@ -20,12 +20,18 @@ def issue_access_token(principal: Principal, *, secret: str, ttl_s: int) -> str:
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def decode_access_token(token: str, *, secret: str) -> str | None:
-    """The username the token was issued to, or None when it is invalid or expired."""
+def access_token_claims(token: str, *, secret: str) -> tuple[str, int] | None:
+    """``(username, expiry in epoch s)`` of a valid token; None when it is invalid or expired."""
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=_ISSUER,
                             options={"require": ["sub", "exp", "iat"]})
     except jwt.PyJWTError:
         return None
-    sub = claims.get("sub")
-    return sub if isinstance(sub, str) else None
+    sub, exp = claims.get("sub"), claims.get("exp")
+    return (sub, exp) if isinstance(sub, str) and isinstance(exp, int) else None
+
+
+def decode_access_token(token: str, *, secret: str) -> str | None:
+    """The username the token was issued to, or None when it is invalid or expired."""
+    claims = access_token_claims(token, secret=secret)
+    return claims[0] if claims else None

@@ -28,6 +28,8 @@ class Principal:
     role: Role
     sites: frozenset[str] = frozenset()
     """The sites of a site manager; ignored for the other roles."""
+    expires_at_s: int | None = None
+    """When the credentials end (a JWT's ``exp``, epoch s); None: they do not (API tokens)."""
 
     def may_see_site(self, site: str) -> bool:
         if self.role is Role.OPERATOR:

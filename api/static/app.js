@@ -191,6 +191,8 @@
       App.renderSite(m.site);
     });
     es.addEventListener("district", ev => renderDistrictFlow(JSON.parse(ev.data)));
+    // The server ends a stream when its token expires: back to the public view, not a reconnect.
+    es.addEventListener("expired", () => { es.close(); App.logout(); });
     es.addEventListener("alert", () => App.refreshAlerts && App.refreshAlerts());
     es.addEventListener("plan", () => App.onPlan && App.onPlan());
   }
