@@ -60,7 +60,14 @@ async def get_principal(
     state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """Anyone without credentials is the public; bad credentials are refused, not downgraded."""
+    """Anyone without credentials is the public; bad credentials are refused, not downgraded.
+
+    An Authorization header that is not ``Bearer <token>`` (Basic, a bare ``Bearer``) is such a
+    bad credential: answered 401, never served as the public.
+    """
+    if credentials is None and request.headers.get("authorization") is not None:
+        raise ProblemError(401, "the Authorization header must be 'Bearer <token>'",
+                           headers={"WWW-Authenticate": 'Bearer error="invalid_request"'})
     principal = PUBLIC if credentials is None else await principal_from_token(state, credentials.credentials)
     request.state.user = principal.name  # for the access log
     return principal

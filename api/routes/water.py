@@ -246,8 +246,10 @@ async def current_water_severity(state: ApiState) -> WaterSeverityState:
 
 @router.get("/district/water-severity", summary="The district's water-severity level (drought mode)",
             responses=problems(503))
-async def get_water_severity(state: StateDep) -> WaterSeverityState:
-    return await current_water_severity(state)
+async def get_water_severity(state: StateDep, principal: PrincipalDep) -> WaterSeverityState:
+    level = await current_water_severity(state)
+    # Who set it is an account name: for the people who log in, not for the public.
+    return level.model_copy(update={"set_by": None}) if principal.role is Role.PUBLIC else level
 
 
 @router.put("/district/water-severity",
