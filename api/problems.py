@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -118,8 +119,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_store(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, StoreRejected):
-            log.warning("store rejected a query for %s: %s", request.url.path, exc)
-            return problem_response(400, f"the store refused the query: {exc}", instance=request.url.path)
+            # The store's own text (InfluxDB's error, line protocol, the query) stays in the log: it
+            # shows the schema and other firms' data. The client gets a reference to it.
+            ref = secrets.token_hex(4)
+            log.warning("store rejected a request for %s [ref %s]: %s", request.url.path, ref, exc)
+            return problem_response(400, f"the store refused the request (reference {ref} in the API's log)",
+                                    instance=request.url.path)
         log.warning("store unavailable for %s: %s", request.url.path, exc)
         return problem_response(503, "the telemetry store is unavailable; retry later",
                                 instance=request.url.path, headers={"Retry-After": "5"})
