@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
+from api.auth.throttle import LoginThrottle
 from api.auth.users import load_users
 from api.limits import BodyLimitMiddleware
 from api.live import LiveHub
@@ -85,8 +86,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 hub.seed(await store.latest(district=district.district))
         except StoreError as exc:
             log.warning("store unavailable at startup (%s); district totals start from live readings", exc)
+        throttle = LoginThrottle(per_address=cfg.login_attempts_per_address,
+                                 per_user=cfg.login_attempts_per_user, window_s=cfg.login_window_s)
         app.state.nzd = ApiState(settings=cfg, district=district, store=store, users=users, hub=hub,
-                                 jwt_secret=jwt_secret)
+                                 jwt_secret=jwt_secret, throttle=throttle)
         app.state.access_log = cfg.access_log
         task = asyncio.create_task(hub.run(), name="nzd-api-mqtt")
         log.info("API for district %s: %d sites, %d users", district.district, len(district.sites),

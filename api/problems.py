@@ -31,6 +31,7 @@ _TITLES = {
     409: "Conflict",
     413: "Request too large",
     422: "Invalid request",
+    429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
 }
@@ -85,6 +86,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
           "content": _problem_content(404, "no site 'nowhere' in district 'prato-est'")},
     422: {"description": "A parameter is invalid",
           "content": _problem_content(422, "query.from: must be before 'to'")},
+    429: {"description": "Too many attempts; retry after the Retry-After header's seconds",
+          "content": _problem_content(429, "too many login attempts; retry in 42 s")},
     503: {"description": "The store or the broker cannot be reached",
           "content": _problem_content(503, "the telemetry store is unavailable; retry later")},
 }

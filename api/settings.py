@@ -19,6 +19,11 @@ class ApiSettings(ServiceSettings):
     jwt_secret: SecretStr | None = None
     """HMAC key for dashboard JWTs; a random one per process when unset (logins end on restart)."""
     jwt_ttl_s: int = 900
+    login_attempts_per_address: int = Field(10, ge=1)
+    """Logins one client address may start per ``login_window_s``; more get 429 (api/auth/throttle.py)."""
+    login_attempts_per_user: int = Field(20, ge=1)
+    """Logins for one user name per ``login_window_s``, from any address."""
+    login_window_s: float = Field(60.0, gt=0)
     cors_origins: list[str] = Field(default_factory=list)
     """Origins allowed to call the API from a browser (CORS); empty: same origin only."""
     live_queue_size: int = 256

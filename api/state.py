@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from api.auth.throttle import LoginThrottle
 from api.auth.users import UserDirectory
 from api.live import LiveHub
 from api.settings import ApiSettings
@@ -22,6 +23,7 @@ class ApiState:
     users: UserDirectory
     hub: LiveHub
     jwt_secret: str
+    throttle: LoginThrottle
     setpoint_ids: SetpointIdAllocator = field(
         default_factory=lambda: SetpointIdAllocator(sender=SetpointSender.API))
     """Manual setpoints' ids: unique, never the coordinator's (nzd/setpoint_ids.py)."""

@@ -91,8 +91,10 @@ class UserDirectory:
             for t in u.tokens:
                 self._tokens[t.id] = (u, t)
         self._verified: dict[bytes, Principal] = {}
-        # Hash once so that an unknown username costs as much as a wrong password.
+        # Hash once so that an unknown username or token id costs as much as a wrong secret.
         self._dummy_hash = _HASHER.hash(secrets.token_hex(8))
+        self.verifications = 0
+        """argon2 verifications run for tokens (each costs the same, known id or not)."""
 
     def __len__(self) -> int:
         return len(self._users)
@@ -119,7 +121,13 @@ class UserDirectory:
             return cached
         m = _TOKEN.fullmatch(token)
         entry = self._tokens.get(m.group(1)) if m else None
-        if entry is None or not _verify(entry[1].hash, token):
+        # An unknown id costs one argon2 verification too, against the dummy hash: the answer's
+        # timing does not tell which token ids exist.
+        self.verifications += 1
+        if entry is None:
+            _verify(self._dummy_hash, token)
+            return None
+        if not _verify(entry[1].hash, token):
             return None
         principal = entry[0].principal()
         if len(self._verified) >= _CACHE_MAX:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import math
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth.jwt_tokens import issue_access_token
@@ -34,11 +35,17 @@ class LoginResult(Me):
 
 
 @router.post("/login", summary="Exchange a username and password for a short-lived JWT",
-             responses=problems(401))
-async def login(body: LoginBody, state: StateDep) -> LoginResult:
+             responses=problems(401, 429))
+async def login(body: LoginBody, state: StateDep, request: Request) -> LoginResult:
+    address = request.client.host if request.client else "unknown"
+    wait_s = state.throttle.acquire(address=address, username=body.username)
+    if wait_s is not None:
+        raise ProblemError(429, f"too many login attempts; retry in {math.ceil(wait_s)} s",
+                           headers={"Retry-After": str(math.ceil(wait_s))})
     principal = await asyncio.to_thread(state.users.login, body.username, body.password)
     if principal is None:
         raise ProblemError(401, "unknown user or wrong password", title="Login failed")
+    state.throttle.succeeded(address=address, username=body.username)
     token = issue_access_token(principal, secret=state.jwt_secret, ttl_s=state.settings.jwt_ttl_s)
     sites = sorted(principal.sites) if principal.sites else [
         s.id for s in state.district.sites if principal.may_see_site(s.id)]
