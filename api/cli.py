@@ -19,18 +19,24 @@ def serve(
     if ctx.invoked_subcommand is not None:
         return
     import uvicorn
+    from pydantic import ValidationError
 
     from api.app import create_app
     from api.logs import configure_logging
-    from api.server import listen_socket
+    from api.server import listen_socket, uvicorn_config
     from api.settings import ApiSettings
 
-    settings = ApiSettings()
+    try:
+        settings = ApiSettings()
+    except ValidationError as exc:  # e.g. a short NZD_JWT_SECRET: say which setting and why, no traceback
+        for err in exc.errors(include_url=False):
+            name = "NZD_" + ".".join(str(p) for p in err["loc"]).upper()
+            typer.echo(f"{name}: {err['msg'].removeprefix('Value error, ')}", err=True)
+        raise typer.Exit(2) from None
     configure_logging(settings.log_level, json_logs=settings.log_json)
     sock = listen_socket(host or settings.api_host, port or settings.api_port,
                          send_buffer_bytes=settings.send_buffer_bytes)
-    config = uvicorn.Config(create_app(settings), access_log=False, log_config=None, proxy_headers=True)
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(uvicorn_config(create_app(settings), settings)).run(sockets=[sock])
 
 
 @api_app.command("hash")

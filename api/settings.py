@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from nzd.settings import ServiceSettings
 
-__all__ = ["ApiSettings"]
+__all__ = ["MIN_JWT_SECRET_BYTES", "ApiSettings"]
+
+MIN_JWT_SECRET_BYTES = 32
 
 
 class ApiSettings(ServiceSettings):
@@ -17,7 +19,8 @@ class ApiSettings(ServiceSettings):
     users_file: Path | None = None
     """YAML or JSON file of users (see docs/api.md); without it only the public view works."""
     jwt_secret: SecretStr | None = None
-    """HMAC key for dashboard JWTs; a random one per process when unset (logins end on restart)."""
+    """HMAC key for dashboard JWTs, at least 32 bytes; a random one per process when unset (logins
+    end on restart)."""
     jwt_ttl_s: int = 900
     login_attempts_per_address: int = Field(10, ge=1)
     """Logins one client address may start per ``login_window_s``; more get 429 (api/auth/throttle.py)."""
@@ -36,5 +39,18 @@ class ApiSettings(ServiceSettings):
     """A request whose store call takes longer gets 503 instead of waiting on the store's retries."""
     max_body_bytes: int = Field(1_048_576, ge=1024)
     """Largest request body accepted; a larger one gets 413 before it is read (api/limits.py)."""
+    header_timeout_s: float = Field(10.0, gt=0)
+    """A connection must send a request's headers within this (slow clients, api/server.py)."""
+    keep_alive_s: int = Field(5, ge=1)
+    """An idle keep-alive connection is closed after this."""
     access_log: bool = True
     mqtt_client_id: str | None = None
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # A short HMAC key can be brute-forced offline from one token, and then any JWT forged.
+        if value is not None and len(value.get_secret_value().encode()) < MIN_JWT_SECRET_BYTES:
+            raise ValueError(f"NZD_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes; make one with "
+                             "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+        return value

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import secrets
+import stat
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +26,8 @@ from nzd.errors import ConfigError
 from nzd.identifiers import Identifier
 
 __all__ = ["UserDirectory", "UserRecord", "UsersFile", "hash_secret", "load_users", "new_api_token"]
+
+log = logging.getLogger("api")
 
 _HASHER = PasswordHasher()
 _TOKEN = re.compile(r"^nzd_([a-z0-9-]{1,64})_([A-Za-z0-9_-]{16,128})$")
@@ -136,10 +140,26 @@ class UserDirectory:
         return principal
 
 
+def _check_permissions(path: Path) -> None:
+    """Refuse a users file others may write (they could add an operator); warn if others may read
+    it (argon2 hashes, offline guessing)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # reading it says why
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise ConfigError([f"{path}:1: <document>: the users file is writable by group or others "
+                           f"(mode {stat.filemode(mode)}); make it 0600 (chmod 600 {path})"])
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        log.warning("the users file %s is readable by group or others (mode %s): its password hashes "
+                    "can be guessed offline; make it 0600", path, stat.filemode(mode))
+
+
 def load_users(path: Path | None) -> UserDirectory:
     """Read the users file (YAML or JSON); no path means no users (public view only)."""
     if path is None:
         return UserDirectory([])
+    _check_permissions(path)
     try:
         text = path.read_text()
     except OSError as exc:

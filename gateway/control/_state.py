@@ -12,6 +12,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from nzd.private_files import private_file
+
 __all__ = ["AssetState", "SetpointStateStore"]
 
 _SCHEMA = """
@@ -45,7 +47,8 @@ class SetpointStateStore:
     def __init__(self, *, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db = sqlite3.connect(private_file(path), isolation_level=None, check_same_thread=False,
+                                   timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nzd.messages import DeviceKind, Quality, Telemetry, encode
+from nzd.private_files import private_file
 
 __all__ = ["ROW_OVERHEAD_BYTES", "BufferedRow", "Reading", "ReadingBuffer"]
 
@@ -74,7 +75,8 @@ class ReadingBuffer:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
         # The service calls from one worker thread, tests from the main one.
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db = sqlite3.connect(private_file(path), isolation_level=None, check_same_thread=False,
+                                   timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk (fsync of the WAL) before the reading is published.
         self._db.execute(f"PRAGMA synchronous={synchronous}")

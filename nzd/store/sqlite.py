@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import orjson
 
 from nzd.messages import DeviceKind
+from nzd.private_files import private_file
 from nzd.store.base import (
     RESERVED_FIELDS,
     Aggregation,
@@ -124,6 +125,8 @@ class SqliteStore:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nzd-sqlite")
 
         def connect() -> sqlite3.Connection:
+            if isinstance(self.path, Path):
+                private_file(self.path)
             conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10.0,
                                    isolation_level=None)
             conn.executescript(_SCHEMA)
