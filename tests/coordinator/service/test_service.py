@@ -274,7 +274,7 @@ async def test_assets_behind_an_offline_gateway_are_excluded_until_it_is_back(mo
         assert planner.requests[-1].excluded == frozenset()
 
 
-async def test_a_manual_setpoint_holds_its_asset_while_valid_and_plan_ids_come_after_it(mosquitto):
+async def test_a_manual_setpoint_holds_its_asset_while_valid_and_the_plan_takes_over_after_it(mosquitto):
     import time
 
     import aiomqtt
@@ -306,9 +306,11 @@ async def test_a_manual_setpoint_holds_its_asset_while_valid_and_plan_ids_come_a
         plan_values = [sp.value for _, sp in gw.received
                        if sp.asset == "bat-a" and sp.source is SetpointSource.PLAN]
         assert plan_values == [20_000.0]  # the plan sent the battery nothing while the manual one held
-        # Once it has ended, the plan takes over again, with an id after the manual one.
+        # Once it has ended, the plan takes over again: issued after the manual one, which is what a
+        # gateway orders by (the manual id here is huge; ids only have to be unique).
         await eventually(lambda: time.time() * 1000 >= manual.valid_until, what="the manual setpoint's end")
         await service.plan_and_dispatch()
         await eventually(lambda: len(gw.values_for("bat-a")) == 3, what="the battery's plan setpoint")
         last = [sp for _, sp in gw.received if sp.asset == "bat-a"][-1]
-        assert last.source is SetpointSource.PLAN and last.id > manual.id
+        assert last.source is SetpointSource.PLAN and last.issued_at > manual.issued_at
+        assert last.id != manual.id
