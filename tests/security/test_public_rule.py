@@ -12,11 +12,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
+import yaml
 
 from api.public import public_figure, public_total
 from nzd.messages import DeviceKind
 from nzd.store import Reading
-from tests.api.conftest import DISTRICT, ApiServer, write
+from tests.api.conftest import DISTRICT, DISTRICT_FILE, ApiServer, write
 from tests.harness import InfluxServer, MosquittoServer
 from tests.security.support import running_api
 
@@ -103,3 +104,42 @@ def test_the_rule_takes_its_threshold_and_dominance_as_parameters() -> None:
 
 def _iso(ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
+
+
+@pytest.fixture(scope="module")
+def two_water_firms(influxdb: InfluxServer, mosquitto: MosquittoServer,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+    """The example district with water meters at Logistica too: two firms report water."""
+    folder = tmp_path_factory.mktemp("public-water")
+    district = yaml.safe_load(DISTRICT_FILE.read_text())
+    logistica = next(s for s in district["sites"] if s["id"] == LOGISTICA)
+    logistica["water"] = {"meters": [{"device": "intake-public", "role": "intake", "source": "public"}]}
+    path = folder / "district.yaml"
+    path.write_text(yaml.safe_dump(district, sort_keys=False))
+    with running_api(influx=influxdb, mosquitto=mosquitto, folder=folder, district_file=path) as server:
+        yield server
+
+
+def test_hourly_water_rows_after_a_firm_stops_reporting_are_withheld(two_water_firms: ApiServer) -> None:
+    api = two_water_firms
+    # Rossi draws 4 m3/h public water for three hours, Logistica 2 m3/h for two hours, then stops.
+    start = (int(time.time() * 1000) - 20 * 86_400_000) // HOUR_MS * HOUR_MS
+    readings = []
+    for k in range(13):
+        ts = start + k * 900_000
+        readings.append(_meter(ROSSI, "intake-public", DeviceKind.WATER_FLOW_METER, ts,
+                               {"water_volume_m3": 100.0 + 1.0 * k}))
+        if k <= 8:
+            readings.append(_meter(LOGISTICA, "intake-public", DeviceKind.WATER_FLOW_METER, ts,
+                                   {"water_volume_m3": 500.0 + 0.5 * k}))
+    write(api, readings)
+    params = {"from": _iso(start), "to": _iso(start + 3 * HOUR_MS), "period": "hour"}
+    with api.client() as public:
+        report = public.get("/api/v1/district/water", params=params).json()
+    assert [r["intake_m3"] for r in report["rows"]] == [6.0, 6.0, None]  # 4 + 2 by hand; then Rossi alone
+    assert [r["intake_by_source_m3"]["public"] for r in report["rows"]] == [6.0, 6.0, None]
+    assert report["rows"][2]["intake_change"] is None
+    assert report["totals"]["intake_m3"] == 16.0  # both firms over the period: 12 + 4
+    with api.client(api.operator) as c:
+        full = c.get("/api/v1/district/water", params=params).json()
+    assert [r["intake_m3"] for r in full["rows"]] == [6.0, 6.0, 4.0]
