@@ -40,6 +40,7 @@ from nzd.config.limits import (
     SetpointLimit,
     setpoint_limits,
 )
+from nzd.config.settlement import Region, SettlementConfig, SharingRule, TipClass
 
 __all__ = [
     "BATTERY_QUANTITY",
@@ -57,13 +58,17 @@ __all__ = [
     "MeterConfig",
     "MeterRole",
     "PvConfig",
+    "Region",
     "RtuTransport",
     "SerialBusConfig",
     "SetpointLimit",
+    "SettlementConfig",
+    "SharingRule",
     "SiteConfig",
     "TankConfig",
     "TariffConfig",
     "TcpTransport",
+    "TipClass",
     "TlsConfig",
     "WaterConfig",
     "WaterMeterConfig",

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from nzd.config.settlement import Region, SettlementConfig
 from nzd.identifiers import Identifier
 
 __all__ = [
@@ -86,6 +87,16 @@ class PvConfig(_Strict):
     device: Identifier | None = None
     tilt_deg: Annotated[float, Field(ge=0, le=90)] = 25.0
     azimuth_deg: Annotated[float, Field(ge=0, lt=360)] = 180.0
+    power_kw: Positive | None = None
+    """The plant's power for its TIP class (docs/settlement.md); None: its kWp."""
+    region: Region | None = None
+    """Overrides the district's settlement region."""
+    capital_grant_pct: Percent = 0.0
+    """Share of the investment paid by a capital grant: reduces the TIP and the 55 % threshold."""
+    commissioned: date | None = None
+    """The TIP is paid from this day for ``settlement.tip_years``; None: always."""
+    owners: dict[Identifier, Fraction] | None = None
+    """A plant owned by several members: site id -> share; None: owned by its site."""
 
 
 class BatteryConfig(_Strict):
@@ -228,6 +239,12 @@ class SiteConfig(_Strict):
     """BDEW standard load profile of the site's inflexible consumption, for offline planning."""
     annual_load_kwh: NonNegative | None = None
     """Annual inflexible consumption for offline planning; None: 30 % of the import limit on average."""
+    primary_substation: Identifier = "default"
+    """The primary substation the site is connected under: members under the same one form a
+    configuration, and energy is shared only within a configuration."""
+    business: bool = True
+    """False for members that are not businesses (households, the municipality, non-profits):
+    they may receive the part of the premium above the 55 % rule."""
 
 
 class DistrictConfig(_Strict):
@@ -243,6 +260,7 @@ class DistrictConfig(_Strict):
     recycled_loss_threshold_pct: Annotated[float, Field(gt=0, le=100)] = 2.0
     """Alert when a day's losses in the recycled-water network are above this share of the
     reuse plant's metered output (docs/water.md)."""
+    settlement: SettlementConfig = Field(default_factory=SettlementConfig)
     sites: Annotated[list[SiteConfig], Field(min_length=1)]
 
     def site(self, site_id: str) -> SiteConfig:
@@ -280,6 +298,15 @@ class DistrictConfig(_Strict):
                     total = sum(bat.shares.values())
                     if abs(total - 1.0) > 1e-6:
                         yield (*loc, "shares"), f"shares must add up to 1 (they add up to {total:g})"
+            for j, plant in enumerate(site.pv):
+                if plant.owners is not None:
+                    where = ("sites", i, "pv", j, "owners")
+                    for member in plant.owners:
+                        if member not in site_ids:
+                            yield (*where, member), f"unknown site {member!r}"
+                    total = sum(plant.owners.values())
+                    if abs(total - 1.0) > 1e-6:
+                        yield where, f"owners' shares must add up to 1 (they add up to {total:g})"
             for j, load in enumerate(site.flexible_loads):
                 loc = ("sites", i, "flexible_loads", j)
                 if load.deadline <= load.earliest_start:

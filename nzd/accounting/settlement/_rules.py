@@ -1,0 +1,118 @@
+"""The district's settlement rules as arrays: configurations, plants, members, the statute."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from nzd.accounting.settlement._tip import tip_eur_per_mwh
+from nzd.config.district import DistrictConfig
+from nzd.config.settlement import SettlementConfig
+
+__all__ = ["Plant", "SettlementRules", "settlement_rules"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class Plant:
+    """A production plant that may earn the TIP on the shared energy attributed to it."""
+
+    site_index: int
+    """Where it feeds in (its site's meter)."""
+    plant_id: str
+    power_kw: float
+    owners: FloatArray
+    """[site] shares of the plant's producer part (add up to 1)."""
+    capital_grant_pct: float = 0.0
+    region: str | None = None
+    pv: bool = True
+    tip_from_ms: int | None = None
+    tip_until_ms: int | None = None
+
+    def tip_eur_per_mwh(self, zonal_price_eur_per_mwh: FloatArray, hour_start_ms: IntArray,
+                        rules: SettlementConfig) -> FloatArray:
+        """The plant's TIP in each hour: 0 outside its incentive period."""
+        from nzd.config.settlement import Region
+
+        tip = tip_eur_per_mwh(zonal_price_eur_per_mwh, power_kw=self.power_kw, rules=rules,
+                              region=Region(self.region) if self.region else None, pv=self.pv,
+                              capital_grant_pct=self.capital_grant_pct)
+        paid = np.ones(hour_start_ms.shape, np.bool_)
+        if self.tip_from_ms is not None:
+            paid &= hour_start_ms >= self.tip_from_ms
+        if self.tip_until_ms is not None:
+            paid &= hour_start_ms < self.tip_until_ms
+        return np.where(paid, tip, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementRules:
+    site_ids: tuple[str, ...]
+    configurations: tuple[str, ...]
+    """Primary substations, one configuration each."""
+    configuration_of_site: IntArray
+    business: npt.NDArray[np.bool_]
+    """[site] False for members that may receive the part above the 55 % rule."""
+    plants: tuple[Plant, ...]
+    timezone: str
+    rules: SettlementConfig
+    default_valorisation_eur_per_mwh: float
+
+    @property
+    def n_sites(self) -> int:
+        return len(self.site_ids)
+
+    def valorisation_eur_per_mwh(self, hour_start_ms: IntArray) -> FloatArray:
+        """ARERA's valorisation in each hour, by the hour's local calendar year."""
+        tz = ZoneInfo(self.timezone)
+        years = np.asarray([datetime.fromtimestamp(int(t) / 1000, tz).year for t in hour_start_ms], np.int64)
+        out = np.empty(years.size)
+        for year in np.unique(years):
+            out[years == year] = self.rules.valorisation_for(int(year), self.default_valorisation_eur_per_mwh)
+        return out
+
+
+def _day_ms(day: date, timezone: str, *, years: int = 0) -> int:
+    try:
+        shifted = day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        shifted = day.replace(year=day.year + years, day=28)
+    midnight = datetime(shifted.year, shifted.month, shifted.day, tzinfo=ZoneInfo(timezone))
+    return round(midnight.timestamp() * 1000)
+
+
+def settlement_rules(config: DistrictConfig) -> SettlementRules:
+    """The registry's sites, primary substations, PV plants and statute as arrays."""
+    site_ids = tuple(s.id for s in config.sites)
+    index = {sid: i for i, sid in enumerate(site_ids)}
+    configurations = tuple(dict.fromkeys(s.primary_substation for s in config.sites))
+    plants: list[Plant] = []
+    for i, site in enumerate(config.sites):
+        for pv in site.pv:
+            owners = np.zeros(len(site_ids))
+            if pv.owners is None:
+                owners[i] = 1.0
+            else:
+                for member, share in pv.owners.items():
+                    owners[index[member]] = share
+            start = None if pv.commissioned is None else _day_ms(pv.commissioned, config.timezone)
+            until = None if pv.commissioned is None else _day_ms(
+                pv.commissioned, config.timezone, years=config.settlement.tip_years)
+            plants.append(Plant(site_index=i, plant_id=pv.id, power_kw=pv.power_kw or pv.kwp, owners=owners,
+                                capital_grant_pct=pv.capital_grant_pct,
+                                region=None if pv.region is None else str(pv.region),
+                                tip_from_ms=start, tip_until_ms=until))
+    return SettlementRules(
+        site_ids=site_ids, configurations=configurations,
+        configuration_of_site=np.asarray([configurations.index(s.primary_substation) for s in config.sites],
+                                         np.int64),
+        business=np.asarray([s.business for s in config.sites], np.bool_), plants=tuple(plants),
+        timezone=config.timezone, rules=config.settlement,
+        default_valorisation_eur_per_mwh=config.tariff.valorisation_eur_per_mwh,
+    )
