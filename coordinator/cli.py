@@ -45,7 +45,7 @@ def plan(
     time_limit_s: float = typer.Option(20.0, "--time-limit", min=0.1, help="Solver time limit per plan, s."),
     gap: float = typer.Option(0.01, "--gap", min=0.0, max=0.99, help="Relative MIP gap."),
 ) -> None:
-    """Simulate planning offline: a day-by-day plan against the uncoordinated baseline; CSV and PNG out."""
+    """Simulate planning offline, day by day, against the fair and the do-nothing baselines; CSV, PNG."""
     from coordinator.model import DistrictModel
     from coordinator.offline import read_history_csv, simulate, simulated_history, write_csv, write_png
     from coordinator.optimiser import PlanOptions

@@ -1,10 +1,12 @@
-"""Offline simulation: plan day after day over a stretch of history and compare with the counterfactual.
+"""Offline simulation: plan day after day over a stretch of history and compare with two baselines.
 
 Each day is planned once at its start over 24 hours (not re-planned every 15
 minutes: a year stays tractable), executed against what actually happened (the
 grid takes any forecast error), and the batteries' and tanks' end state carries
-over to the next day. The counterfactual runs on the same actuals with its own
-battery state.
+over to the next day. Two baselines run on the same actuals, each with its own state:
+the fair one (each firm planned alone with the same optimiser and forecasts, ending
+each day where the coordinated plan ended, coordinator/fair_baseline.py) and the
+do-nothing counterfactual (coordinator/counterfactual.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Literal
 import numpy as np
 
 from coordinator.counterfactual import counterfactual, execute_plan
+from coordinator.fair_baseline import end_levels, fair_baseline
 from coordinator.forecast import Forecast, SiteHistory, forecast_district
 from coordinator.model import DistrictModel, FloatArray, IntArray
 from coordinator.optimiser import AssetKind, LiveState, PlanOptions, plan_district
@@ -87,12 +90,16 @@ class DayResult:
     shared_kwh: float
     incentive_eur: float
     baseline_cost_eur: float
+    """The do-nothing counterfactual's."""
     baseline_shared_kwh: float
+    fair_cost_eur: float = float("nan")
+    """The fair baseline's (NaN when not computed)."""
+    fair_shared_kwh: float = float("nan")
 
 
 @dataclass(slots=True)
 class Simulation:
-    """District totals per step (kW) for the coordinated run and the counterfactual baseline."""
+    """District totals per step (kW) for the coordinated run and the baselines (``baseline``: do-nothing)."""
 
     step_minutes: int
     days: list[DayResult] = field(default_factory=list)
@@ -114,6 +121,10 @@ class Simulation:
         return sum(d.baseline_cost_eur for d in self.days)
 
     @property
+    def fair_cost_eur(self) -> float:
+        return sum(d.fair_cost_eur for d in self.days)
+
+    @property
     def shared_kwh(self) -> float:
         return sum(d.shared_kwh for d in self.days)
 
@@ -125,16 +136,27 @@ class Simulation:
         statuses: dict[str, int] = {}
         for d in self.days:
             statuses[d.status] = statuses.get(d.status, 0) + 1
+        fair = self.fair_cost_eur
         return {
             "days": len(self.days),
             "cost_eur": round(self.cost_eur, 2),
-            "baseline_cost_eur": round(self.baseline_cost_eur, 2),
-            "savings_eur": round(self.baseline_cost_eur - self.cost_eur, 2),
+            "fair_baseline_cost_eur": None if np.isnan(fair) else round(fair, 2),
+            "do_nothing_cost_eur": round(self.baseline_cost_eur, 2),
+            "savings_vs_fair_baseline_eur": None if np.isnan(fair) else round(fair - self.cost_eur, 2),
+            "savings_vs_fair_baseline_pct": None if np.isnan(fair) else _pct(fair, self.cost_eur),
+            "savings_vs_do_nothing_eur": round(self.baseline_cost_eur - self.cost_eur, 2),
+            "savings_vs_do_nothing_pct": _pct(self.baseline_cost_eur, self.cost_eur),
             "shared_kwh": round(self.shared_kwh, 1),
-            "baseline_shared_kwh": round(self.baseline_shared_kwh, 1),
+            "fair_baseline_shared_kwh": None if np.isnan(fair) else round(
+                sum(d.fair_shared_kwh for d in self.days), 1),
+            "do_nothing_shared_kwh": round(self.baseline_shared_kwh, 1),
             "mean_solve_s": round(float(np.mean([d.solve_time_s for d in self.days] or [0.0])), 3),
             "statuses": statuses,
         }
+
+
+def _pct(baseline: float, cost: float) -> float:
+    return round(100.0 * (baseline - cost) / abs(baseline), 2) if baseline else 0.0
 
 
 def _actual(history: SiteHistory, start_ms: int, steps: int) -> Forecast:
@@ -148,13 +170,14 @@ def _actual(history: SiteHistory, start_ms: int, steps: int) -> Forecast:
 
 def simulate(model: DistrictModel, history: SiteHistory, *, start_ms: int, days: int,
              forecast: ForecastMode = "perfect", options: PlanOptions | None = None,
-             on_day: Callable[[DayResult], None] | None = None) -> Simulation:
+             on_day: Callable[[DayResult], None] | None = None, fair: bool = True) -> Simulation:
     if days < 1:
         raise ValueError("days must be at least 1")
     steps = 1440 // model.step_minutes
     sim = Simulation(step_minutes=model.step_minutes)
     state = LiveState()
     baseline_state = LiveState()
+    fair_state = LiveState()
     b, k = model.batteries, model.tanks
     for d in range(days):
         start = start_ms + d * DAY_MS
@@ -166,10 +189,17 @@ def simulate(model: DistrictModel, history: SiteHistory, *, start_ms: int, days:
         plan = plan_district(model, fc, state, start_ms=start, options=options)
         done = execute_plan(model, plan, actual)
         base = counterfactual(model, actual, baseline_state)
+        alone = fair_baseline(model, fc, actual, state=fair_state, end=end_levels(plan),
+                              options=options) if fair else None
         result = DayResult(start_ms=start, status=str(plan.status), solve_time_s=plan.solve_time_s,
                            mip_gap=plan.mip_gap, cost_eur=done.cost_eur, shared_kwh=done.shared_kwh,
                            incentive_eur=done.incentive_eur, baseline_cost_eur=base.cost_eur,
-                           baseline_shared_kwh=base.shared_kwh)
+                           baseline_shared_kwh=base.shared_kwh,
+                           fair_cost_eur=float("nan") if alone is None else alone.outcome.cost_eur,
+                           fair_shared_kwh=float("nan") if alone is None else alone.outcome.shared_kwh)
+        if alone is not None:
+            fair_state = LiveState(battery_soc_pct=alone.battery_soc_end_pct,
+                                   tank_level_pct=alone.tank_level_end_pct)
         sim.days.append(result)
         sim.times_ms.append(actual.start_ms + np.arange(steps, dtype=np.int64) * model.step_minutes * 60_000)
         for name, values in (("load_kw", actual.load_kw), ("pv_kw", actual.pv_kw),

@@ -9,13 +9,14 @@ equals their minimum.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from coordinator.forecast._types import Forecast
-from coordinator.model import DistrictModel, FloatArray, IntArray
+from coordinator.model import BatteryArrays, DistrictModel, FloatArray, IntArray, TankArrays
 from coordinator.optimiser._builder import LpBuilder
 from coordinator.optimiser._types import LiveState, PlanOptions
 from coordinator.optimiser._windows import Runs, load_runs
@@ -83,6 +84,17 @@ def initial_levels(model: DistrictModel, state: LiveState) -> tuple[FloatArray, 
         if pct is not None:
             level[i] = k.volume_m3[i] * float(pct) / 100.0
     return soc, level
+
+
+def _end_floor(model: DistrictModel, targets: Mapping[tuple[str, str], float],
+               assets: BatteryArrays | TankArrays, full: FloatArray, reach: FloatArray) -> FloatArray:
+    """A lower bound on the level at the end of the horizon: the target, as far as it can be reached."""
+    out = np.zeros(len(assets.ids))
+    for i, asset in enumerate(assets.ids):
+        pct = targets.get((model.site_ids[assets.site_index[i]], asset))
+        if pct is not None:
+            out[i] = min(full[i] * float(pct) / 100.0, float(reach[i]))
+    return out
 
 
 def _unavailable(model: DistrictModel, state: LiveState, site_index: IntArray,
@@ -160,6 +172,9 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     soc_lo[:, 0] = soc_hi[:, 0] = soc0
     if options.terminal_soc:
         soc_lo[:, T] = np.maximum(soc_lo[:, T], np.minimum(soc0, bat.soc_max_kwh))
+    reach_b = np.minimum(soc0 + T * dt * bat.charge_kw * bat.charge_efficiency, soc_hi[:, T])
+    end_b = _end_floor(model, state.battery_soc_end_min_pct, bat, bat.capacity_kwh, reach_b)
+    soc_lo[:, T] = np.maximum(soc_lo[:, T], end_b)
     soc = lp.add_vars((B, T + 1), lb=soc_lo, ub=soc_hi)
     dyn = lp.add_rows((B, T), lb=0.0, ub=0.0)
     lp.add_terms(dyn, soc[:, 1:], 1.0)
@@ -236,6 +251,10 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
         reach = np.minimum(level0 + T * dt * tanks.pump_max_m3h, lvl_hi[:, T])
         floor = np.where(off_k, lvl_lo[:, T], np.minimum(tanks.level_min_m3, reach))
         lvl_lo[:, T] = np.maximum(lvl_lo[:, T], floor)
+    fill = np.maximum(tanks.pump_max_m3h - tanks.demand_m3h, 0.0)
+    reach_k = np.minimum(level0 + T * dt * fill, lvl_hi[:, T])
+    end_k = _end_floor(model, state.tank_level_end_min_pct, tanks, tanks.volume_m3, reach_k)
+    lvl_lo[:, T] = np.maximum(lvl_lo[:, T], end_k)
     level = lp.add_vars((K, T + 1), lb=lvl_lo, ub=lvl_hi)
     fresh = lp.add_vars((K, T), ub=tanks.demand_m3h[:, None], cost=dt * tanks.fresh_water_eur_per_m3,
                         mask=np.broadcast_to((tanks.demand_m3h > 0)[:, None] & drought, (K, T)))

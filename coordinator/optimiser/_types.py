@@ -41,6 +41,10 @@ class LiveState:
     A run shorter than the load's minimum run time continues until it has lasted that long."""
     unavailable: frozenset[AssetKey] = frozenset()
     """Assets that rejected or did not acknowledge: planned at their safe local mode."""
+    battery_soc_end_min_pct: Mapping[AssetKey, float] = field(default_factory=dict)
+    """Batteries end the horizon at least this full (as far as they can charge there): the fair
+    baseline's firms end where the coordinated plan ended."""
+    tank_level_end_min_pct: Mapping[AssetKey, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

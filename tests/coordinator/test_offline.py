@@ -86,7 +86,11 @@ def test_nzd_plan_command(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["plan", "-d", str(yaml_path), "--start", "2026-06-15", "-o", str(out)])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
-    assert summary["days"] == 1 and summary["savings_eur"] > 0
+    assert summary["days"] == 1 and summary["savings_vs_do_nothing_eur"] > 0
+    # Savings against both baselines, named (each firm planned alone; doing nothing).
+    assert summary["savings_vs_fair_baseline_eur"] >= 0
+    assert summary["cost_eur"] <= summary["fair_baseline_cost_eur"]
+    assert "savings_vs_do_nothing_pct" in summary and "savings_vs_fair_baseline_pct" in summary
     assert (out / "plan.csv").exists() and (out / "plan.png").exists()
     bad = CliRunner().invoke(app, ["plan", "-d", str(yaml_path), "--start", "15/06/2026"])
     assert bad.exit_code == 2
@@ -144,7 +148,7 @@ def test_nzd_plan_over_stored_history(tmp_path: Path, monkeypatch: pytest.Monkey
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     # The mill's battery stores the roof's noon surplus for the mill's evening: more is shared.
-    assert summary["shared_kwh"] > summary["baseline_shared_kwh"]
+    assert summary["shared_kwh"] > summary["do_nothing_shared_kwh"]
     rows = list(csv.DictReader((out / "plan.csv").open()))
     assert float(rows[40]["pv_kw"]) == pytest.approx(100.0)
     assert float(rows[40]["load_kw"]) == pytest.approx(60.0)
