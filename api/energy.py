@@ -14,13 +14,20 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from nzd.accounting import EnergyKpis, EnergySeries, energy_kpis, energy_per_interval, tariff_series
+from nzd.accounting import (
+    EnergyKpis,
+    EnergySeries,
+    TariffSeries,
+    energy_kpis,
+    energy_per_interval,
+    tariff_series,
+)
 from nzd.accounting.counters import interval_edges
 from nzd.config import DistrictConfig, MeterRole, SiteConfig
 from nzd.config.district import PriceProfile
 from nzd.store.base import Aggregation, Series, TelemetryStore
 
-__all__ = ["aligned_period", "measured_kpis"]
+__all__ = ["aligned_period", "measured_energy", "measured_kpis"]
 
 _GRID = ("energy_import_wh", "energy_export_wh")
 _PV = ("pv_energy_wh", "energy_export_wh")
@@ -67,6 +74,13 @@ def _profile(p: PriceProfile) -> list[float]:
 
 async def measured_kpis(store: TelemetryStore, district: DistrictConfig, sites: list[SiteConfig], *,
                         start_ms: int, end_ms: int, period: str) -> EnergyKpis:
+    series, tariff = await measured_energy(store, district, sites, start_ms=start_ms, end_ms=end_ms)
+    return energy_kpis(series, tariff, period=period, timezone=district.timezone)
+
+
+async def measured_energy(store: TelemetryStore, district: DistrictConfig, sites: list[SiteConfig], *,
+                          start_ms: int, end_ms: int) -> tuple[EnergySeries, TariffSeries]:
+    """Measured energy per interval of ``sites`` and their tariffs, on the district's grid."""
     step_ms = district.step_minutes * 60_000
     start_ms, end_ms = aligned_period(start_ms, end_ms, district.step_minutes)
     edges = interval_edges(start_ms=start_ms, end_ms=end_ms, step_ms=step_ms)
@@ -107,4 +121,4 @@ async def measured_kpis(store: TelemetryStore, district: DistrictConfig, sites: 
         emission_g_per_kwh=[_profile(t.emission_g_per_kwh) for t in tariffs],
         local_hour=local_hour, incentive_eur_per_mwh=district.tariff.incentive_eur_per_mwh,
         valorisation_eur_per_mwh=district.tariff.valorisation_eur_per_mwh)
-    return energy_kpis(series, tariff, period=period, timezone=district.timezone)
+    return series, tariff

@@ -1,0 +1,96 @@
+"""Statements over the real store: hand-computed figures, scope, CSV and PDF."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.api.conftest import ApiServer
+from tests.api.settlement_data import EXPECTED, FUND_EUR, INCENTIVE_EUR, SOCIAL_EUR, write_settlement_month
+
+
+@pytest.fixture(scope="module")
+def month(api_server: ApiServer) -> str:
+    return write_settlement_month(api_server)
+
+
+def test_a_firm_sees_its_statement_and_the_district_totals_to_the_cent(api_server: ApiServer,
+                                                                       month: str) -> None:
+    with api_server.client(api_server.manager_a) as c:
+        r = c.get("/api/v1/sites/tintoria-rossi/statement", params={"month": month})
+    assert r.status_code == 200, r.text
+    st = r.json()
+    assert st["configuration"] == "default" and st["month"] == month
+    assert st["total"]["incentive_eur"] == EXPECTED["tintoria-rossi"]
+    assert st["total"]["consumer_eur"] == pytest.approx(0.4 * 8.844 * 2 / 3, abs=1e-4)
+    assert st["total"]["producer_eur"] == 0.0
+    assert st["total"]["drawn_kwh"] == pytest.approx(80.0, abs=1e-3)
+    d = st["district_total"]
+    assert d["shared_kwh"] == pytest.approx(120.0, abs=1e-3)
+    assert d["premium_eur"] == pytest.approx(13.68, abs=1e-4)
+    assert d["valorisation_eur"] == pytest.approx(1.32, abs=1e-4)
+    assert d["incentive_eur"] == INCENTIVE_EUR
+    assert d["fund_eur"] == FUND_EUR and d["social_fund_eur"] == SOCIAL_EUR
+    # One row per day of the month; the 10th holds it all.
+    assert len(st["days"]) >= 28 and sum(day["incentive_eur"] for day in st["days"]) == pytest.approx(2.36)
+    # Every firm's statement plus the fund and social purposes make the incentive, to the cent.
+    with api_server.client(api_server.operator) as c:
+        sites = ("tintoria-rossi", "lanificio-bianchi", "logistica-prato", "depuratore")
+        parts = {s: c.get(f"/api/v1/sites/{s}/statement", params={"month": month}).json()["total"][
+            "incentive_eur"] for s in sites}
+    assert parts == {**EXPECTED, "depuratore": 0.0}
+    assert round(sum(parts.values()) + FUND_EUR + SOCIAL_EUR, 2) == INCENTIVE_EUR
+
+
+def test_another_firm_and_the_public_cannot_read_a_firms_statement(api_server: ApiServer, month: str) -> None:
+    for path in ("statement", "statement.csv", "statement.pdf"):
+        with api_server.client(api_server.manager_a) as c:
+            r = c.get(f"/api/v1/sites/logistica-prato/{path}", params={"month": month})
+            assert r.status_code == 403 and "may not see site" in r.json()["detail"]
+        with api_server.client() as anonymous:
+            r = anonymous.get(f"/api/v1/sites/tintoria-rossi/{path}", params={"month": month})
+            assert r.status_code == 403
+        with api_server.client(token=api_server.public_token) as public:
+            r = public.get(f"/api/v1/sites/tintoria-rossi/{path}", params={"month": month})
+            assert r.status_code == 403
+    # The district's totals are public (three firms report in that month).
+    with api_server.client() as anonymous:
+        r = anonymous.get("/api/v1/district/settlement", params={"month": month})
+    assert r.status_code == 200 and r.json()["incentive_eur"] == INCENTIVE_EUR
+    with api_server.client(api_server.manager_a) as c:
+        r = c.get("/api/v1/sites/tintoria-rossi/statement", params={"month": "2026-13"})
+        assert r.status_code == 422
+
+
+def test_csv_and_pdf_carry_the_same_totals_as_the_json(api_server: ApiServer, month: str,
+                                                       tmp_path: Path) -> None:
+    with api_server.client(api_server.manager_a) as c:
+        rows = list(csv.DictReader(io.StringIO(c.get("/api/v1/sites/tintoria-rossi/statement.csv",
+                                                     params={"month": month}).text)))
+        pdf = c.get("/api/v1/sites/tintoria-rossi/statement.pdf", params={"month": month})
+    assert rows[-1]["day"] == "month" and float(rows[-1]["incentive_eur"]) == EXPECTED["tintoria-rossi"]
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(pdf.content)
+    text = pdf_text(path)
+    assert "Incentive received" in text and f"{EXPECTED['tintoria-rossi']:.2f} EUR" in text
+    assert f"{INCENTIVE_EUR:.2f} EUR" in text and "Where the money came from" in text
+    assert rendered_page(path, tmp_path).stat().st_size > 5_000
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True, timeout=30).stdout
+
+
+def rendered_page(path: Path, out_dir: Path) -> Path:
+    """pdftoppm renders the first page: the file is a PDF a viewer can open."""
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(path), str(out_dir / "page")],
+                   check=True, capture_output=True, timeout=60)
+    pages = sorted(out_dir.glob("page*.png"))
+    assert pages, "pdftoppm rendered no page"
+    return pages[0]
