@@ -18,6 +18,7 @@ from coordinator.forecast import Forecast
 from coordinator.model import DistrictModel, FloatArray
 from coordinator.optimiser import LiveState, Plan
 from coordinator.optimiser._formulation import initial_levels
+from coordinator.optimiser._shared import configuration_shared_kwh
 from coordinator.optimiser._windows import earliest_schedule, load_runs
 
 __all__ = ["Outcome", "counterfactual", "execute_plan", "settle"]
@@ -62,16 +63,16 @@ def settle(model: DistrictModel, *, start_ms: int, net_kw: FloatArray, battery_k
     p_imp, p_exp, _ = model.prices(times)
     imp = np.maximum(net_kw, 0.0)
     exp = np.minimum(np.maximum(-net_kw, 0.0), model.export_limit_kw[:, None])
-    _, hour = np.unique(times // 3_600_000, return_inverse=True)
-    n_hours = int(hour.max()) + 1 if steps else 0
-    fed = np.bincount(hour, weights=exp.sum(axis=0) * dt, minlength=n_hours)
-    drawn = np.bincount(hour, weights=imp.sum(axis=0) * dt, minlength=n_hours)
-    shared = np.minimum(fed, drawn)
+    hour_keys, hour = np.unique(times // 3_600_000, return_inverse=True)
+    rates = model.shared_rates((hour_keys * 3_600_000).astype(np.int64))
+    by_cfg = configuration_shared_kwh(imp, exp, hour.astype(np.int64), hour_keys.size, dt,
+                                      model.site_configuration, rates.shape[0])
+    shared = by_cfg.sum(axis=0)
     wear = float((np.maximum(battery_kw, 0.0) * dt * model.batteries.wear_eur_per_kwh[:, None]).sum())
     return Outcome(
         grid_import_kw=imp, grid_export_kw=exp, battery_kw=battery_kw, shared_energy_kwh=shared,
         import_cost_eur=float((imp * p_imp).sum() * dt), export_revenue_eur=float((exp * p_exp).sum() * dt),
-        incentive_eur=float(shared.sum()) * model.incentive_eur_per_kwh, wear_eur=wear,
+        incentive_eur=float((rates * by_cfg).sum()), wear_eur=wear,
     )
 
 

@@ -62,7 +62,8 @@ def site_model(model: DistrictModel, site: int) -> DistrictModel:
         tanks=_select(model.tanks, np.flatnonzero(model.tanks.site_index == site)),
         import_eur_per_kwh=model.import_eur_per_kwh[keep], export_eur_per_kwh=model.export_eur_per_kwh[keep],
         emission_g_per_kwh=model.emission_g_per_kwh[keep], peak_eur_per_kw=model.peak_eur_per_kw[keep],
-        incentive_eur_per_kwh=0.0,
+        incentive_eur_per_kwh=0.0, configuration_of_site=np.zeros(1, np.int64),
+        shared_eur_per_kwh_by_hour=np.zeros((1, 24)),
         load_profiles=model.load_profiles[keep] if model.load_profiles else (),
         annual_load_kwh=None if model.annual_load_kwh is None else model.annual_load_kwh[keep],
     )

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from coordinator.water.drought import intake_cost_eur_per_m3, tank_level_min_pct
+from nzd.accounting.settlement import settlement_rules
 from nzd.config import DistrictConfig, TariffConfig, WaterSource
 
 __all__ = [
@@ -145,6 +146,29 @@ class DistrictModel:
     """[site] BDEW profile of the inflexible load, for offline simulation."""
     annual_load_kwh: FloatArray | None = None
     """[site] annual inflexible consumption, for offline simulation."""
+    configuration_of_site: IntArray | None = None
+    """[site] the configuration (members under one primary substation) of each site; None: one."""
+    shared_eur_per_kwh_by_hour: FloatArray | None = None
+    """[configuration, local hour] what a kWh shared earns (the plants' TIP + valorisation,
+    docs/settlement.md); None: ``incentive_eur_per_kwh`` everywhere."""
+
+    @property
+    def site_configuration(self) -> IntArray:
+        if self.configuration_of_site is None:
+            return np.zeros(self.n_sites, np.int64)
+        return self.configuration_of_site
+
+    @property
+    def shared_eur_per_kwh(self) -> FloatArray:
+        """[configuration, 24]"""
+        if self.shared_eur_per_kwh_by_hour is not None:
+            return self.shared_eur_per_kwh_by_hour
+        n = int(self.site_configuration.max()) + 1 if self.n_sites else 1
+        return np.full((n, 24), self.incentive_eur_per_kwh)
+
+    def shared_rates(self, hour_start_ms: IntArray) -> FloatArray:
+        """[configuration, hour] EUR per kWh shared in each hour."""
+        return np.asarray(self.shared_eur_per_kwh[:, local_hours(hour_start_ms, self.timezone)], np.float64)
 
     @property
     def n_sites(self) -> int:
@@ -228,6 +252,10 @@ def _build(config: DistrictConfig) -> DistrictModel:
 
     tariffs: list[TariffConfig] = [s.tariff or config.tariff for s in config.sites]
     district_tariff = config.tariff
+    rules = settlement_rules(config)
+    # The planner values shared energy by the settlement rules only where the registry states them;
+    # otherwise by the tariff's constant incentive, per configuration all the same.
+    rates = rules.planning_rates_eur_per_kwh() if "settlement" in config.model_fields_set else None
     return DistrictModel(
         district=config.district,
         timezone=config.timezone,
@@ -298,4 +326,5 @@ def _build(config: DistrictConfig) -> DistrictModel:
         # Without a figure, 30 % of the connection on average: a typical load factor for a small firm.
         annual_load_kwh=_f([s.annual_load_kwh if s.annual_load_kwh is not None
                             else 0.3 * s.grid_import_limit_kw * 8760 for s in config.sites]),
+        configuration_of_site=rules.configuration_of_site, shared_eur_per_kwh_by_hour=rates,
     )

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from coordinator.forecast._types import Forecast
 from coordinator.model import BatteryArrays, DistrictModel, FloatArray, IntArray, TankArrays
 from coordinator.optimiser._builder import LpBuilder
+from coordinator.optimiser._shared import add_shared_energy
 from coordinator.optimiser._types import LiveState, PlanOptions
 from coordinator.optimiser._windows import Runs, load_runs
 
@@ -46,6 +47,9 @@ class Problem:
     fresh: IntArray
     """[tank, step] fresh water meeting tank demand (drought mode only; -1 elsewhere)."""
     shared: IntArray
+    """[configuration, hour]"""
+    shared_rates: FloatArray
+    """[configuration, hour] EUR per kWh shared."""
     starts: IntArray
     """Start binaries of non-interruptible runs."""
     start_run: IntArray
@@ -115,7 +119,8 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     times = model.step_times_ms(start_ms, T)
     p_imp, p_exp, ef = model.prices(times)
     p_imp_eff = p_imp + options.co2_eur_per_t * ef / 1e6
-    inc = model.incentive_eur_per_kwh
+    # The highest rate a kWh shared may earn: where a self-trade could pay (binaries below).
+    inc = float(model.shared_eur_per_kwh.max()) if model.shared_eur_per_kwh.size else 0.0
     bat, loads, tanks = model.batteries, model.loads, model.tanks
     B, F, K = bat.count, loads.count, tanks.count
     load, pv = forecast.load_kw, forecast.pv_kw
@@ -274,16 +279,12 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     lp.add_terms(bal[loads.site_index], flex, -1.0)
     lp.add_terms(bal[tanks.site_index], pump, -tanks.pump_kw_per_m3h[:, None])
 
-    # Shared energy per clock hour.
-    hour_key = times // 3_600_000
-    hour_start, hour_of_step = np.unique(hour_key, return_inverse=True)
-    H = hour_start.size
-    shared = lp.add_vars((H,), cost=-inc)
-    for flow, fixed in ((exp, fixed_exp), (imp, fixed_imp)):
-        fixed_kwh = np.bincount(hour_of_step, weights=fixed.sum(axis=0) * dt, minlength=H)
-        rows = lp.add_rows((H,), ub=fixed_kwh.astype(np.float64))
-        lp.add_terms(rows, shared, 1.0)
-        lp.add_terms(rows[hour_of_step][None, :], flow, -dt)
+    # Shared energy per configuration and clock hour.
+    hour_start, hour_of_step = np.unique(times // 3_600_000, return_inverse=True)
+    rates = model.shared_rates((hour_start * 3_600_000).astype(np.int64))
+    shared = add_shared_energy(lp, model, imp=imp, exp=exp, fixed_import_kw=fixed_imp,
+                               fixed_export_kw=fixed_exp, hour_of_step=hour_of_step.astype(np.int64),
+                               rates=rates)
 
     # Optional peak charge on each site's highest import.
     if options.use_peak_charge and (model.peak_eur_per_kw > 0).any():
@@ -301,7 +302,8 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     return Problem(
         builder=lp, matrix=lp.matrix(), steps=T, times_ms=times, hour_of_step=hour_of_step.astype(np.int64),
         hour_start_ms=(hour_start * 3_600_000).astype(np.int64), imp=imp, exp=exp, curt=curt, ch=ch, dis=dis,
-        soc=soc, flex=flex, pump=pump, level=level, fresh=fresh, shared=shared, starts=starts,
+        soc=soc, flex=flex, pump=pump, level=level, fresh=fresh, shared=shared, shared_rates=rates,
+        starts=starts,
         start_run=start_run, start_step=start_step, binaries=binaries, binary_on=binary_on, runs=runs,
         penalty_cols=np.concatenate([c for c, _ in penalised]) if penalised else np.zeros(0, np.int64),
         penalty_eur=np.concatenate([e for _, e in penalised]) if penalised else np.zeros(0),

@@ -14,6 +14,7 @@ from coordinator.optimiser._builder import put, take
 from coordinator.optimiser._formulation import Problem, build_problem, initial_levels
 from coordinator.optimiser._highs import HighsModel
 from coordinator.optimiser._plan import AssetKind, AssetSchedule, Plan
+from coordinator.optimiser._shared import configuration_shared_kwh, hourly_shared_kwh
 from coordinator.optimiser._types import LiveState, PlanOptions, PlanStatus
 from coordinator.optimiser._windows import earliest_schedule
 
@@ -155,25 +156,20 @@ def _safe_solution(model: DistrictModel, forecast: Forecast, state: LiveState,
     return x
 
 
-def hourly_shared_kwh(import_kw: FloatArray, export_kw: FloatArray, hour_of_step: np.ndarray,
-                      n_hours: int, step_h: float) -> FloatArray:
-    """min(total fed in, total drawn) over all members for each hour."""
-    fed = np.bincount(hour_of_step, weights=export_kw.sum(axis=0) * step_h, minlength=n_hours)
-    drawn = np.bincount(hour_of_step, weights=import_kw.sum(axis=0) * step_h, minlength=n_hours)
-    return np.minimum(fed, drawn)
-
-
 def _extract(model: DistrictModel, forecast: Forecast, problem: Problem, x: FloatArray, *,
              status: PlanStatus, gap: float | None, message: str, solve_time_s: float) -> Plan:
     dt = model.step_h
     imp = np.maximum(take(x, problem.imp), 0.0) + problem.fixed_import_kw
     exp = np.maximum(take(x, problem.exp), 0.0) + problem.fixed_export_kw
-    shared = hourly_shared_kwh(imp, exp, problem.hour_of_step, problem.hour_start_ms.size, dt)
+    by_cfg = configuration_shared_kwh(imp, exp, problem.hour_of_step, problem.hour_start_ms.size, dt,
+                                      model.site_configuration, problem.shared_rates.shape[0])
+    shared = by_cfg.sum(axis=0)
+    incentive = float((problem.shared_rates * by_cfg).sum())
     cost = problem.builder.cost
     # The objective with shared energy by the hourly rule (a time-limited incumbent may under-claim it).
-    under_claimed = float(x[problem.shared].sum() - shared.sum())
+    under_claimed = float((problem.shared_rates * x[problem.shared]).sum()) - incentive
     penalty = float(problem.penalty_eur @ x[problem.penalty_cols]) if problem.penalty_cols.size else 0.0
-    objective = float(cost @ x) - penalty + problem.constant_eur + model.incentive_eur_per_kwh * under_claimed
+    objective = float(cost @ x) - penalty + problem.constant_eur + under_claimed
     assets: list[AssetSchedule] = []
     b = model.batteries
     soc = x[problem.soc]
@@ -206,7 +202,7 @@ def _extract(model: DistrictModel, forecast: Forecast, problem: Problem, x: Floa
         pv_kw=forecast.pv_kw.copy(),
         curtailment_kw=_clean(np.maximum(take(x, problem.curt), 0.0) + problem.fixed_curtail_kw),
         hour_start_ms=problem.hour_start_ms, shared_energy_kwh=shared,
-        incentive_eur=model.incentive_eur_per_kwh * float(shared.sum()), assets=tuple(assets),
+        incentive_eur=incentive, assets=tuple(assets),
         message=message, plan_id=uuid.uuid4().hex[:12],
     )
 

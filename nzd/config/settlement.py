@@ -14,6 +14,7 @@ __all__ = ["Region", "SettlementConfig", "SharingRule", "TipClass"]
 
 NonNegative = Annotated[float, Field(ge=0)]
 Percent = Annotated[float, Field(ge=0, le=100)]
+Hourly = Annotated[list[NonNegative], Field(min_length=24, max_length=24)]
 
 
 class _Strict(BaseModel):
@@ -71,8 +72,9 @@ class SharingRule(_Strict):
 class SettlementConfig(_Strict):
     region: Region = Region.CENTRE
     """Where the district's PV plants stand (a plant may override it)."""
-    zonal_price_eur_per_mwh: NonNegative = 110.0
-    """Hourly zonal price Pz used when the store holds no price series for an hour."""
+    zonal_price_eur_per_mwh: NonNegative | Hourly = 110.0
+    """Zonal price Pz (a constant, or 24 values by local hour) used where no hourly price is known,
+    and by the planner."""
     tip_reference_eur_per_mwh: NonNegative = 180.0
     tip_classes: Annotated[list[TipClass], Field(min_length=1)] = Field(default_factory=_default_classes)
     region_bonus_eur_per_mwh: dict[Region, NonNegative] = Field(
@@ -103,6 +105,11 @@ class SettlementConfig(_Strict):
         if finite != sorted(finite):
             raise ValueError("tip_classes must be in increasing up_to_kw")
         return self
+
+    def zonal_price_profile(self) -> list[float]:
+        """24 values by local hour."""
+        p = self.zonal_price_eur_per_mwh
+        return [float(p)] * 24 if isinstance(p, int | float) else [float(v) for v in p]
 
     def valorisation_for(self, year: int, default: float) -> float:
         known = [y for y in self.valorisation_eur_per_mwh if y <= year]

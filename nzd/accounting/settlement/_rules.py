@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -68,6 +68,26 @@ class SettlementRules:
     def n_sites(self) -> int:
         return len(self.site_ids)
 
+    def local_hours(self, hour_start_ms: IntArray) -> IntArray:
+        tz = ZoneInfo(self.timezone)
+        return np.asarray([datetime.fromtimestamp(int(t) / 1000, tz).hour for t in hour_start_ms], np.int64)
+
+    def planning_rates_eur_per_kwh(self) -> FloatArray:
+        """[configuration, local hour] what a kWh shared earns, for the planner: the plants' TIP at the
+        configured zonal price, weighted by their power (the planner cannot know who will feed in),
+        plus the latest ARERA valorisation. Commissioning dates and the 55 % rule are left out."""
+        pz = np.asarray(self.rules.zonal_price_profile())
+        known = sorted(self.rules.valorisation_eur_per_mwh)
+        valorisation = (self.rules.valorisation_for(known[-1], self.default_valorisation_eur_per_mwh)
+                        if known else self.default_valorisation_eur_per_mwh)
+        out = np.full((len(self.configurations), 24), valorisation)
+        for c in range(len(self.configurations)):
+            plants = [p for p in self.plants if self.configuration_of_site[p.site_index] == c]
+            power = sum(p.power_kw for p in plants)
+            if power > 0:
+                out[c] += sum(p.power_kw * _tip_ignoring_dates(p, pz, self.rules) for p in plants) / power
+        return np.asarray(out / 1000.0, dtype=np.float64)
+
     def valorisation_eur_per_mwh(self, hour_start_ms: IntArray) -> FloatArray:
         """ARERA's valorisation in each hour, by the hour's local calendar year."""
         tz = ZoneInfo(self.timezone)
@@ -76,6 +96,11 @@ class SettlementRules:
         for year in np.unique(years):
             out[years == year] = self.rules.valorisation_for(int(year), self.default_valorisation_eur_per_mwh)
         return out
+
+
+def _tip_ignoring_dates(plant: Plant, pz: FloatArray, rules: SettlementConfig) -> FloatArray:
+    undated = replace(plant, tip_from_ms=None, tip_until_ms=None)
+    return undated.tip_eur_per_mwh(pz, np.zeros(pz.size, np.int64), rules)
 
 
 def _day_ms(day: date, timezone: str, *, years: int = 0) -> int:

@@ -162,7 +162,7 @@ def settle(energy: HourlyEnergy, rules: SettlementRules, *, zonal_price_eur_per_
         raise ValueError("no hours to settle")
     cfg = rules.configuration_of_site
     n_cfg = len(rules.configurations)
-    pz = np.full(hours.size, rules.rules.zonal_price_eur_per_mwh)
+    pz = np.asarray(rules.rules.zonal_price_profile())[rules.local_hours(hours)]
     if zonal_price_eur_per_mwh is not None:
         given = np.asarray(zonal_price_eur_per_mwh, dtype=np.float64)
         if given.shape != hours.shape:
