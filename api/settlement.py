@@ -1,7 +1,8 @@
 """Monthly statements from measured data: nzd.accounting.settlement over the store's counters.
 
 The API never plans: statements are what the meters measured, settled by the registry's
-rules (docs/settlement.md). The zonal price is the configured constant.
+rules (docs/settlement.md), at the stored hourly zonal prices (the registry's constant for
+hours without one).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from api.energy import measured_energy
 from api.problems import ProblemError
 from nzd.accounting.settlement import Settlement, hourly_energy, settle, settlement_rules
 from nzd.config import DistrictConfig
+from nzd.prices import hourly_prices
 from nzd.store.base import TelemetryStore
 
 __all__ = ["MonthlySettlement", "month_bounds", "monthly_settlement"]
@@ -52,6 +54,7 @@ async def monthly_settlement(store: TelemetryStore, district: DistrictConfig, *,
                                            end_ms=end_ms)
     energy = hourly_energy(series, tariff)
     rules = settlement_rules(district)
+    pz = await hourly_prices(store, district=district.district, hour_start_ms=energy.hour_start_ms)
     return MonthlySettlement(month=month, start_ms=start_ms, end_ms=end_ms,
-                             month_total=settle(energy, rules, period="month"),
-                             days=settle(energy, rules, period="day"))
+                             month_total=settle(energy, rules, zonal_price_eur_per_mwh=pz, period="month"),
+                             days=settle(energy, rules, zonal_price_eur_per_mwh=pz, period="day"))

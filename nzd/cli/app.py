@@ -28,6 +28,7 @@ app.add_typer(config_app, name="config")
 #: Modules that define ``register(app)``; each adds its commands.
 _COMMAND_MODULES = (
     "nzd.cli.store",  # nzd store init
+    "nzd.cli.prices",  # nzd prices import
     "gateway.cli",  # nzd gateway run
     "gateway.simulator.cli",  # nzd simulate
     "coordinator.ingest.cli",  # nzd ingest

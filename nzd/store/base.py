@@ -89,6 +89,8 @@ class EventKind(StrEnum):
     KPI = "kpi"
     FORECAST = "forecast"
     PRODUCTION = "production"
+    PRICE = "price"
+    """Hourly zonal price, one event per hour (nzd.prices)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,15 +26,20 @@ EXPECTED = {"tintoria-rossi": 2.36, "lanificio-bianchi": 1.18, "logistica-prato"
 FUND_EUR, SOCIAL_EUR, INCENTIVE_EUR = 0.88, 6.16, 15.00
 
 
-def settlement_month() -> str:
-    then = datetime.fromtimestamp(time.time() - 250 * 86_400, TZ)
+def settlement_month(days_back: int = 250) -> str:
+    then = datetime.fromtimestamp(time.time() - days_back * 86_400, TZ)
     return f"{then.year:04d}-{then.month:02d}"
 
 
-def write_settlement_month(server: ApiServer) -> str:
-    month = settlement_month()
+def window_start_ms(month: str) -> int:
+    """The 10th of the month, 10:00 local."""
     year, mon = (int(x) for x in month.split("-"))
-    start_ms = int(datetime(year, mon, 10, 10, tzinfo=TZ).timestamp() * 1000)
+    return int(datetime(year, mon, 10, 10, tzinfo=TZ).timestamp() * 1000)
+
+
+def write_settlement_month(server: ApiServer, days_back: int = 250) -> str:
+    month = settlement_month(days_back)
+    start_ms = window_start_ms(month)
     readings = []
     for k in range(17):  # every 15 minutes, 10:00..14:00
         ts = start_ms + k * 900_000

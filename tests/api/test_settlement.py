@@ -5,12 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.api.conftest import ApiServer
-from tests.api.settlement_data import EXPECTED, FUND_EUR, INCENTIVE_EUR, SOCIAL_EUR, write_settlement_month
+from tests.api.settlement_data import (
+    EXPECTED,
+    FUND_EUR,
+    INCENTIVE_EUR,
+    SOCIAL_EUR,
+    window_start_ms,
+    write_settlement_month,
+)
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +102,32 @@ def rendered_page(path: Path, out_dir: Path) -> Path:
     pages = sorted(out_dir.glob("page*.png"))
     assert pages, "pdftoppm rendered no page"
     return pages[0]
+
+
+def test_hourly_zonal_prices_pushed_by_the_operator_set_the_premium(api_server: ApiServer) -> None:
+    month = write_settlement_month(api_server, days_back=310)
+    start = window_start_ms(month)
+    # 10:00-15:00: the store's 15-minute buckets may carry the last quarter into the 14:00 hour.
+    hours = [{"time": _iso(start + h * 3_600_000), "eur_per_mwh": 250.0} for h in range(5)]
+    with api_server.client(api_server.manager_a) as c:
+        assert c.put("/api/v1/district/prices", json={"prices": hours}).status_code == 403
+    with api_server.client(api_server.operator) as c:
+        off_hour = {"prices": [{"time": _iso(start + 60_000), "eur_per_mwh": 1}]}
+        bad = c.put("/api/v1/district/prices", json=off_hour)
+        assert bad.status_code == 422 and "start of a clock hour" in bad.json()["detail"]
+        # A first push, then the same hours again: the newest wins.
+        c.put("/api/v1/district/prices", json={"prices": [{**h, "eur_per_mwh": 20.0} for h in hours]})
+        r = c.put("/api/v1/district/prices", json={"prices": hours})
+        assert r.status_code == 200 and r.json() == {"stored": 5}
+        st = c.get("/api/v1/sites/logistica-prato/statement", params={"month": month}).json()
+    with api_server.client() as anonymous:
+        rows = anonymous.get("/api/v1/district/prices",
+                             params={"from": _iso(start), "to": _iso(start + 6 * 3_600_000)})
+    assert [r["eur_per_mwh"] for r in rows.json()] == [250.0] * 5 + [None]
+    # Pz 250: 70 + max(0, 180 - 250) = 70, + 4 in the centre: 74 EUR/MWh on 120 kWh shared.
+    assert st["district_total"]["premium_eur"] == pytest.approx(120 * 0.074, abs=1e-4)
+    assert st["district_total"]["incentive_eur"] == round(120 * 0.074 + 1.32, 2)
+
+
+def _iso(ms: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
