@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
+from api.baselines import BaselineSettlements, baseline_settlements
 from api.energy import measured_energy
 from api.problems import ProblemError
 from nzd.accounting.settlement import Settlement, hourly_energy, settle, settlement_rules
@@ -32,6 +35,8 @@ class MonthlySettlement:
     month_total: Settlement
     """One period: the month."""
     days: Settlement
+    baselines: BaselineSettlements | None = None
+    """The coordinator's daily plans against both baselines, settled (None: none stored)."""
 
 
 def month_bounds(month: str, timezone: str) -> tuple[int, int]:
@@ -55,6 +60,10 @@ async def monthly_settlement(store: TelemetryStore, district: DistrictConfig, *,
     energy = hourly_energy(series, tariff)
     rules = settlement_rules(district)
     pz = await hourly_prices(store, district=district.district, hour_start_ms=energy.hour_start_ms)
+    stored = {int(t): float(v) for t, v in zip(energy.hour_start_ms, pz, strict=True) if np.isfinite(v)}
+    baselines = await baseline_settlements(store, district, rules, start_ms=start_ms, end_ms=end_ms,
+                                           zonal_price=stored)
     return MonthlySettlement(month=month, start_ms=start_ms, end_ms=end_ms,
                              month_total=settle(energy, rules, zonal_price_eur_per_mwh=pz, period="month"),
-                             days=settle(energy, rules, zonal_price_eur_per_mwh=pz, period="day"))
+                             days=settle(energy, rules, zonal_price_eur_per_mwh=pz, period="day"),
+                             baselines=baselines)

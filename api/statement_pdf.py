@@ -26,10 +26,10 @@ def _chart(total: dict[str, Any]) -> Any:
     labels = ["Energy cost", "Producer part", "Consumer part", "Social part", "Incentive received"]
     values = [total["energy_cost_eur"], total["producer_eur"], total["consumer_eur"], total["social_eur"],
               total["incentive_eur"]]
-    drawing = Drawing(460, 190)
-    drawing.add(String(0, 176, "Where the money came from (EUR)", fontName="Helvetica-Bold", fontSize=10))
+    drawing = Drawing(460, 140)
+    drawing.add(String(0, 128, "Where the money came from (EUR)", fontName="Helvetica-Bold", fontSize=10))
     chart = HorizontalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 110, 10, 330, 155
+    chart.x, chart.y, chart.width, chart.height = 110, 10, 330, 110
     chart.data = [values]
     chart.categoryAxis.categoryNames = labels
     chart.categoryAxis.labels.fontSize = 8
@@ -53,8 +53,9 @@ def render_statement_pdf(statement: dict[str, Any], *, district: str) -> bytes:
     t, d, c = statement["total"], statement["district_total"], statement["configuration_total"]
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, title=f"Statement {statement['site']} {statement['month']}",
-                            author=district, leftMargin=48, rightMargin=48, topMargin=48, bottomMargin=48)
-    grid = TableStyle([("FONTSIZE", (0, 0), (-1, -1), 9), ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                            author=district, leftMargin=42, rightMargin=42, topMargin=36, bottomMargin=36)
+    grid = TableStyle([("FONTSIZE", (0, 0), (-1, -1), 8.5), ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                       ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5), ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
                        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
                        ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)])
     firm = Table([
@@ -76,11 +77,20 @@ def render_statement_pdf(statement: dict[str, Any], *, district: str) -> bytes:
         ["Community fund", _eur(c["fund_eur"]), _eur(d["fund_eur"])],
         ["Social purposes", _eur(c["social_fund_eur"]), _eur(d["social_fund_eur"])],
     ], colWidths=[160, 140, 120], style=grid)
+    saved = statement.get("savings")
+    savings = [] if not saved else [Spacer(1, 10), Table([
+        [f"Savings ({saved['days']} day(s) with the coordinator's baselines)", ""],
+        ["Net cost, coordinated plan", _eur(saved["coordinated_net_cost_eur"])],
+        ["Net cost, each firm alone (fair baseline)", _eur(saved["fair_baseline_net_cost_eur"])],
+        ["Net cost, doing nothing", _eur(saved["do_nothing_net_cost_eur"])],
+        ["Saved against the fair baseline", _eur(saved["savings_vs_fair_baseline_eur"])],
+        ["Saved against doing nothing", _eur(saved["savings_vs_do_nothing_eur"])],
+    ], colWidths=[260, 160], style=grid)]
     made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     doc.build([
         Paragraph(f"{district}: monthly statement", styles["Title"]),
         Paragraph(f"{statement['name']} ({statement['site']}), {statement['month']}", styles["Heading2"]),
-        Spacer(1, 6), firm, Spacer(1, 12), _chart(t), Spacer(1, 12), community, Spacer(1, 10),
+        Spacer(1, 6), firm, *savings, Spacer(1, 12), _chart(t), Spacer(1, 12), community, Spacer(1, 10),
         Paragraph("From measured meter data, settled by the district's rules (GSE's premium per "
                   "configuration and hour, ARERA's valorisation, the statute's split); amounts to the cent. "
                   f"Made {made}.", styles["Italic"]),

@@ -56,6 +56,18 @@ class DistrictSettlementRow(BaseModel):
                                    examples=[40.1])
 
 
+class Savings(BaseModel):
+    """The coordinator's plans against both baselines, on each day's forecast, settled by the same rules."""
+
+    days: int = Field(description="days of the month with a stored baseline", examples=[30])
+    coordinated_net_cost_eur: float = Field(examples=[2_037.1])
+    fair_baseline_net_cost_eur: float = Field(description="each firm planned alone", examples=[2_060.3])
+    do_nothing_net_cost_eur: float = Field(description="nothing coordinated, nothing planned",
+                                           examples=[2_110.9])
+    savings_vs_fair_baseline_eur: float = Field(examples=[23.2])
+    savings_vs_do_nothing_eur: float = Field(examples=[73.8])
+
+
 class Statement(BaseModel):
     site: str
     name: str
@@ -65,6 +77,8 @@ class Statement(BaseModel):
     days: list[StatementRow]
     configuration_total: DistrictSettlementRow
     district_total: DistrictSettlementRow
+    savings: Savings | None = Field(None, description="the firm's; null without stored baselines")
+    district_savings: Savings | None = None
 
 
 def _f(v: Any) -> float:
@@ -97,6 +111,21 @@ def _configuration_row(s: Settlement, configs: np.ndarray, k: int) -> DistrictSe
         social_fund_eur=round(float(s.social_fund_eur[configs, k].sum()), 2))
 
 
+def _savings(m: MonthlySettlement, site: int | None) -> Savings | None:
+    if m.baselines is None:
+        return None
+
+    def net(s: Settlement) -> float:
+        if site is not None:
+            return round(float(s.energy_cost_eur[site, 0]) - round(float(s.incentive_eur[site, 0]), 2), 2)
+        return round(float(s.energy_cost_eur[:, 0].sum() - s.configuration_incentive_eur[:, 0].sum()), 2)
+
+    c, f, d = (net(m.baselines.by_scenario[k]) for k in ("coordinated", "fair", "do_nothing"))
+    return Savings(days=m.baselines.days, coordinated_net_cost_eur=c, fair_baseline_net_cost_eur=f,
+                   do_nothing_net_cost_eur=d, savings_vs_fair_baseline_eur=round(f - c, 2),
+                   savings_vs_do_nothing_eur=round(d - c, 2))
+
+
 def statement(m: MonthlySettlement, site_id: str, name: str) -> Statement:
     total, days = m.month_total, m.days
     i = total.site(site_id)
@@ -106,7 +135,8 @@ def statement(m: MonthlySettlement, site_id: str, name: str) -> Statement:
         site=site_id, name=name, month=m.month, configuration=total.configurations[c],
         total=_site_row(total, i, 0), days=[_site_row(days, i, k) for k in range(days.period_start_ms.size)],
         configuration_total=_configuration_row(total, np.asarray([c]), 0),
-        district_total=_configuration_row(total, every, 0))
+        district_total=_configuration_row(total, every, 0), savings=_savings(m, i),
+        district_savings=_savings(m, None))
 
 
 @router.get("/sites/{site}/statement", summary="A firm's monthly statement: energy, incentive, cost",

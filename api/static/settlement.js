@@ -57,11 +57,15 @@
     try { st = await App.api(`${query()}?month=${month()}`); }
     catch (e) { note.textContent = String(e.message || e); return; }
     const t = st.total, c = st.configuration_total, d = st.district_total;
+    note.textContent = st.savings ? `savings: the coordinator's plans against both baselines on ${st.savings.days} day(s), on each day's forecast` : "";
     $("#statement-tiles").innerHTML = [
       ["Incentive received", eur(t.incentive_eur), "statement-incentive"], ["Energy cost", eur(t.energy_cost_eur), "statement-cost"],
       ["Net cost", eur(t.net_cost_eur), "statement-net"], ["Shared from your plants", kwh(t.shared_fed_kwh), "statement-shared"],
       ["Energy drawn", kwh(t.drawn_kwh), "statement-drawn"], ["Energy fed in", kwh(t.fed_kwh), "statement-fed"],
-    ].map(([l, v, id]) => `<div class="tile" id="${id}"><div class="label">${l}</div><div class="value">${v}</div></div>`).join("");
+    ].concat(st.savings ? [
+      ["Saved vs each firm alone", eur(st.savings.savings_vs_fair_baseline_eur), "statement-saved-fair"],
+      ["Saved vs doing nothing", eur(st.savings.savings_vs_do_nothing_eur), "statement-saved-nothing"],
+    ] : []).map(([l, v, id]) => `<div class="tile" id="${id}"><div class="label">${l}</div><div class="value">${v}</div></div>`).join("");
     bars($("#statement-chart"), [["Producer part", t.producer_eur, "#1e9e61"], ["Consumer part", t.consumer_eur, "#2e86de"],
       ["Social part", t.social_eur, "#8e6c3a"], ["Energy cost", t.energy_cost_eur, "#b5523b"]]);
     const row = (label, f) => `<tr><td>${label}</td><td>${f(c)}</td><td>${f(d)}</td></tr>`;

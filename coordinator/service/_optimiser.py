@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from coordinator.baselines import baseline_document, starts_local_day
 from coordinator.dispatch import Target, controllable_assets
 from coordinator.forecast import Forecast
 from coordinator.model import DistrictModel
@@ -54,9 +55,10 @@ def history_forecast(model: DistrictModel, request: PlanRequest) -> Forecast:
     return forecast
 
 
-def optimiser_planner(*, options: PlanOptions | None = None,
-                      forecaster: Forecaster = history_forecast) -> Planner:
-    """A :data:`Planner` that forecasts and solves one district MILP per request."""
+def optimiser_planner(*, options: PlanOptions | None = None, forecaster: Forecaster = history_forecast,
+                      baselines: bool = True) -> Planner:
+    """A :data:`Planner` that forecasts and solves one district MILP per request; with ``baselines``,
+    the plan starting at local midnight also carries the day's baselines (coordinator/baselines.py)."""
     opts = options or PlanOptions()
 
     def plan(request: PlanRequest) -> PlanOutcome:
@@ -77,6 +79,9 @@ def optimiser_planner(*, options: PlanOptions | None = None,
         document = result.to_document()
         document["forecast_method"] = forecast.method
         document["optimiser_plan_id"] = document.pop("plan_id", "")
+        if baselines and starts_local_day(model, request.start_ms):
+            # Once a day: the plan against both baselines on the same forecast (the service stores it).
+            document["baselines"] = baseline_document(model, forecast, state, result, options=opts)
         return PlanOutcome(status=str(result.status), targets=targets, document=document)
 
     return plan

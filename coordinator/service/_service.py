@@ -201,6 +201,10 @@ class CoordinatorService:
         self.metrics.excluded_assets.set(len(excluded))
         self.metrics.manual_overrides.set(len(manual))
         targets = [t for t in self._checked_targets(outcome, excluded) if t.key not in manual]
+        baselines = outcome.document.pop("baselines", None)
+        if baselines is not None:  # the day's plan against both baselines (coordinator/baselines.py)
+            self._events.put(Event(EventKind.BASELINE, self.district.district, "*", start_ms,
+                                   str(baselines["day_start_ms"]), {**baselines, "plan_id": plan_id}))
         self._events.put(Event(EventKind.PLAN, self.district.district, "*", now_ms, plan_id, {
             **outcome.document,
             "plan_id": plan_id, "status": outcome.status, "start_ms": start_ms, "solve_s": solve_s,

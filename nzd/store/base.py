@@ -91,6 +91,8 @@ class EventKind(StrEnum):
     PRODUCTION = "production"
     PRICE = "price"
     """Hourly zonal price, one event per hour (nzd.prices)."""
+    BASELINE = "baseline"
+    """A day's plan against the fair and the do-nothing baselines (coordinator/baselines.py)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,3 +48,20 @@ def test_an_excluded_battery_is_planned_idle():
     outcome = optimiser_planner()(_request(frozenset({AssetKey("a", "bat-a")})))
     values = {t.asset: t.value for t in outcome.targets}
     assert values == {"bat-a": 0.0, "bat-b": 50_000.0}
+
+
+def test_the_plan_starting_at_local_midnight_carries_the_days_baselines():
+    district = _district()
+    midnight_ms = int(datetime(2026, 11, 25, 0, 0, tzinfo=TZ).timestamp() * 1000)
+    state = LiveState(district=district, stale_after_s=60)
+    request = PlanRequest(district=district, start_ms=midnight_ms,
+                          snapshot=state.snapshot(now_ms=midnight_ms), excluded=frozenset(), plan_id="t")
+    doc = optimiser_planner()(request).document["baselines"]
+    assert doc["day_start_ms"] == midnight_ms and doc["site_ids"] == ["a", "b"]
+    assert len(doc["hour_start_ms"]) == 24
+    # Each firm alone would also sell into the 0.60 EUR/kWh hour; doing nothing would not.
+    assert doc["coordinated"]["cost_eur"] <= doc["fair"]["cost_eur"] + 0.01
+    assert doc["fair"]["cost_eur"] < doc["do_nothing"]["cost_eur"]
+    assert sum(doc["coordinated"]["export_kwh"][0]) > 0 and sum(doc["do_nothing"]["export_kwh"][0]) == 0
+    # 10:00 is not the day's first plan.
+    assert "baselines" not in optimiser_planner()(_request(frozenset())).document
