@@ -55,7 +55,8 @@ def render_statement_pdf(statement: dict[str, Any], *, district: str) -> bytes:
     doc = SimpleDocTemplate(buf, pagesize=A4, title=f"Statement {statement['site']} {statement['month']}",
                             author=district, leftMargin=42, rightMargin=42, topMargin=36, bottomMargin=36)
     grid = TableStyle([("FONTSIZE", (0, 0), (-1, -1), 8.5), ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                       ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5), ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                       ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                       ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
                        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
                        ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)])
     firm = Table([
@@ -64,6 +65,7 @@ def render_statement_pdf(statement: dict[str, Any], *, district: str) -> bytes:
         ["PV self-consumed", _kwh(t["self_consumed_kwh"])],
         ["Shared energy from your plants", _kwh(t["shared_fed_kwh"])],
         ["Energy cost (import - export)", _eur(t["energy_cost_eur"])],
+        ["Shared batteries (your shares)", _eur(t["shared_assets_eur"])],
         ["Producer part", _eur(t["producer_eur"])], ["Consumer part", _eur(t["consumer_eur"])],
         ["Social part", _eur(t["social_eur"])], ["Incentive received", _eur(t["incentive_eur"])],
         ["Net cost", _eur(t["net_cost_eur"])], ["CO2", f"{t['co2_kg']:.1f} kg"],

@@ -39,7 +39,10 @@ class StatementRow(BaseModel):
                               examples=[0.0])
     incentive_eur: float = Field(description="what the firm receives, to the cent", examples=[143.4])
     energy_cost_eur: float = Field(description="import cost - export revenue", examples=[2_180.5])
-    net_cost_eur: float = Field(description="energy cost - incentive received", examples=[2_037.1])
+    shared_assets_eur: float = Field(description="the firm's part of shared batteries' value on their host's "
+                                     "bill (negative: received), the host's the opposite", examples=[-12.4])
+    net_cost_eur: float = Field(description="energy cost + shared assets - incentive received",
+                                examples=[2_024.7])
     co2_kg: float = Field(examples=[2_376.4])
 
 
@@ -87,6 +90,7 @@ def _f(v: Any) -> float:
 
 
 def _site_row(s: Settlement, i: int, k: int) -> StatementRow:
+    cost, assets = round(float(s.energy_cost_eur[i, k]), 2), round(float(s.shared_assets_eur[i, k]), 2)
     return StatementRow(
         period_start_ms=int(s.period_start_ms[k]), drawn_kwh=_f(s.drawn_kwh[i, k]),
         fed_kwh=_f(s.fed_kwh[i, k]), pv_kwh=_f(s.pv_kwh[i, k]),
@@ -95,8 +99,8 @@ def _site_row(s: Settlement, i: int, k: int) -> StatementRow:
         drawn_in_shared_hours_kwh=_f(s.drawn_in_shared_hours_kwh[i, k]),
         producer_eur=_f(s.producer_eur[i, k]), consumer_eur=_f(s.consumer_eur[i, k]),
         social_eur=_f(s.social_eur[i, k]), incentive_eur=round(float(s.incentive_eur[i, k]), 2),
-        energy_cost_eur=round(float(s.energy_cost_eur[i, k]), 2),
-        net_cost_eur=round(float(s.energy_cost_eur[i, k]) - round(float(s.incentive_eur[i, k]), 2), 2),
+        energy_cost_eur=cost, shared_assets_eur=assets,
+        net_cost_eur=round(cost + assets - round(float(s.incentive_eur[i, k]), 2), 2),
         co2_kg=_f(s.co2_kg[i, k]))
 
 

@@ -60,7 +60,7 @@
     note.textContent = st.savings ? `savings: the coordinator's plans against both baselines on ${st.savings.days} day(s), on each day's forecast` : "";
     $("#statement-tiles").innerHTML = [
       ["Incentive received", eur(t.incentive_eur), "statement-incentive"], ["Energy cost", eur(t.energy_cost_eur), "statement-cost"],
-      ["Net cost", eur(t.net_cost_eur), "statement-net"], ["Shared from your plants", kwh(t.shared_fed_kwh), "statement-shared"],
+      ["Net cost", eur(t.net_cost_eur), "statement-net"], ["Shared batteries", eur(t.shared_assets_eur), "statement-assets"], ["Shared from your plants", kwh(t.shared_fed_kwh), "statement-shared"],
       ["Energy drawn", kwh(t.drawn_kwh), "statement-drawn"], ["Energy fed in", kwh(t.fed_kwh), "statement-fed"],
     ].concat(st.savings ? [
       ["Saved vs each firm alone", eur(st.savings.savings_vs_fair_baseline_eur), "statement-saved-fair"],

@@ -63,6 +63,10 @@ class SettlementRules:
     timezone: str
     rules: SettlementConfig
     default_valorisation_eur_per_mwh: float
+    shared_assets: FloatArray | None = None
+    """[host site, owner site]: the part of a host's battery value (its net discharge at the host's
+    import price) that belongs to each owner of a shared battery there; the host's diagonal entry is
+    minus what it hands on. None: no shared battery."""
 
     @property
     def n_sites(self) -> int:
@@ -133,7 +137,19 @@ def settlement_rules(config: DistrictConfig) -> SettlementRules:
                                 capital_grant_pct=pv.capital_grant_pct,
                                 region=None if pv.region is None else str(pv.region),
                                 tip_from_ms=start, tip_until_ms=until))
+    shared = np.zeros((len(site_ids), len(site_ids)))
+    for i, site in enumerate(config.sites):
+        capacity = sum(b.capacity_kwh for b in site.batteries)
+        for bat in site.batteries:
+            if bat.shares is None:
+                continue
+            part = bat.capacity_kwh / capacity  # the site's battery meter measures all its batteries
+            for member, share in bat.shares.items():
+                if index[member] != i:
+                    shared[i, index[member]] += part * share
+                    shared[i, i] -= part * share
     return SettlementRules(
+        shared_assets=shared if shared.any() else None,
         site_ids=site_ids, configurations=configurations,
         configuration_of_site=np.asarray([configurations.index(s.primary_substation) for s in config.sites],
                                          np.int64),

@@ -50,6 +50,9 @@ class HourlyEnergy:
     energy_cost_eur: FloatArray
     """import x import price - export x export price, [site, hour]."""
     co2_kg: FloatArray
+    battery_value_eur: FloatArray | None = None
+    """[site, hour] the site's battery discharge - charge at its import price: what its batteries
+    saved on its bill (shared batteries pass this on to their owners)."""
 
 
 def hourly_energy(series: EnergySeries, tariff: TariffSeries) -> HourlyEnergy:
@@ -62,7 +65,9 @@ def hourly_energy(series: EnergySeries, tariff: TariffSeries) -> HourlyEnergy:
         return out
 
     imp, exp = np.nan_to_num(series.import_kwh), np.nan_to_num(series.export_kwh)
-    return HourlyEnergy(
+    battery = None if series.battery_net_kwh is None else per_hour(
+        np.nan_to_num(series.battery_net_kwh) * tariff.import_eur_per_kwh)
+    return HourlyEnergy(battery_value_eur=battery,
         site_ids=series.site_ids, hour_start_ms=(hours * HOUR_MS).astype(np.int64), import_kwh=per_hour(imp),
         export_kwh=per_hour(exp), pv_kwh=per_hour(series.pv_kwh),
         energy_cost_eur=per_hour(imp * tariff.import_eur_per_kwh - exp * tariff.export_eur_per_kwh),
@@ -92,8 +97,11 @@ class Settlement:
     incentive_eur: FloatArray
     """producer + consumer + social, rounded so that the configuration's parts add up to the cent."""
     energy_cost_eur: FloatArray
+    shared_assets_eur: FloatArray
+    """What the member pays (negative: receives) for its shares of shared batteries hosted
+    elsewhere, and the host for those it hosts: their value on the host's bill, split by shares."""
     net_cost_eur: FloatArray
-    """Energy cost - incentive received."""
+    """Energy cost + shared assets - incentive received."""
     co2_kg: FloatArray
     # [configuration, period]
     shared_kwh: FloatArray
@@ -257,6 +265,9 @@ def settle(energy: HourlyEnergy, rules: SettlementRules, *, zonal_price_eur_per_
     drawn_s, fed_s = per_period(energy.import_kwh), per_period(energy.export_kwh)
     pv_s = per_period(energy.pv_kwh)
     cost = per_period(energy.energy_cost_eur)
+    assets = np.zeros((S, n))
+    if rules.shared_assets is not None and energy.battery_value_eur is not None:
+        assets = -(rules.shared_assets.T @ per_period(energy.battery_value_eur))
     return Settlement(
         period=period, period_start_ms=edges[:-1], period_end_ms=edges[1:], site_ids=rules.site_ids,
         configurations=rules.configurations, configuration_of_site=cfg,
@@ -264,7 +275,8 @@ def settle(energy: HourlyEnergy, rules: SettlementRules, *, zonal_price_eur_per_
         shared_fed_kwh=owners.T @ shr_p if plants else np.zeros((S, n)),
         drawn_in_shared_hours_kwh=drawn_shared,
         producer_eur=producer, consumer_eur=consumer, social_eur=social, incentive_eur=incentive,
-        energy_cost_eur=cost, net_cost_eur=cost - incentive, co2_kg=per_period(energy.co2_kg),
+        energy_cost_eur=cost, shared_assets_eur=assets, net_cost_eur=cost + assets - incentive,
+        co2_kg=per_period(energy.co2_kg),
         shared_kwh=shared_c, premium_eur=prem_c, valorisation_eur=val_c, configuration_incentive_eur=total_c,
         above_rule_eur=above_c, fund_eur=fund_c, social_fund_eur=social_fund_c,
     )

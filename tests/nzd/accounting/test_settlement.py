@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import numpy as np
@@ -185,3 +186,21 @@ def test_bad_input_is_refused_with_a_clear_error() -> None:
     with pytest.raises(ValueError, match="must be 100"):
         _district([{"id": "a", "name": "A"}],
                   sharing={"producers_pct": 50, "consumers_pct": 40, "fund_pct": 20})
+
+
+def test_a_shared_battery_passes_its_value_on_to_its_owners_by_their_shares() -> None:
+    config = _district([
+        {"id": "host", "name": "Host", "batteries": [{
+            "id": "community", "capacity_kwh": 400, "charge_kw": 200, "discharge_kw": 200,
+            "shares": {"host": 0.1, "a": 0.9}}]},
+        {"id": "a", "name": "A"},
+    ])
+    energy = _energy(config, [[0.0, 10.0], [5.0, 5.0]], [[0.0, 0.0], [0.0, 0.0]])
+    # Hour 1: the battery discharged 40 kWh into the host's load (10 EUR saved at 0.25);
+    # hour 2: it charged 20 kWh (5 EUR on the host's bill).
+    energy = replace(energy, battery_value_eur=np.asarray([[10.0, -5.0], [0.0, 0.0]]))
+    s = settle(energy, settlement_rules(config), period="day")
+    # A owns 90 %: the host hands it 90 % of the 5 EUR the battery saved on the host's bill.
+    assert s.shared_assets_eur[:, 0].tolist() == pytest.approx([4.5, -4.5])
+    assert s.net_cost_eur[:, 0].tolist() == pytest.approx([2.5 + 4.5, 2.5 - 4.5])
+    assert s.shared_assets_eur.sum() == pytest.approx(0.0)
