@@ -95,6 +95,9 @@ class PvConfig(_Strict):
     """Share of the investment paid by a capital grant: reduces the TIP and the 55 % threshold."""
     commissioned: date | None = None
     """The TIP is paid from this day for ``settlement.tip_years``; None: always."""
+    tip_eligible: bool = True
+    """False for a plant that earns no premium (e.g. commissioned before 16 December 2021): its
+    energy still counts for shared energy and the valorisation."""
     owners: dict[Identifier, Fraction] | None = None
     """A plant owned by several members: site id -> share; None: owned by its site."""
 

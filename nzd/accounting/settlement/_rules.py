@@ -34,6 +34,8 @@ class Plant:
     pv: bool = True
     tip_from_ms: int | None = None
     tip_until_ms: int | None = None
+    eligible: bool = True
+    """False: no premium at all (its shared energy earns only the valorisation)."""
 
     def tip_eur_per_mwh(self, zonal_price_eur_per_mwh: FloatArray, hour_start_ms: IntArray,
                         rules: SettlementConfig) -> FloatArray:
@@ -43,7 +45,7 @@ class Plant:
         tip = tip_eur_per_mwh(zonal_price_eur_per_mwh, power_kw=self.power_kw, rules=rules,
                               region=Region(self.region) if self.region else None, pv=self.pv,
                               capital_grant_pct=self.capital_grant_pct)
-        paid = np.ones(hour_start_ms.shape, np.bool_)
+        paid = np.full(hour_start_ms.shape, self.eligible, np.bool_)
         if self.tip_from_ms is not None:
             paid &= hour_start_ms >= self.tip_from_ms
         if self.tip_until_ms is not None:
@@ -136,7 +138,7 @@ def settlement_rules(config: DistrictConfig) -> SettlementRules:
             plants.append(Plant(site_index=i, plant_id=pv.id, power_kw=pv.power_kw or pv.kwp, owners=owners,
                                 capital_grant_pct=pv.capital_grant_pct,
                                 region=None if pv.region is None else str(pv.region),
-                                tip_from_ms=start, tip_until_ms=until))
+                                tip_from_ms=start, tip_until_ms=until, eligible=pv.tip_eligible))
     shared = np.zeros((len(site_ids), len(site_ids)))
     for i, site in enumerate(config.sites):
         capacity = sum(b.capacity_kwh for b in site.batteries)

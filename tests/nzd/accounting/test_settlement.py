@@ -176,6 +176,12 @@ def test_a_plant_earns_no_premium_before_its_commissioning() -> None:
                period="day")
     assert s.premium_eur[0].tolist() == pytest.approx([0.0, 240 * 0.124])
     assert s.valorisation_eur[0].tolist() == pytest.approx([240 * 0.01, 240 * 0.01])
+    # A plant outside the premium (built before 16 December 2021) still shares: valorisation only.
+    old = _district([{"id": "a", "name": "A", "pv": [{"id": "pv", "kwp": 150, "tip_eligible": False}]},
+                     {"id": "c", "name": "C"}])
+    energy = _energy(old, [[0] * 24, [10] * 24], [[10] * 24, [0] * 24])
+    s = settle(energy, settlement_rules(old), period="day")
+    assert s.premium_eur.sum() == 0.0 and s.valorisation_eur.sum() == pytest.approx(240 * 0.01)
 
 
 def test_bad_input_is_refused_with_a_clear_error() -> None:
