@@ -18,7 +18,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from nzd.messages import DeviceKind
-from nzd.store import Reading
+from nzd.store import Event, EventKind, Reading
 from tests.api.conftest import DISTRICT, ApiServer, write
 
 TZ = ZoneInfo("Europe/Rome")
@@ -51,3 +51,29 @@ def write_settlement_month(server: ApiServer, days_back: int = 250) -> str:
                                     counters))
     write(server, readings)
     return month
+
+
+SAVINGS = {"days": 1, "coordinated_net_cost_eur": round(5.60 - 0.59, 2),
+           "fair_baseline_net_cost_eur": round(8.40 - 0.66, 2),
+           "do_nothing_net_cost_eur": round(11.20 - 0.71, 2),
+           "savings_vs_fair_baseline_eur": 2.73, "savings_vs_do_nothing_eur": 5.48}
+"""Rossi's savings from :func:`write_baseline_day`, by hand: the pot within the 55 % rule is
+0.55 x 30 x 0.114 + 30 x 0.011 = 2.211 EUR, consumers get 40 % of it, Rossi by its share of the
+energy drawn (20/30, 30/40, 40/50 of 0.8844 EUR, to the cent); import 0.28 EUR/kWh at 10:00."""
+
+
+def write_baseline_day(server: ApiServer, month: str) -> None:
+    """One stored day, as the coordinator writes it at local midnight, with one busy hour at 10:00:
+    Logistica feeds in 30 kWh; Rossi draws 20 (coordinated), 30 (alone) or 40 (doing nothing);
+    Lanificio 10."""
+    hour = window_start_ms(month)
+    day_start = hour - 10 * 3_600_000
+    sites = ["tintoria-rossi", "lanificio-bianchi", "logistica-prato", "depuratore"]
+
+    def flows(rossi: float) -> dict[str, object]:
+        return {"cost_eur": 0.0, "shared_kwh": 30.0, "import_kwh": [[rossi], [10.0], [0.0], [0.0]],
+                "export_kwh": [[0.0], [0.0], [30.0], [0.0]]}
+
+    doc = {"day_start_ms": day_start, "site_ids": sites, "hour_start_ms": [hour],
+           "coordinated": flows(20.0), "fair": flows(30.0), "do_nothing": flows(40.0)}
+    write(server, events=[Event(EventKind.BASELINE, DISTRICT, "*", day_start, str(day_start), doc)])

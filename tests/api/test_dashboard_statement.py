@@ -10,7 +10,13 @@ import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from tests.api.conftest import ApiServer
-from tests.api.settlement_data import EXPECTED, INCENTIVE_EUR, write_settlement_month
+from tests.api.settlement_data import (
+    EXPECTED,
+    INCENTIVE_EUR,
+    SAVINGS,
+    write_baseline_day,
+    write_settlement_month,
+)
 from tests.api.test_dashboard import ARTIFACTS, CHROMIUM_ARGS, _page
 from tests.api.test_settlement import pdf_text, rendered_page
 
@@ -28,6 +34,7 @@ def test_a_firm_sees_its_monthly_statement_and_downloads_the_pdf(api_server: Api
     # Playwright's sync API runs its own event loop in this thread: write from another one.
     with ThreadPoolExecutor(1) as pool:
         month = pool.submit(write_settlement_month, api_server).result()
+        pool.submit(write_baseline_day, api_server, month).result()
     with api_server.client(api_server.manager_a) as c:
         api_total = c.get("/api/v1/sites/tintoria-rossi/statement", params={"month": month}).json()
     ARTIFACTS.mkdir(exist_ok=True)
@@ -49,6 +56,11 @@ def test_a_firm_sees_its_monthly_statement_and_downloads_the_pdf(api_server: Api
     expect(page.locator("#statement-net .value")).to_have_text(net)
     expect(page.locator("#statement-district")).to_contain_text(f"{INCENTIVE_EUR:.2f} EUR")
     expect(page.locator("#statement-chart rect[data-part='Consumer part']")).to_have_count(1)
+    # The coordinator's day against both baselines: the firm's savings, named.
+    expect(page.locator("#statement-saved-fair .value")).to_have_text(
+        f"{SAVINGS['savings_vs_fair_baseline_eur']:.2f} EUR")
+    expect(page.locator("#statement-saved-nothing .value")).to_have_text(
+        f"{SAVINGS['savings_vs_do_nothing_eur']:.2f} EUR")
     page.screenshot(path=str(ARTIFACTS / "dashboard-statement.png"), full_page=True)
 
     with page.expect_download() as info:

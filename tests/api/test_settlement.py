@@ -10,15 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from nzd.store import Event, EventKind
-from tests.api.conftest import DISTRICT, ApiServer, write
+from tests.api.conftest import ApiServer
 from tests.api.settlement_data import (
     EXPECTED,
     FUND_EUR,
     INCENTIVE_EUR,
+    SAVINGS,
     SOCIAL_EUR,
     settlement_month,
     window_start_ms,
+    write_baseline_day,
     write_settlement_month,
 )
 
@@ -137,29 +138,11 @@ def _iso(ms: int) -> str:
 
 def test_a_statement_reports_the_firms_savings_against_both_baselines(api_server: ApiServer,
                                                                       tmp_path: Path) -> None:
-    # One stored day (as the coordinator writes it at local midnight) with one busy hour, 10:00:
-    # Logistica feeds in 30 kWh; Rossi draws 20 (coordinated), 30 (alone) or 40 (doing nothing),
-    # Lanificio 10. Import 0.28 EUR/kWh at 10:00, export 0.09; Pz 110: TIP 114 EUR/MWh.
     month = settlement_month(days_back=370)
-    hour = window_start_ms(month)
-    day_start = hour - 10 * 3_600_000
-    sites = ["tintoria-rossi", "lanificio-bianchi", "logistica-prato", "depuratore"]
-
-    def flows(rossi: float) -> dict[str, object]:
-        return {"cost_eur": 0.0, "shared_kwh": 30.0, "import_kwh": [[rossi], [10.0], [0.0], [0.0]],
-                "export_kwh": [[0.0], [0.0], [30.0], [0.0]]}
-
-    doc = {"day_start_ms": day_start, "site_ids": sites, "hour_start_ms": [hour],
-           "coordinated": flows(20.0), "fair": flows(30.0), "do_nothing": flows(40.0)}
-    write(api_server, events=[Event(EventKind.BASELINE, DISTRICT, "*", day_start, str(day_start), doc)])
+    write_baseline_day(api_server, month)
     with api_server.client(api_server.manager_a) as c:
         st = c.get("/api/v1/sites/tintoria-rossi/statement", params={"month": month}).json()
-    # The pot within the 55 % rule: 0.55 x 30 x 0.114 + 30 x 0.011 = 2.211 EUR; consumers get 40 %,
-    # Rossi by its share of the energy drawn: 20/30, 30/40, 40/50 of 0.8844 EUR, to the cent.
-    assert st["savings"] == {"days": 1, "coordinated_net_cost_eur": round(5.60 - 0.59, 2),
-                             "fair_baseline_net_cost_eur": round(8.40 - 0.66, 2),
-                             "do_nothing_net_cost_eur": round(11.20 - 0.71, 2),
-                             "savings_vs_fair_baseline_eur": 2.73, "savings_vs_do_nothing_eur": 5.48}
+    assert st["savings"] == SAVINGS
     d = st["district_savings"]
     assert d["savings_vs_fair_baseline_eur"] == pytest.approx(2.80) and d["savings_vs_do_nothing_eur"] == 5.60
     with api_server.client(api_server.manager_a) as c:
