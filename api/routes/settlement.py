@@ -12,8 +12,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from api.deps import PrincipalDep, SiteDep, StateDep, guard_public_total
+from api.auth.principal import Role
+from api.deps import PrincipalDep, SiteDep, StateDep
 from api.problems import problems
+from api.public import public_figure
 from api.settlement import MonthlySettlement, monthly_settlement
 from api.statement_pdf import render_statement_pdf
 from nzd.accounting.settlement import Settlement
@@ -37,7 +39,7 @@ class StatementRow(BaseModel):
     consumer_eur: float = Field(description="the statute's consumers' part", examples=[62.0])
     social_eur: float = Field(description="the part above the 55 % rule (non-business members only)",
                               examples=[0.0])
-    incentive_eur: float = Field(description="what the firm receives, to the cent", examples=[143.4])
+    incentive_eur: float | None = Field(description="what the firm receives, to the cent", examples=[143.4])
     energy_cost_eur: float = Field(description="import cost - export revenue", examples=[2_180.5])
     shared_assets_eur: float = Field(description="the firm's part of shared batteries' value on their host's "
                                      "bill (negative: received), the host's the opposite", examples=[-12.4])
@@ -47,16 +49,18 @@ class StatementRow(BaseModel):
 
 
 class DistrictSettlementRow(BaseModel):
+    """For the public, each figure passes the public rule (null when it would reveal a firm)."""
+
     period_start_ms: int = Field(examples=[1_780_264_800_000])
-    shared_kwh: float = Field(description="per configuration and clock hour min(fed in, drawn), summed",
-                              examples=[8_200.0])
-    premium_eur: float = Field(description="TIP earned", examples=[960.0])
-    valorisation_eur: float = Field(description="ARERA valorisation", examples=[86.7])
+    shared_kwh: float | None = Field(description="per configuration and clock hour min(fed in, drawn)",
+                                     examples=[8_200.0])
+    premium_eur: float | None = Field(description="TIP earned", examples=[960.0])
+    valorisation_eur: float | None = Field(description="ARERA valorisation", examples=[86.7])
     incentive_eur: float = Field(description="premium + valorisation, to the cent", examples=[1_046.7])
-    above_rule_eur: float = Field(description="premium above the 55 % rule", examples=[40.1])
-    fund_eur: float = Field(description="to the community fund", examples=[100.7])
-    social_fund_eur: float = Field(description="to social purposes (no non-business member to take it)",
-                                   examples=[40.1])
+    above_rule_eur: float | None = Field(description="premium above the 55 % rule", examples=[40.1])
+    fund_eur: float | None = Field(description="to the community fund", examples=[100.7])
+    social_fund_eur: float | None = Field(description="to social purposes (no non-business member took it)",
+                                          examples=[40.1])
 
 
 class Savings(BaseModel):
@@ -178,12 +182,17 @@ async def site_statement_pdf(site: SiteDep, state: StateDep, month: MonthQuery) 
         "Content-Disposition": f'attachment; filename="statement-{site.id}-{month}.pdf"'})
 
 
-@router.get("/district/settlement", summary="The district's incentive for a month, per configuration summed",
+@router.get("/district/settlement", summary="The district's incentive for a month (public: the public rule)",
             responses=problems(403, 422, 503))
 async def district_settlement(state: StateDep, principal: PrincipalDep,
                               month: MonthQuery) -> DistrictSettlementRow:
     m = await monthly_settlement(state.store, state.district, month=month)
     t = m.month_total
-    reporting = np.count_nonzero((t.drawn_kwh + t.fed_kwh)[:, 0] > 0)
-    guard_public_total(principal, int(reporting), "energy this month")
-    return _configuration_row(t, np.arange(len(t.configurations)), 0)
+    row = _configuration_row(t, np.arange(len(t.configurations)), 0)
+    if principal.role is not Role.PUBLIC:
+        return row
+    # Every figure is built from the firms' energy fed in and drawn: shown to the public only
+    # when neither side would reveal a firm (one producer alone, its export would show).
+    fed, drawn = [float(v) for v in t.fed_kwh[:, 0]], [float(v) for v in t.drawn_kwh[:, 0]]
+    figures = [name for name in DistrictSettlementRow.model_fields if name != "period_start_ms"]
+    return row.model_copy(update={name: public_figure(getattr(row, name), fed, drawn) for name in figures})

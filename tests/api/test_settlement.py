@@ -68,10 +68,14 @@ def test_another_firm_and_the_public_cannot_read_a_firms_statement(api_server: A
         with api_server.client(token=api_server.public_token) as public:
             r = public.get(f"/api/v1/sites/tintoria-rossi/{path}", params={"month": month})
             assert r.status_code == 403
-    # The district's totals are public (three firms report in that month).
+    # The district's totals pass the public rule: one firm alone feeds in that month, so shared
+    # energy and the incentive would show its export: the public sees none of them; a firm does.
     with api_server.client() as anonymous:
         r = anonymous.get("/api/v1/district/settlement", params={"month": month})
-    assert r.status_code == 200 and r.json()["incentive_eur"] == INCENTIVE_EUR
+    assert r.status_code == 200 and r.json()["incentive_eur"] is None and r.json()["shared_kwh"] is None
+    with api_server.client(api_server.manager_a) as c:
+        r = c.get("/api/v1/district/settlement", params={"month": month})
+    assert r.json()["incentive_eur"] == INCENTIVE_EUR
     with api_server.client(api_server.manager_a) as c:
         r = c.get("/api/v1/sites/tintoria-rossi/statement", params={"month": "2026-13"})
         assert r.status_code == 422
