@@ -78,6 +78,13 @@ class MeterConfig(_Strict):
     device: Identifier
     role: MeterRole
     gateway: Identifier | None = None
+    rated_power_kw: Positive | None = None
+    """The most power the meter can see: a counter increase beyond it over the elapsed time is
+    flagged as excess (docs/coordinator.md). Unset: a grid meter uses the site's larger
+    connection limit, other meters are not capped."""
+    rollover_wh: Positive | None = None
+    """The energy registers' declared rollover (e.g. 429496729.6 for a 32-bit register in 0.1 Wh);
+    unset: a large drop is a reset."""
 
 
 class PvConfig(_Strict):
@@ -243,6 +250,9 @@ class DistrictConfig(_Strict):
     recycled_loss_threshold_pct: Annotated[float, Field(gt=0, le=100)] = 2.0
     """Alert when a day's losses in the recycled-water network are above this share of the
     reuse plant's metered output (docs/water.md)."""
+    counter_reset_fraction: Annotated[float, Field(gt=0, le=1)] = 0.5
+    """A counter drop of at least this fraction of its value is a reset (meter replaced or
+    cleared); a smaller drop is noise and the reading is rejected."""
     sites: Annotated[list[SiteConfig], Field(min_length=1)]
 
     def site(self, site_id: str) -> SiteConfig:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import time
 import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -48,6 +49,7 @@ from nzd.store.lineprotocol import (
     quote_ident,
     quote_string,
 )
+from nzd.store.rollup import influx_counter_bounds
 
 __all__ = ["EVENTS_MEASUREMENT", "EVENTS_RETENTION_POLICY", "InfluxStore"]
 
@@ -55,6 +57,7 @@ log = logging.getLogger(__name__)
 
 EVENTS_MEASUREMENT = "nzd_events"
 EVENTS_RETENTION_POLICY = "nzd_events"
+ROLLUP_POLICY = "downsampled_15m"
 _SEQ = "seq"
 _QUALITY = "nzd_quality"
 _REPLAYED = "nzd_replayed"
@@ -157,6 +160,8 @@ class InfluxStore:
         self.create_database = create_database
         self.max_batch_points = max_batch_points
         self.events_retention_policy = events_retention_policy
+        self.rollup_policy: str | None = None
+        """The policy holding the counter rollups (``nzd store init``), found on open."""
 
     @property
     def retries(self) -> int:
@@ -171,17 +176,19 @@ class InfluxStore:
             except StoreRejected as exc:
                 log.warning("could not create database %r (expected on InfluxDB 2.x/3.x, where the "
                             "bucket is made with its own tools): %s", self.database, exc)
+        names = await self._policies()
         if self.events_retention_policy is None:
-            self.events_retention_policy = await self._find_events_policy()
+            found = EVENTS_RETENTION_POLICY in names
+            self.events_retention_policy = EVENTS_RETENTION_POLICY if found else None
+        self.rollup_policy = ROLLUP_POLICY if ROLLUP_POLICY in names else None
 
-    async def _find_events_policy(self) -> str | None:
+    async def _policies(self) -> list[str]:
         try:
             res = await self.http.query(f"SHOW RETENTION POLICIES ON {quote_ident(self.database)}",
                                         database=False, retry=False)
         except StoreError:  # 2.x/3.x may not answer this; their default policy is used
-            return None
-        names = [row[0] for s in res[0].get("series", []) for row in s.get("values", [])]
-        return EVENTS_RETENTION_POLICY if EVENTS_RETENTION_POLICY in names else None
+            return []
+        return [row[0] for s in res[0].get("series", []) for row in s.get("values", [])]
 
     def _events_source(self) -> str:
         if self.events_retention_policy:
@@ -295,6 +302,29 @@ class InfluxStore:
                 out.append(series)
         out.sort(key=lambda x: (x.site, x.device, x.kind.value))
         return out
+
+    async def counter_bounds(
+        self,
+        *,
+        district: str,
+        site: str | None = None,
+        quantities: Sequence[str],
+        start_ms: int,
+        end_ms: int,
+        every_s: int | None = None,
+    ) -> list[Series]:
+        if not quantities:
+            return []
+        if every_s is not None and every_s <= 0:
+            raise StoreRejected(f"every_s must be positive, got {every_s}")
+        try:
+            where = self._where(district=district, site=site, device=None)
+        except LineProtocolError as exc:
+            raise StoreRejected(str(exc)) from exc
+        return await influx_counter_bounds(
+            self.http, database=self.database, rollup_policy=self.rollup_policy, where=where,
+            quantities=quantities, start_ms=start_ms, end_ms=end_ms, every_s=every_s,
+            now_ms=int(time.time() * 1000))
 
     async def write_events(self, events: Sequence[Event]) -> None:
         try:

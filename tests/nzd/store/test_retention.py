@@ -43,15 +43,16 @@ def test_store_init_sets_retention_and_downsampling(
     assert policies["nzd_events"] == ("0s", False)  # 0s: kept for good
     cqs: Any = influxdb.query("SHOW CONTINUOUS QUERIES")
     ours = [row for s in cqs["results"][0]["series"] if s["name"] == db for row in s.get("values", [])]
-    assert [row[0] for row in ours] == ["nzd_downsample_15m"]
-    assert "GROUP BY time(15m)" in ours[0][1]
+    assert sorted(row[0] for row in ours) == ["nzd_bounds_first_15m", "nzd_bounds_last_15m",
+                                               "nzd_downsample_15m"]
+    assert all("GROUP BY time(15m)" in row[1] for row in ours)
 
-    # Again with other durations: changed in place, still one continuous query.
+    # Again with other durations: changed in place, still the same continuous queries.
     result = runner.invoke(app, ["store", "init", "--raw-days", "30"])
     assert result.exit_code == 0, result.output
     assert _policies(influxdb, db)["raw"] == ("720h0m0s", True)
     cqs = influxdb.query("SHOW CONTINUOUS QUERIES")
-    assert len([r for s in cqs["results"][0]["series"] if s["name"] == db for r in s.get("values", [])]) == 1
+    assert len([r for s in cqs["results"][0]["series"] if s["name"] == db for r in s.get("values", [])]) == 3
 
 
 async def test_downsampling_query_and_event_policy_after_init(
