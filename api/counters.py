@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from nzd.store.base import Series, TelemetryStore
 
@@ -49,10 +50,12 @@ def _add(out: dict[tuple[str, str], dict[int, tuple[float, bool]]], series: list
 async def counter_series(
     store: TelemetryStore, *, district: str, site: str, quantities: Sequence[str],
     devices: Collection[str] | None, start_ms: int, end_ms: int, raw_span_ms: int = DEFAULT_RAW_SPAN_MS,
+    every_s: int | Literal["auto"] | None = "auto",
 ) -> dict[tuple[str, str], CounterReadings]:
     """``(device, quantity) -> readings`` in ``[start_ms, end_ms]`` plus the nearest reading on each
-    side; devices without readings are absent."""
-    every_s = None if end_ms - start_ms <= raw_span_ms else _BUCKET_S
+    side; devices without readings are absent. ``every_s`` forces a resolution (None: raw)."""
+    if every_s == "auto":
+        every_s = None if end_ms - start_ms <= raw_span_ms else _BUCKET_S
     found: dict[tuple[str, str], dict[int, tuple[float, bool]]] = {}
     main = await store.counter_bounds(district=district, site=site, quantities=quantities,
                                       start_ms=start_ms, end_ms=end_ms + 1, every_s=every_s)
