@@ -45,6 +45,9 @@ class MeasuredKpis:
     the site has no meter for it (those rows are [False])."""
     metered: dict[str, npt.NDArray[np.bool_]]
     """KPI quantity -> [site]: the site has a meter for it."""
+    bounded: BoolArray
+    """[site, interval]: grid energy is known (the interval lies between two grid readings, even
+    across a gap); a period without any such interval has no data."""
     events: list[dict[str, dict[str, list[int]]]]
     """Per site: device -> event (``COUNTER_EVENTS``) -> times of the readings."""
 
@@ -157,4 +160,5 @@ async def measured_kpis(store: TelemetryStore, district: DistrictConfig, sites: 
     kpis = energy_kpis(series, tariff, period=period, timezone=district.timezone)
     return MeasuredKpis(kpis=kpis, start_ms=start_ms, end_ms=end_ms,
                         covered={q: np.vstack(v) for q, v in covered.items()},
-                        metered={q: np.asarray(v, dtype=bool) for q, v in metered.items()}, events=events)
+                        metered={q: np.asarray(v, dtype=bool) for q, v in metered.items()},
+                        bounded=~np.isnan(series.import_kwh), events=events)

@@ -152,6 +152,9 @@ class _Periods:
             out[q] = Coverage(expected_intervals=expected, present_intervals=present)
         return out
 
+    def has_data(self, sites: slice | int, i: int) -> bool:
+        return bool(np.any(self.m.bounded[sites][..., self.index == i]))
+
     def events(self, site: int, i: int) -> dict[str, dict[str, int]]:
         lo, hi = self.starts[i], self.ends[i]
         out: dict[str, dict[str, int]] = {}
@@ -194,7 +197,7 @@ async def site_kpis(site: SiteDep, state: StateDep, from_: FromQuery = None, to:
     for i, t in enumerate(p.starts):
         cov = p.coverage(0, i)
         grid = cov.get("import_kwh")
-        has = grid is not None and grid.present_intervals > 0
+        has = p.has_data(0, i)
         ev = p.events(0, i)
         rows.append(SiteKpiRow(
             period_start_ms=t, period_start=p.iso(i), partial=p.partial(i), coverage=cov,
@@ -235,8 +238,7 @@ async def district_kpis(state: StateDep, principal: PrincipalDep, from_: FromQue
     rows = []
     for i, t in enumerate(p.starts):
         cov = p.coverage(slice(None), i)
-        grid = cov.get("import_kwh")
-        has = grid is not None and grid.present_intervals > 0
+        has = p.has_data(slice(None), i)
         rows.append(DistrictKpiRow(
             period_start_ms=t, period_start=p.iso(i), partial=p.partial(i), coverage=cov,
             consumption_kwh=_nullable(_clean(d.consumption_kwh[i]), has),
