@@ -49,6 +49,13 @@ def _hhmm(value: str) -> str:
     return value
 
 
+def _hhmm_end(value: str) -> str:
+    """A window's end: a time of day, or 24:00 for the end of the day."""
+    if value != "24:00" and not _HHMM.fullmatch(value):
+        raise ValueError("must be a time of day HH:MM, or 24:00 for the end of the day")
+    return value
+
+
 PriceProfile = float | Annotated[list[float], Field(min_length=24, max_length=24)]
 """A constant, or 24 hourly values (local time)."""
 
@@ -129,7 +136,7 @@ class FlexibleLoadConfig(_Strict):
     asset: Identifier | None = None
 
     _t1 = field_validator("earliest_start")(_hhmm)
-    _t2 = field_validator("deadline")(_hhmm)
+    _t2 = field_validator("deadline")(_hhmm_end)
 
 
 class TankConfig(_Strict):
