@@ -157,7 +157,7 @@
         const t = rows[rows.length - 1] || {}, pct = v => v == null ? "–" : Math.round(v * 100) + " %";
         document.getElementById("kpis-" + s.id).innerHTML = `Today: self-sufficiency <b>${pct(t.self_sufficiency)}</b> · ` +
           `import <b>${t.import_kwh == null ? "–" : Charts.fmt(t.import_kwh) + " kWh"}</b> · PV <b>${t.pv_kwh == null ? "–" : Charts.fmt(t.pv_kwh) + " kWh"}</b> · ` +
-          `cost <b>${t.cost_eur == null ? "–" : t.cost_eur.toFixed(0) + " €"}</b>`;
+          `cost <b>${t.cost_eur == null ? "–" : t.cost_eur.toFixed(0) + " €"}</b>` + (App.kpiQuality ? App.kpiQuality(t) : "");
       }).catch(() => {});
     }
   }
