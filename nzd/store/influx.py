@@ -25,7 +25,6 @@ import math
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import orjson
 
@@ -49,7 +48,7 @@ from nzd.store.lineprotocol import (
     quote_ident,
     quote_string,
 )
-from nzd.store.rollup import influx_counter_bounds
+from nzd.store.rollup import history_selects, influx_counter_bounds
 
 __all__ = ["EVENTS_MEASUREMENT", "EVENTS_RETENTION_POLICY", "InfluxStore"]
 
@@ -152,6 +151,7 @@ class InfluxStore:
         gzip_level: int | None = 1,
         on_retry: Callable[[str], None] | None = None,
         events_retention_policy: str | None = None,
+        rollup_after_s: float = 48 * 3600.0,
     ) -> None:
         self.http = InfluxHttp(url=url, database=database, username=username, password=password,
                                token=token, timeout_s=timeout_s, retry_total_s=retry_total_s,
@@ -161,7 +161,9 @@ class InfluxStore:
         self.max_batch_points = max_batch_points
         self.events_retention_policy = events_retention_policy
         self.rollup_policy: str | None = None
-        """The policy holding the counter rollups (``nzd store init``), found on open."""
+        """The policy holding the rollups (``nzd store init``), found on open."""
+        self.rollup_after_ms = int(rollup_after_s * 1000)
+        """Aggregated history over a longer span reads the 15-minute rollups, not raw readings."""
 
     @property
     def retries(self) -> int:
@@ -278,28 +280,35 @@ class InfluxStore:
             where = self._where(district=district, site=site, device=device)
         except LineProtocolError as exc:
             raise StoreRejected(str(exc)) from exc
-        where += f" AND time >= {int(start_ms)}ms AND time < {int(end_ms)}ms"
-        source = quote_ident(DeviceKind(kind).value) if kind is not None else _ALL_KINDS
+        kinds = [DeviceKind(kind)] if kind is not None else list(DeviceKind)
         if every_s is None:
             cols = ", ".join(quote_ident(q) for q in quantities)
-            group = 'GROUP BY "site", "device"'
+            sources = ",".join(quote_ident(k.value) for k in kinds)
+            statements = [f"SELECT {cols} FROM {sources} WHERE {where} AND time >= {int(start_ms)}ms "
+                          f'AND time < {int(end_ms)}ms GROUP BY "site", "device"']
         else:
-            func = _AGG_FUNCS[Aggregation(aggregation)]
-            cols = ", ".join(f"{func}({quote_ident(q)}) AS {quote_ident(q)}" for q in quantities)
-            group = f'GROUP BY time({int(every_s)}s), "site", "device" fill(none)'
-        res = await self.http.query(f"SELECT {cols} FROM {source} WHERE {where} {group}")
+            statements = history_selects(
+                database=self.database, rollup_policy=self.rollup_policy, kinds=kinds, where=where,
+                quantities=quantities, start_ms=start_ms, end_ms=end_ms, every_s=every_s,
+                aggregation=Aggregation(aggregation), rollup_after_ms=self.rollup_after_ms,
+                now_ms=int(time.time() * 1000))
+        res = await self.http.query("; ".join(statements))
+        found: dict[tuple[str, str, str], dict[int, dict[str, float]]] = {}
+        for part in res:
+            for s in part.get("series", []):
+                by_time = found.setdefault((s["tags"]["site"], s["tags"]["device"], s["name"]), {})
+                cols_idx = {c: i for i, c in enumerate(s["columns"])}
+                for r in s["values"]:
+                    vals = {q: float(r[i]) for q in quantities
+                            if (i := cols_idx.get(q)) is not None and r[i] is not None}
+                    if vals:
+                        by_time.setdefault(int(r[0]), {}).update(vals)
         out: list[Series] = []
-        for s in res[0].get("series", []):
-            series = Series(site=s["tags"]["site"], device=s["tags"]["device"], kind=DeviceKind(s["name"]))
-            cols_idx = {c: i for i, c in enumerate(s["columns"])}
-            rows: list[list[Any]] = s["values"]
-            rows = [r for r in rows if any(r[cols_idx[q]] is not None for q in quantities if q in cols_idx)]
-            series.times_ms = [int(r[0]) for r in rows]
-            for q in quantities:
-                i = cols_idx.get(q)
-                series.values[q] = [None if i is None or r[i] is None else float(r[i]) for r in rows]
-            if series.times_ms:
-                out.append(series)
+        for (site_id, device_id, kind_name), by_time in found.items():
+            times = sorted(by_time)
+            if times:
+                out.append(Series(site=site_id, device=device_id, kind=DeviceKind(kind_name), times_ms=times,
+                                  values={q: [by_time[t].get(q) for t in times] for q in quantities}))
         out.sort(key=lambda x: (x.site, x.device, x.kind.value))
         return out
 

@@ -17,12 +17,12 @@ import orjson
 
 from nzd.messages import DeviceKind
 from nzd.quantities import QUANTITIES, QuantityKind
-from nzd.store.base import Series
+from nzd.store.base import Aggregation, Series
 from nzd.store.influx_http import InfluxHttp
 from nzd.store.lineprotocol import quote_ident
 
 __all__ = ["BOUND_PREFIX", "ROLLUP_STEP_S", "all_kinds", "bounds_select", "counter_fields",
-           "influx_counter_bounds"]
+           "history_selects", "influx_counter_bounds"]
 
 BOUND_PREFIX = "bound_"
 ROLLUP_STEP_S = 900
@@ -130,4 +130,38 @@ async def influx_counter_bounds(
         out.append(Series(site=site, device=device, kind=DeviceKind(kind), times_ms=times,
                           values={q: [r[q][0] if q in r else None for r in rows] for q in fields},
                           flags={q: [r[q][1] if q in r else None for r in rows] for q in fields}))
+    return out
+
+
+_ROLLUP_OF = {Aggregation.MEAN: ("mean", "mean_"), Aggregation.MAX: ("max", "max_"),
+              Aggregation.MIN: ("min", "min_"), Aggregation.LAST: ("last", "last_")}
+
+
+def history_selects(*, database: str, rollup_policy: str | None, kinds: Sequence[DeviceKind], where: str,
+                    quantities: Sequence[str], start_ms: int, end_ms: int, every_s: int,
+                    aggregation: Aggregation, rollup_after_ms: int, now_ms: int) -> list[str]:
+    """InfluxStore.history per ``every_s`` bucket: over a span longer than ``rollup_after_ms``
+    (and buckets of whole quarter hours) the 15-minute rollups up to the last bucket the
+    continuous query has certainly written, raw readings only for the recent rest. A mean of
+    the 15-minute means weighs each quarter hour alike (exact for regular readings)."""
+    func, prefix = _ROLLUP_OF[aggregation]
+    group = f'GROUP BY time({int(every_s)}s), "site", "device" fill(none)'
+    step_ms = int(every_s) * 1000
+    cutoff = start_ms
+    if (rollup_policy is not None and every_s % ROLLUP_STEP_S == 0
+            and end_ms - start_ms > rollup_after_ms):
+        written = (now_ms // (ROLLUP_STEP_S * 1000) - 1) * ROLLUP_STEP_S * 1000
+        cutoff = min(end_ms, max(start_ms, written // step_ms * step_ms))
+    out: list[str] = []
+    if cutoff > start_ms and rollup_policy is not None:
+        db, rp = quote_ident(database), quote_ident(rollup_policy)
+        sources = ",".join(f"{db}.{rp}.{quote_ident(k.value)}" for k in kinds)
+        cols = ", ".join(f"{func}({quote_ident(prefix + q)}) AS {quote_ident(q)}" for q in quantities)
+        out.append(f"SELECT {cols} FROM {sources} WHERE {where} AND time >= {int(start_ms)}ms "
+                   f"AND time < {int(cutoff)}ms {group}")
+    if end_ms > cutoff:
+        sources = ",".join(quote_ident(k.value) for k in kinds)
+        cols = ", ".join(f"{func}({quote_ident(q)}) AS {quote_ident(q)}" for q in quantities)
+        out.append(f"SELECT {cols} FROM {sources} WHERE {where} AND time >= {int(cutoff)}ms "
+                   f"AND time < {int(end_ms)}ms {group}")
     return out
