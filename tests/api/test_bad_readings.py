@@ -28,7 +28,7 @@ from nzd.messages import DeviceKind
 from nzd.settings import ServiceSettings
 from nzd.store import Reading
 from tests.api.conftest import _users_file, _write, run, serve
-from tests.harness import InfluxServer
+from tests.harness import InfluxServer, MosquittoServer
 
 D0 = 1_741_564_800_000  # 2025-03-10T00:00Z
 Q_MS = 900_000
@@ -69,13 +69,14 @@ def _readings(case: str) -> list[Reading]:
 
 
 @pytest.fixture(scope="module")
-def api(influxdb: InfluxServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def api(influxdb: InfluxServer, mosquitto: MosquittoServer,
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     tmp = tmp_path_factory.mktemp("hand")
     operator, _, _ = _users_file(tmp / "users.yaml")
     db = f"hand_{int(time.time())}"
     run(_write(ServiceSettings(influx_url=influxdb.url, influx_database=db),
                [r for case in CASES for r in _readings(case)], []))
-    settings = ApiSettings(influx_url=influxdb.url, influx_database=db, mqtt_url="mqtt://127.0.0.1:1",
+    settings = ApiSettings(influx_url=influxdb.url, influx_database=db, mqtt_url=mosquitto.url,
                            district_file=_district(tmp / "district.yaml"), users_file=tmp / "users.yaml",
                            jwt_secret=SecretStr("hand-test-secret-0123456789abcdef"), log_json=True)
     server, thread, url = serve(settings)
