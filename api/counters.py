@@ -30,7 +30,7 @@ class CounterReadings:
     flagged: list[bool]
 
 
-def _add(out: dict[tuple[str, str], dict[int, tuple[float, bool]]], series: list[Series],
+def _add(out: dict[tuple[str, str, str], dict[int, tuple[float, bool]]], series: list[Series],
          quantities: Sequence[str], devices: Collection[str] | None, *, only: str | None = None) -> None:
     for s in series:
         if devices is not None and s.device not in devices:
@@ -44,19 +44,20 @@ def _add(out: dict[tuple[str, str], dict[int, tuple[float, bool]]], series: list
             elif only == "first":
                 pts = pts[:1]
             for t, v, bad in pts:
-                out.setdefault((s.device, q), {})[int(t)] = (float(v), bad)
+                out.setdefault((s.site, s.device, q), {})[int(t)] = (float(v), bad)
 
 
 async def counter_series(
-    store: TelemetryStore, *, district: str, site: str, quantities: Sequence[str],
+    store: TelemetryStore, *, district: str, site: str | None, quantities: Sequence[str],
     devices: Collection[str] | None, start_ms: int, end_ms: int, raw_span_ms: int = DEFAULT_RAW_SPAN_MS,
     every_s: int | Literal["auto"] | None = "auto",
-) -> dict[tuple[str, str], CounterReadings]:
-    """``(device, quantity) -> readings`` in ``[start_ms, end_ms]`` plus the nearest reading on each
-    side; devices without readings are absent. ``every_s`` forces a resolution (None: raw)."""
+) -> dict[tuple[str, str, str], CounterReadings]:
+    """``(site, device, quantity) -> readings`` in ``[start_ms, end_ms]`` plus the nearest reading
+    on each side, for one site or (``site=None``) all; devices without readings are absent.
+    ``every_s`` forces a resolution (None: raw)."""
     if every_s == "auto":
         every_s = None if end_ms - start_ms <= raw_span_ms else _BUCKET_S
-    found: dict[tuple[str, str], dict[int, tuple[float, bool]]] = {}
+    found: dict[tuple[str, str, str], dict[int, tuple[float, bool]]] = {}
     main = await store.counter_bounds(district=district, site=site, quantities=quantities,
                                       start_ms=start_ms, end_ms=end_ms + 1, every_s=every_s)
     _add(found, main, quantities, devices)
@@ -66,7 +67,7 @@ async def counter_series(
     after = await store.counter_bounds(district=district, site=site, quantities=quantities,
                                        start_ms=end_ms + 1, end_ms=end_ms + _REACH_MS, every_s=_DAY_S)
     _add(found, after, quantities, devices, only="first")
-    out: dict[tuple[str, str], CounterReadings] = {}
+    out: dict[tuple[str, str, str], CounterReadings] = {}
     for key, by_time in found.items():
         times = sorted(by_time)
         out[key] = CounterReadings(times, [by_time[t][0] for t in times], [by_time[t][1] for t in times])
@@ -81,7 +82,7 @@ async def counter_readings(
     found = await counter_series(store, district=district, site=site, quantities=[quantity],
                                  devices=devices, start_ms=start_ms, end_ms=end_ms, raw_span_ms=raw_span_ms)
     out: dict[str, tuple[list[int], list[float]]] = {}
-    for (device, _), r in found.items():
+    for (_, device, _), r in found.items():
         good = [(t, v) for t, v, bad in zip(r.times_ms, r.values, r.flagged, strict=True) if not bad]
         if good:
             out[device] = ([p[0] for p in good], [p[1] for p in good])

@@ -120,10 +120,12 @@ async def measured_kpis(store: TelemetryStore, district: DistrictConfig, sites: 
     covered: dict[str, list[BoolArray]] = {q: [] for q in _KPI_QUANTITIES}
     metered: dict[str, list[bool]] = {q: [] for q in _KPI_QUANTITIES}
     events: list[dict[str, dict[str, list[int]]]] = []
+    everything = await counter_series(store, district=district.district,
+                                      site=sites[0].id if len(sites) == 1 else None,
+                                      quantities=_QUANTITIES, devices=None, start_ms=start_ms,
+                                      end_ms=end_ms, raw_span_ms=raw_span_ms)
     for site in sites:
-        readings = await counter_series(store, district=district.district, site=site.id,
-                                        quantities=_QUANTITIES, devices=None, start_ms=start_ms,
-                                        end_ms=end_ms, raw_span_ms=raw_span_ms)
+        readings = {(d, q): r for (s, d, q), r in everything.items() if s == site.id}
         acc = _Site(district, site, readings, edges)
         pv = acc.kwh(MeterRole.PV, "pv_energy_wh") or acc.kwh(MeterRole.PV, "energy_export_wh")
         dis = acc.kwh(MeterRole.BATTERY, "battery_discharge_energy_wh")

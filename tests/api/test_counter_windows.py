@@ -69,7 +69,7 @@ async def _energy(store: TelemetryStore, start_ms: int, end_ms: int, every_s: in
                   step_ms: int) -> np.ndarray:
     found = await counter_series(store, district="d1", site="s1", quantities=[Q], devices=None,
                                  start_ms=start_ms, end_ms=end_ms, every_s=every_s)
-    r = found[("m1", Q)]
+    r = found[("s1", "m1", Q)]
     if every_s is not None:  # the bounds of each bucket, and the two readings around the window
         assert len(r.times_ms) <= 2 * -(-(end_ms - start_ms) // (every_s * 1000)) + 2 + 2
     if isinstance(store, InfluxStore):
