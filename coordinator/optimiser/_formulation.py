@@ -52,6 +52,9 @@ class Problem:
     binaries: IntArray
     """Charge/discharge and import/export binaries (rounded by the LP fallback)."""
     binary_on: IntArray
+    binary_off: IntArray
+    """For each binary, the flow it forbids when on's side wins: rounded on when ``x[on] >= x[off]``
+    (net import, net charge), so a relaxation that imports and exports at once rounds to its net."""
     """For each binary, the continuous variable that decides its rounding (on when positive)."""
     runs: Runs
     penalty_cols: IntArray
@@ -288,14 +291,15 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     if oi.size:  # not a cost anyone pays: left out of the plan's objective
         penalised.append((over[oi, ot], np.full(oi.size, dt * options.over_limit_eur_per_kwh)))
     n_limit = len(penalised)
-    binaries, binary_on = _binaries(lp, model, options, p_imp_eff, p_exp, inc, imp, exp, imp_ub, exp_ub,
-                                    ch, dis, penalised)
+    binaries, binary_on, binary_off = _binaries(lp, model, options, p_imp_eff, p_exp, inc, imp, exp,
+                                                imp_ub, exp_ub, ch, dis, penalised)
     trade = penalised[n_limit:]
     return Problem(
         builder=lp, matrix=lp.matrix(), steps=T, times_ms=times, hour_of_step=hour_of_step.astype(np.int64),
         hour_start_ms=(hour_start * 3_600_000).astype(np.int64), imp=imp, exp=exp, curt=curt, ch=ch, dis=dis,
         soc=soc, flex=flex, pump=pump, level=level, fresh=fresh, shared=shared, starts=starts,
-        start_run=start_run, start_step=start_step, binaries=binaries, binary_on=binary_on, runs=runs,
+        start_run=start_run, start_step=start_step, binaries=binaries, binary_on=binary_on,
+        binary_off=binary_off, runs=runs,
         penalty_cols=np.concatenate([c for c, _ in penalised]) if penalised else np.zeros(0, np.int64),
         penalty_eur=np.concatenate([e for _, e in penalised]) if penalised else np.zeros(0),
         trade_penalty_cols=np.concatenate([c for c, _ in trade]) if trade else np.zeros(0, np.int64),
@@ -310,7 +314,7 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
 def _binaries(lp: LpBuilder, model: DistrictModel, options: PlanOptions, p_imp: FloatArray,
               p_exp: FloatArray, inc: float, imp: IntArray, exp: IntArray, imp_ub: FloatArray,
               exp_ub: FloatArray, ch: IntArray, dis: IntArray,
-              penalised: list[tuple[IntArray, FloatArray]]) -> tuple[IntArray, IntArray]:
+              penalised: list[tuple[IntArray, FloatArray]]) -> tuple[IntArray, IntArray, IntArray]:
     """Binaries against simultaneous charge/discharge and import/export where they matter.
 
     Wasting energy (charging and discharging at once) pays only where importing a kWh
@@ -332,6 +336,7 @@ def _binaries(lp: LpBuilder, model: DistrictModel, options: PlanOptions, p_imp: 
         need_g &= p_imp - p_exp <= inc + _EPS
     out: list[IntArray] = []
     on: list[IntArray] = []
+    off: list[IntArray] = []
     bi, bt = np.nonzero(need_b)
     if bi.size:
         z = lp.add_vars((bi.size,), ub=1.0, integer=True)
@@ -343,6 +348,7 @@ def _binaries(lp: LpBuilder, model: DistrictModel, options: PlanOptions, p_imp: 
         lp.add_terms(r2, z, bat.discharge_kw[bi])
         out.append(z)
         on.append(ch[bi, bt])
+        off.append(dis[bi, bt])
     si, st = np.nonzero(need_g)
     if mode != "always" and si.size > options.max_grid_binaries:
         # Penalise export where trading with oneself would pay: no gain left in doing it.
@@ -362,9 +368,10 @@ def _binaries(lp: LpBuilder, model: DistrictModel, options: PlanOptions, p_imp: 
         lp.add_terms(r2, z, exp_ub[si, st])
         out.append(z)
         on.append(imp[si, st])
+        off.append(exp[si, st])
     if not out:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(out), np.concatenate(on)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(out), np.concatenate(on), np.concatenate(off)
 
 
 def _ranges(starts: IntArray, lengths: IntArray) -> IntArray:

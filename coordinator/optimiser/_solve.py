@@ -47,7 +47,7 @@ def plan_district(model: DistrictModel, forecast: Forecast, state: LiveState | N
         # exact problem with the time left, from its own relaxation's bound.
         exact = build_problem(model, forecast, state, start_ms=start,
                               options=replace(options, max_grid_binaries=sys.maxsize))
-        x2, status2, bound2, message2 = _solve(exact, options, t0)
+        x2, status2, bound2, message2 = _solve(exact, options, t0, start=_as_exact(problem, exact, x))
         if x2 is not None and status2 is not PlanStatus.SAFE_MODE and bound2 is not None and (
                 bound is None or _gap(_certified(exact, x2), bound2) <= _gap(_certified(problem, x), bound)):
             problem, x, status, bound, message = exact, x2, status2, bound2, message2
@@ -89,7 +89,20 @@ def _status(problem: Problem, x: FloatArray, bound: float, options: PlanOptions,
     return PlanStatus.OPTIMAL if within else otherwise
 
 
-def _solve(problem: Problem, options: PlanOptions, t0: float
+def _as_exact(penalised: Problem, exact: Problem, x: FloatArray) -> FloatArray | None:
+    """The penalised plan in the exact problem's columns (the same, plus the import/export
+    binaries added last): a starting incumbent for its branch and bound."""
+    extra = exact.builder.n_vars - x.size
+    if extra < 0 or exact.binaries.size < extra:
+        return None
+    out = np.concatenate([x, np.zeros(extra)])
+    grid = exact.binaries[exact.binaries >= x.size]
+    on, off = exact.binary_on[exact.binaries >= x.size], exact.binary_off[exact.binaries >= x.size]
+    out[grid] = (out[on] >= out[off]).astype(np.float64)
+    return out
+
+
+def _solve(problem: Problem, options: PlanOptions, t0: float, *, start: FloatArray | None = None
            ) -> tuple[FloatArray | None, PlanStatus, float | None, str]:
     """The plan, its status, a lower bound on its real objective (EUR, penalties for
     import/export left out) and a message.
@@ -131,6 +144,9 @@ def _solve(problem: Problem, options: PlanOptions, t0: float
     except Exception as exc:  # HiGHS failing must not leave the district without a plan
         log.exception("LP relaxation failed")
         return None, PlanStatus.SAFE_MODE, None, f"LP relaxation failed: {exc}"
+    if start is not None and _feasible(problem, start) and (
+            rounded is None or _certified(problem, start) < _certified(problem, rounded)):
+        rounded = start
     if bound is None:
         if rounded is not None:
             return rounded, PlanStatus.LP_FALLBACK, None, note
@@ -158,6 +174,14 @@ def _solve(problem: Problem, options: PlanOptions, t0: float
     return None, PlanStatus.SAFE_MODE, None, message
 
 
+def _feasible(problem: Problem, x: FloatArray, tol: float = 1e-6) -> bool:
+    lp = problem.builder
+    if np.any(x < lp.lb - tol) or np.any(x > lp.ub + tol):
+        return False
+    ax = problem.matrix @ x
+    return bool(np.all(ax >= lp.row_lb - tol) and np.all(ax <= lp.row_ub + tol))
+
+
 def _round(problem: Problem, x: FloatArray, lb: FloatArray, ub: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Fix every integer: each run starts where the relaxation put most of it."""
     lb, ub = lb.copy(), ub.copy()
@@ -171,7 +195,7 @@ def _round(problem: Problem, x: FloatArray, lb: FloatArray, ub: FloatArray) -> t
             chosen[members[np.argmax(values[members])]] = True
         lb[starts] = ub[starts] = chosen.astype(np.float64)
     if problem.binaries.size:
-        on = (x[problem.binary_on] > 1e-6).astype(np.float64)
+        on = (x[problem.binary_on] >= x[problem.binary_off]).astype(np.float64)
         lb[problem.binaries] = ub[problem.binaries] = on
     return lb, ub
 
