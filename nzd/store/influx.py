@@ -64,8 +64,6 @@ _RESERVED = RESERVED_FIELDS
 assert {_SEQ, _QUALITY, _REPLAYED} == RESERVED_FIELDS
 _NS_PER_MS = 1_000_000
 _ALL_KINDS = ",".join(quote_ident(k.value) for k in DeviceKind)
-_AGG_FUNCS = {Aggregation.MEAN: "mean", Aggregation.MAX: "max", Aggregation.MIN: "min",
-              Aggregation.LAST: "last"}
 
 
 _HEADS: dict[tuple[str, str, str, str], str] = {}
