@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.energy import MeasuredKpis, measured_kpis
-from api.periods import FromQuery, ToQuery, resolve_period
+from api.periods import resolve_period
 from api.problems import ProblemError, problems
 
 router = APIRouter(prefix="/api/v1", tags=["kpis"])
@@ -37,6 +37,12 @@ class PeriodKind(StrEnum):
 
 
 PeriodQuery = Annotated[PeriodKind, Query(description="Rows per local hour, day or month")]
+FromQuery = Annotated[datetime | None, Query(
+    alias="from", description="Start: ISO 8601 with an offset, or a local date or date-time in the "
+                              "district's time zone; default: today's local midnight",
+    examples=["2026-11-24", "2026-11-24T00:00:00+01:00"])]
+ToQuery = Annotated[datetime | None, Query(
+    alias="to", description="End, exclusive, as `from`; default: now", examples=["2026-11-25"])]
 
 
 class Coverage(BaseModel):
