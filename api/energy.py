@@ -70,9 +70,9 @@ def _devices(site: SiteConfig, role: MeterRole) -> set[str]:
 
 def _rules(district: DistrictConfig, site: SiteConfig, device: str) -> CounterRules:
     meter = next((m for m in site.meters if m.device == device), None)
+    # Only a declared rating caps a counter: a connection limit is no meter's rating (and the
+    # demo's accelerated clock runs counters many times faster than the wall clock).
     rated_kw = meter.rated_power_kw if meter is not None else None
-    if rated_kw is None and meter is not None and meter.role is MeterRole.GRID:
-        rated_kw = max(site.grid_import_limit_kw, site.grid_export_limit_kw)
     return CounterRules(modulus=None if meter is None else meter.rollover_wh,
                         reset_fraction=district.counter_reset_fraction,
                         max_rate_per_h=None if rated_kw is None else rated_kw * 1000.0)

@@ -19,10 +19,13 @@ import numpy as np
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from api.auth.principal import Role
 from api.deps import PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.energy import MeasuredKpis, measured_kpis
 from api.periods import resolve_period
 from api.problems import ProblemError, problems
+from api.public import public_figure
+from nzd.accounting import SiteEnergyKpis
 
 router = APIRouter(prefix="/api/v1", tags=["kpis"])
 
@@ -257,4 +260,22 @@ async def district_kpis(state: StateDep, principal: PrincipalDep, from_: FromQue
             self_sufficiency=_nullable(_clean(d.self_sufficiency[i]), has),
             self_sufficiency_with_sharing=_nullable(_clean(d.self_sufficiency_with_sharing[i]), has),
         ))
-    return rows
+    return [_public_row(r, s, i) for i, r in enumerate(rows)] if principal.role is Role.PUBLIC else rows
+
+
+def _public_row(row: DistrictKpiRow, s: SiteEnergyKpis, i: int) -> DistrictKpiRow:
+    """The row as the public sees it: each figure through the public rule, with the sites'
+    contributions in this row to every quantity it is built from."""
+    imp, exp, pv = s.import_kwh[:, i], s.export_kwh[:, i], s.pv_kwh[:, i]
+    cons = s.consumption_kwh[:, i]
+    battery = cons - imp + exp - pv  # consumption = import - export + PV + battery
+    balance = (cons, imp, exp, pv, battery)
+    inputs: dict[str, tuple[np.ndarray, ...]] = {
+        "consumption_kwh": balance, "pv_kwh": (pv,), "import_kwh": (imp,), "export_kwh": (exp,),
+        "shared_kwh": (imp, exp), "incentive_eur": (imp, exp), "cost_eur": (s.cost_eur[:, i], imp, exp),
+        "co2_kg": (s.co2_kg[:, i], imp), "peak_kw": (imp,), "self_sufficiency": balance,
+        "self_sufficiency_with_sharing": balance,  # shared energy is built from import and export
+    }
+    shown = {name: public_figure(getattr(row, name), *(list(map(float, c)) for c in parts))
+             for name, parts in inputs.items()}
+    return row.model_copy(update=shown)

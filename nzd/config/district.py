@@ -87,8 +87,7 @@ class MeterConfig(_Strict):
     gateway: Identifier | None = None
     rated_power_kw: Positive | None = None
     """The most power the meter can see: a counter increase beyond it over the elapsed time is
-    flagged as excess (docs/coordinator.md). Unset: a grid meter uses the site's larger
-    connection limit, other meters are not capped."""
+    flagged as excess (docs/coordinator.md). Unset: the meter's counters are not capped."""
     rollover_wh: Positive | None = None
     """The energy registers' declared rollover (e.g. 429496729.6 for a 32-bit register in 0.1 Wh);
     unset: a large drop is a reset."""
