@@ -1,38 +1,55 @@
 """Measured energy per interval from the store's counters, shaped for nzd.accounting.kpis.
 
-Up to two days the raw counter readings are used; over longer periods the store returns
-the last counter value of each interval (``Aggregation.LAST``), taken as the value at
-the interval's end. nzd.accounting.counters turns those into energy per interval
-(resets handled), and nzd.accounting.kpis computes the KPIs. Nothing here integrates power.
+Counter readings keep the instant they were taken (api/counters.py: raw readings, or the first
+and last reading of each 15-minute bucket over long periods); nzd.accounting.counters turns them
+into energy per interval from the readings that bound it, rejecting bad readings
+(nzd.accounting.counter_rules), and reports which intervals readings cover. Nothing here
+integrates power.
 """
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 
-from nzd.accounting import (
-    EnergyKpis,
-    EnergySeries,
-    TariffSeries,
-    energy_kpis,
-    energy_per_interval,
-    tariff_series,
-)
-from nzd.accounting.counters import interval_edges
+from api.counters import DEFAULT_RAW_SPAN_MS, CounterReadings, counter_series
+from nzd.accounting import EnergyKpis, EnergySeries, TariffSeries, energy_kpis, tariff_series
+from nzd.accounting.counter_rules import CounterRules
+from nzd.accounting.counters import counter_intervals, interval_edges
 from nzd.config import DistrictConfig, MeterRole, SiteConfig
 from nzd.config.district import PriceProfile
-from nzd.store.base import Aggregation, Series, TelemetryStore
+from nzd.store.base import TelemetryStore
 
-__all__ = ["aligned_period", "measured_energy", "measured_kpis"]
+__all__ = ["COUNTER_EVENTS", "MeasuredKpis", "aligned_period", "measured_energy", "measured_kpis"]
 
-_GRID = ("energy_import_wh", "energy_export_wh")
-_PV = ("pv_energy_wh", "energy_export_wh")
-_BATTERY = ("battery_discharge_energy_wh", "battery_charge_energy_wh")
-_RAW_MAX_MS = 2 * 86_400_000
+COUNTER_EVENTS = ("flagged", "noise", "excess", "reset", "rollover")
+_QUANTITIES = ("energy_import_wh", "energy_export_wh", "pv_energy_wh", "battery_discharge_energy_wh",
+               "battery_charge_energy_wh")
+_KPI_QUANTITIES = ("import_kwh", "export_kwh", "pv_kwh", "battery_kwh")
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class MeasuredKpis:
+    kpis: EnergyKpis
+    start_ms: int
+    end_ms: int
+    """The requested window, aligned to the interval grid."""
+    covered: dict[str, BoolArray]
+    """KPI quantity (``import_kwh``...) -> [site, interval]: covered by readings; absent where
+    the site has no meter for it (those rows are [False])."""
+    metered: dict[str, npt.NDArray[np.bool_]]
+    """KPI quantity -> [site]: the site has a meter for it."""
+    bounded: BoolArray
+    """[site, interval]: grid energy is known (the interval lies between two grid readings, even
+    across a gap); a period without any such interval has no data."""
+    events: list[dict[str, dict[str, list[int]]]]
+    """Per site: device -> event (``COUNTER_EVENTS``) -> times of the readings."""
 
 
 def aligned_period(start_ms: int, end_ms: int, step_minutes: int) -> tuple[int, int]:
@@ -51,21 +68,40 @@ def _devices(site: SiteConfig, role: MeterRole) -> set[str]:
     return found
 
 
-def _kwh(series: list[Series], quantity: str, edges: np.ndarray, shift_ms: int) -> np.ndarray | None:
-    """Summed energy of ``quantity`` over the series that carry it; None when none does."""
-    total: np.ndarray | None = None
-    for s in series:
-        values = s.values.get(quantity)
-        if values is None:
-            continue
-        pairs = [(t + shift_ms, v) for t, v in zip(s.times_ms, values, strict=True)
-                 if v is not None and math.isfinite(v)]
-        if len(pairs) < 2:
-            continue
-        times, vals = zip(*pairs, strict=True)
-        wh = energy_per_interval(list(times), list(vals), edges, spread="end")
-        total = wh / 1000.0 if total is None else total + wh / 1000.0
-    return total
+def _rules(district: DistrictConfig, site: SiteConfig, device: str) -> CounterRules:
+    meter = next((m for m in site.meters if m.device == device), None)
+    # Only a declared rating caps a counter: a connection limit is no meter's rating (and the
+    # demo's accelerated clock runs counters many times faster than the wall clock).
+    rated_kw = meter.rated_power_kw if meter is not None else None
+    return CounterRules(modulus=None if meter is None else meter.rollover_wh,
+                        reset_fraction=district.counter_reset_fraction,
+                        max_rate_per_h=None if rated_kw is None else rated_kw * 1000.0)
+
+
+class _Site:
+    """One site's counters turned into kWh per interval, coverage and counter events."""
+
+    def __init__(self, district: DistrictConfig, site: SiteConfig,
+                 readings: dict[tuple[str, str], CounterReadings], edges: npt.NDArray[np.int64]) -> None:
+        self.district, self.site, self.readings, self.edges = district, site, readings, edges
+        self.events: dict[str, dict[str, list[int]]] = {}
+
+    def kwh(self, role: MeterRole, quantity: str) -> tuple[npt.NDArray[np.float64], BoolArray] | None:
+        """Summed energy over the role's devices that carry ``quantity``; None when none does."""
+        total: npt.NDArray[np.float64] | None = None
+        covered: BoolArray | None = None
+        for device in sorted(_devices(self.site, role)):
+            r = self.readings.get((device, quantity))
+            if r is None:
+                continue
+            res = counter_intervals(r.times_ms, r.values, self.edges, flagged=r.flagged,
+                                    rules=_rules(self.district, self.site, device))
+            for kind, times in res.clean.events.items():
+                self.events.setdefault(device, {}).setdefault(kind, []).extend(times)
+            wh = res.amount / 1000.0
+            total = wh if total is None else total + wh
+            covered = res.covered if covered is None else covered & res.covered
+        return None if total is None or covered is None else (total, covered)
 
 
 def _profile(p: PriceProfile) -> list[float]:
@@ -73,45 +109,74 @@ def _profile(p: PriceProfile) -> list[float]:
 
 
 async def measured_kpis(store: TelemetryStore, district: DistrictConfig, sites: list[SiteConfig], *,
-                        start_ms: int, end_ms: int, period: str) -> EnergyKpis:
-    series, tariff = await measured_energy(store, district, sites, start_ms=start_ms, end_ms=end_ms)
-    return energy_kpis(series, tariff, period=period, timezone=district.timezone)
+                        start_ms: int, end_ms: int, period: str,
+                        raw_span_ms: int = DEFAULT_RAW_SPAN_MS) -> MeasuredKpis:
+    m = await _measure(store, district, sites, start_ms=start_ms, end_ms=end_ms, raw_span_ms=raw_span_ms)
+    kpis = energy_kpis(m.series, m.tariff, period=period, timezone=district.timezone)
+    return MeasuredKpis(kpis=kpis, start_ms=m.start_ms, end_ms=m.end_ms, covered=m.covered,
+                        metered=m.metered, bounded=~np.isnan(m.series.import_kwh), events=m.events)
 
 
 async def measured_energy(store: TelemetryStore, district: DistrictConfig, sites: list[SiteConfig], *,
-                          start_ms: int, end_ms: int) -> tuple[EnergySeries, TariffSeries]:
+                          start_ms: int, end_ms: int,
+                          raw_span_ms: int = DEFAULT_RAW_SPAN_MS) -> tuple[EnergySeries, TariffSeries]:
     """Measured energy per interval of ``sites`` and their tariffs, on the district's grid."""
+    m = await _measure(store, district, sites, start_ms=start_ms, end_ms=end_ms, raw_span_ms=raw_span_ms)
+    return m.series, m.tariff
+
+
+@dataclass(frozen=True, slots=True)
+class _Measured:
+    series: EnergySeries
+    tariff: TariffSeries
+    start_ms: int
+    end_ms: int
+    covered: dict[str, BoolArray]
+    metered: dict[str, BoolArray]
+    events: list[dict[str, dict[str, list[int]]]]
+
+
+async def _measure(store: TelemetryStore, district: DistrictConfig, sites: list[SiteConfig], *,
+                   start_ms: int, end_ms: int, raw_span_ms: int) -> _Measured:
     step_ms = district.step_minutes * 60_000
     start_ms, end_ms = aligned_period(start_ms, end_ms, district.step_minutes)
     edges = interval_edges(start_ms=start_ms, end_ms=end_ms, step_ms=step_ms)
     n = edges.size - 1
-    nan = np.full(n, np.nan)
-    imports, exports, pvs, batteries = [], [], [], []
-    raw = end_ms - start_ms <= _RAW_MAX_MS
-    shift_ms = 0 if raw else step_ms
+    nan, none = np.full(n, np.nan), np.zeros(n, dtype=bool)
+    energy: dict[str, list[npt.NDArray[np.float64]]] = {q: [] for q in _KPI_QUANTITIES}
+    covered: dict[str, list[BoolArray]] = {q: [] for q in _KPI_QUANTITIES}
+    metered: dict[str, list[bool]] = {q: [] for q in _KPI_QUANTITIES}
+    events: list[dict[str, dict[str, list[int]]]] = []
+    everything = await counter_series(store, district=district.district,
+                                      site=sites[0].id if len(sites) == 1 else None,
+                                      quantities=_QUANTITIES, devices=None, start_ms=start_ms,
+                                      end_ms=end_ms, raw_span_ms=raw_span_ms)
     for site in sites:
-        history = await store.history(
-            district=district.district, site=site.id, quantities=sorted({*_GRID, *_PV, *_BATTERY}),
-            start_ms=start_ms - step_ms, end_ms=end_ms + (1 if raw else 0),
-            every_s=None if raw else step_ms // 1000, aggregation=Aggregation.LAST)
-        grid = [s for s in history if s.device in _devices(site, MeterRole.GRID)]
-        pv = [s for s in history if s.device in _devices(site, MeterRole.PV)]
-        bat = [s for s in history if s.device in _devices(site, MeterRole.BATTERY)]
-        imp = _kwh(grid, "energy_import_wh", edges, shift_ms)
-        exp = _kwh(grid, "energy_export_wh", edges, shift_ms)
-        imports.append(nan if imp is None else imp)
-        exports.append(nan if exp is None else exp)
-        pv_kwh = _kwh(pv, "pv_energy_wh", edges, shift_ms)
-        if pv_kwh is None:
-            pv_kwh = _kwh(pv, "energy_export_wh", edges, shift_ms)
-        pvs.append(np.zeros(n) if pv_kwh is None else pv_kwh)
-        dis = _kwh(bat, "battery_discharge_energy_wh", edges, shift_ms)
-        chg = _kwh(bat, "battery_charge_energy_wh", edges, shift_ms)
-        batteries.append((np.zeros(n) if dis is None else dis) - (np.zeros(n) if chg is None else chg))
+        readings = {(d, q): r for (s, d, q), r in everything.items() if s == site.id}
+        acc = _Site(district, site, readings, edges)
+        pv = acc.kwh(MeterRole.PV, "pv_energy_wh") or acc.kwh(MeterRole.PV, "energy_export_wh")
+        dis = acc.kwh(MeterRole.BATTERY, "battery_discharge_energy_wh")
+        chg = acc.kwh(MeterRole.BATTERY, "battery_charge_energy_wh")
+        battery = None
+        if dis is not None or chg is not None:
+            d = dis or (np.zeros(n), np.ones(n, dtype=bool))
+            c = chg or (np.zeros(n), np.ones(n, dtype=bool))
+            battery = (d[0] - c[0], d[1] & c[1])
+        found = {"import_kwh": acc.kwh(MeterRole.GRID, "energy_import_wh"),
+                 "export_kwh": acc.kwh(MeterRole.GRID, "energy_export_wh"), "pv_kwh": pv,
+                 "battery_kwh": battery}
+        for q, got in found.items():
+            # Without a PV or battery meter a site has none: 0, not missing.
+            missing_value = nan if q in ("import_kwh", "export_kwh") else np.zeros(n)
+            energy[q].append(missing_value if got is None else got[0])
+            covered[q].append(none if got is None else got[1])
+            metered[q].append(got is not None)
+        events.append(acc.events)
     series = EnergySeries(site_ids=tuple(s.id for s in sites), start_ms=start_ms,
-                          step_minutes=district.step_minutes, import_kwh=np.vstack(imports),
-                          export_kwh=np.vstack(exports), pv_kwh=np.vstack(pvs),
-                          battery_net_kwh=np.vstack(batteries))
+                          step_minutes=district.step_minutes, import_kwh=np.vstack(energy["import_kwh"]),
+                          export_kwh=np.vstack(energy["export_kwh"]),
+                          pv_kwh=np.nan_to_num(np.vstack(energy["pv_kwh"])),
+                          battery_net_kwh=np.nan_to_num(np.vstack(energy["battery_kwh"])))
     tz = ZoneInfo(district.timezone)
     local_hour = np.asarray([datetime.fromtimestamp(t / 1000, tz).hour for t in edges[:-1]], dtype=np.int64)
     tariffs = [district.tariff_for(s.id) for s in sites]
@@ -121,4 +186,6 @@ async def measured_energy(store: TelemetryStore, district: DistrictConfig, sites
         emission_g_per_kwh=[_profile(t.emission_g_per_kwh) for t in tariffs],
         local_hour=local_hour, incentive_eur_per_mwh=district.tariff.incentive_eur_per_mwh,
         valorisation_eur_per_mwh=district.tariff.valorisation_eur_per_mwh)
-    return series, tariff
+    return _Measured(series=series, tariff=tariff, start_ms=start_ms, end_ms=end_ms,
+                     covered={q: np.vstack(v) for q, v in covered.items()},
+                     metered={q: np.asarray(v, dtype=bool) for q, v in metered.items()}, events=events)

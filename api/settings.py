@@ -45,6 +45,9 @@ class ApiSettings(ServiceSettings):
     """An idle keep-alive connection is closed after this."""
     access_log: bool = True
     mqtt_client_id: str | None = None
+    raw_span_h: float = Field(48.0, gt=0)
+    """Energy, KPI and counter requests spanning more than this read the 15-minute rollups (the
+    first and last reading of each bucket, at their own times) instead of raw readings."""
 
     @field_validator("jwt_secret")
     @classmethod

@@ -58,6 +58,12 @@ class DeadlineStore:
             district=district, site=site, device=device, kind=kind, quantities=quantities,
             start_ms=start_ms, end_ms=end_ms, every_s=every_s, aggregation=aggregation))
 
+    async def counter_bounds(self, *, district: str, site: str | None = None, quantities: Sequence[str],
+                             start_ms: int, end_ms: int, every_s: int | None = None) -> list[Series]:
+        return await self._within(self.inner.counter_bounds(
+            district=district, site=site, quantities=quantities, start_ms=start_ms, end_ms=end_ms,
+            every_s=every_s))
+
     async def write_events(self, events: Sequence[Event]) -> None:
         await self._within(self.inner.write_events(events))
 

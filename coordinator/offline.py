@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -179,15 +180,23 @@ def simulate(model: DistrictModel, history: SiteHistory, *, start_ms: int, days:
     baseline_state = LiveState()
     fair_state = LiveState()
     b, k = model.batteries, model.tanks
+    tz = ZoneInfo(model.timezone)
+    month: tuple[int, int] | None = None
+    month_peak = np.zeros(model.n_sites)  # the billing month's peak import so far, per site
     for d in range(days):
         start = start_ms + d * DAY_MS
+        local = datetime.fromtimestamp(start / 1000, tz)
+        if (local.year, local.month) != month:
+            month, month_peak = (local.year, local.month), np.zeros(model.n_sites)
         actual = _actual(history, start, steps)
         if forecast == "perfect":
             fc = actual
         else:
             fc = forecast_district(model, history.before(start), start_ms=start, steps=steps)
+        state = replace(state, month_peak_kw=dict(zip(model.site_ids, month_peak.tolist(), strict=True)))
         plan = plan_district(model, fc, state, start_ms=start, options=options)
         done = execute_plan(model, plan, actual)
+        month_peak = np.maximum(month_peak, done.grid_import_kw.max(axis=1, initial=0.0))
         base = counterfactual(model, actual, baseline_state)
         alone = fair_baseline(model, fc, actual, state=fair_state, end=end_levels(plan),
                               options=options) if fair else None

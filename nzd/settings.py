@@ -61,6 +61,9 @@ class ServiceSettings(BaseSettings):
     influx_create_database: bool = True
     """Send ``CREATE DATABASE`` on start (InfluxDB 1.x); false for 2.x/3.x, whose v1 API has no
     DDL: there the database is a DBRP mapping made with the ``influx`` CLI."""
+    influx_rollup_after_h: float = 48.0
+    """Aggregated history over a longer span reads the 15-minute rollups of ``nzd store init``
+    (when the database has them), never raw readings."""
     sqlite_path: Path = Path("var/nzd.sqlite")
 
     district_file: Path = Path("firmware_configs/examples/district.yaml")

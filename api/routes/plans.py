@@ -52,7 +52,7 @@ class ManualSetpoint(BaseModel):
 #: operator: free text may name other firms, and a new key is private until it is listed here.
 _DISTRICT_KEYS = frozenset({
     "plan_id", "optimiser_plan_id", "district", "start_ms", "step_minutes", "status", "objective_eur",
-    "mip_gap", "solve_time_s", "solve_s", "incentive_eur", "shared_energy_kwh", "water_severity",
+    "bound_eur", "mip_gap", "solve_time_s", "solve_s", "incentive_eur", "shared_energy_kwh", "water_severity",
     "forecast_method"})
 
 
@@ -65,7 +65,7 @@ def scope_plan(document: dict[str, Any], principal: Principal) -> dict[str, Any]
     sites = document.get("sites")
     if isinstance(sites, dict):
         doc["sites"] = {s: v for s, v in sites.items() if mine(s)}
-    for key in ("assets", "targets"):
+    for key in ("assets", "targets", "limit_breaches"):
         items = document.get(key)
         if isinstance(items, list):
             doc[key] = [i for i in items if isinstance(i, dict) and mine(str(i.get("site", "")))]

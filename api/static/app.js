@@ -102,7 +102,7 @@
     const t = day[day.length - 1] || {};
     const pct = v => v == null ? "–" : Math.round(v * 100);
     const num = v => v == null ? "–" : Charts.fmt(v);
-    const tiles = [["Shared energy today", num(t.shared_kwh), "kWh", "tile-shared"], ["Self-sufficiency today", pct(t.self_sufficiency), "%", "tile-selfsuff"],
+    const tiles = [["Shared energy today", num(t.shared_kwh), "kWh", "tile-shared"], ["Self-sufficiency today (with sharing)", pct(t.self_sufficiency_with_sharing), "%", "tile-selfsuff"],
       ["PV today", num(t.pv_kwh), "kWh"], ["Grid import today", num(t.import_kwh), "kWh"],
       ["Incentive today", t.incentive_eur == null ? "–" : t.incentive_eur.toFixed(2), "€"], ["CO₂ today", num(t.co2_kg), "kg"]];
     $("#tiles").innerHTML = tiles.map(([l, v, u, id]) => `<div class="tile" ${id ? `id="${id}"` : ""}><div class="label">${l}</div><div class="value">${v}<span class="unit">${u}</span></div></div>`).join("");
@@ -157,7 +157,7 @@
         const t = rows[rows.length - 1] || {}, pct = v => v == null ? "–" : Math.round(v * 100) + " %";
         document.getElementById("kpis-" + s.id).innerHTML = `Today: self-sufficiency <b>${pct(t.self_sufficiency)}</b> · ` +
           `import <b>${t.import_kwh == null ? "–" : Charts.fmt(t.import_kwh) + " kWh"}</b> · PV <b>${t.pv_kwh == null ? "–" : Charts.fmt(t.pv_kwh) + " kWh"}</b> · ` +
-          `cost <b>${t.cost_eur == null ? "–" : t.cost_eur.toFixed(0) + " €"}</b>`;
+          `cost <b>${t.cost_eur == null ? "–" : t.cost_eur.toFixed(0) + " €"}</b>` + (App.kpiQuality ? App.kpiQuality(t) : "");
       }).catch(() => {});
     }
   }

@@ -39,6 +39,7 @@
     if (plan) {
       const d = plan.document, step = (d.step_minutes || 15) * 60e3, s = (d.sites || {})[site];
       $("#plan-meta").textContent = `plan ${plan.plan_id} · ${d.status || ""} · made ${App.fmtTime(plan.ts_ms)}`;
+      if (App.showBreaches) App.showBreaches(d, site);
       if (s) {
         series.push({ label: "planned import", color: "#2e86de", kind: "step", dashed: true,
           points: s.grid_import_kw.map((v, i) => [d.start_ms + i * step, v - (s.grid_export_kw ? s.grid_export_kw[i] : 0)]) });
@@ -48,6 +49,7 @@
         `<tr><td>${App.esc(t.asset)}</td><td>${App.esc(t.quantity)}</td><td>${Charts.fmt(t.value)}</td></tr>`).join("");
     } else {
       $("#plan-meta").textContent = "no plan yet"; $("#plan-targets").innerHTML = "";
+      if (App.showBreaches) App.showBreaches(null, site);
     }
     const actual = await App.api(`/api/v1/sites/${site}/history?quantities=active_power_w&interval=15m&from=${new Date(from).toISOString()}&to=${new Date(now).toISOString()}`);
     if ($("#plan-site").value !== site) return;

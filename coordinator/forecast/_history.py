@@ -25,6 +25,8 @@ class SiteHistory:
     """[site, interval]"""
     pv_kw: FloatArray
     """[site, interval]"""
+    grid_kw: FloatArray | None = None
+    """[site, interval] mean grid import (negative: export), when measured: the month's peak."""
 
     def __post_init__(self) -> None:
         if self.load_kw.ndim != 2 or self.load_kw.shape != self.pv_kw.shape:

@@ -57,12 +57,21 @@ class Problem:
     binaries: IntArray
     """Charge/discharge and import/export binaries (rounded by the LP fallback)."""
     binary_on: IntArray
+    binary_off: IntArray
+    """For each binary, the flow it forbids when on's side wins: rounded on when ``x[on] >= x[off]``
+    (net import, net charge), so a relaxation that imports and exports at once rounds to its net."""
     """For each binary, the continuous variable that decides its rounding (on when positive)."""
     runs: Runs
     penalty_cols: IntArray
     """Variables carrying a penalty, not a real cost: export against trading with oneself, import
     above the connection limit."""
     penalty_eur: FloatArray
+    trade_penalty_cols: IntArray
+    """The part of the penalties that stands in for import/export binaries: a device of the
+    formulation, left out of the objective the plan is certified on."""
+    trade_penalty_eur: FloatArray
+    import_limit_kw: FloatArray
+    """[site] the connection limits, soft in the model: plans list where they break them."""
     fixed_import_kw: FloatArray
     """[site, step] flows of sites without controllable assets (no variables for them)."""
     fixed_export_kw: FloatArray
@@ -147,8 +156,11 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     fixed_curt = np.where(active[:, None], 0.0, np.maximum(-net0, 0.0) - fixed_exp)
     constant = float(dt * ((fixed_imp * p_imp_eff).sum() - (fixed_exp * p_exp).sum()
                            + options.curtailment_eur_per_kwh * fixed_curt.sum()))
+    # The peak charge is billed per month: only a peak above the month's so far costs more.
+    month_peak = np.asarray([float(state.month_peak_kw.get(s, 0.0)) for s in model.site_ids])
     if options.use_peak_charge:
-        constant += float((model.peak_eur_per_kw * fixed_imp.max(axis=1, initial=0.0)).sum())
+        constant += float((model.peak_eur_per_kw
+                           * np.maximum(fixed_imp.max(axis=1, initial=0.0) - month_peak, 0.0)).sum())
     # Curtailing pays only where the export limit could bind or exporting costs money.
     may_curtail = (pv > 0) & ((p_exp <= 0) | (pv + dis_cap - load > model.export_limit_kw[:, None] - 1e-6))
     act = active[:, None]
@@ -289,7 +301,8 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     # Optional peak charge on each site's highest import.
     if options.use_peak_charge and (model.peak_eur_per_kw > 0).any():
         sites = np.flatnonzero(model.peak_eur_per_kw > 0)
-        peak = lp.add_vars((sites.size,), cost=model.peak_eur_per_kw[sites])
+        peak = lp.add_vars((sites.size,), lb=month_peak[sites], ub=np.inf, cost=model.peak_eur_per_kw[sites])
+        constant -= float(model.peak_eur_per_kw[sites] @ month_peak[sites])
         rows = lp.add_rows((sites.size, T), ub=0.0)
         lp.add_terms(rows, imp[sites], 1.0)
         lp.add_terms(rows, peak[:, None], -1.0)
@@ -297,16 +310,22 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
     penalised: list[tuple[IntArray, FloatArray]] = []
     if oi.size:  # not a cost anyone pays: left out of the plan's objective
         penalised.append((over[oi, ot], np.full(oi.size, dt * options.over_limit_eur_per_kwh)))
-    binaries, binary_on = _binaries(lp, model, options, p_imp_eff, p_exp, inc, imp, exp, imp_ub, exp_ub,
-                                    ch, dis, penalised)
+    n_limit = len(penalised)
+    binaries, binary_on, binary_off = _binaries(lp, model, options, p_imp_eff, p_exp, inc, imp, exp,
+                                                imp_ub, exp_ub, ch, dis, penalised)
+    trade = penalised[n_limit:]
     return Problem(
         builder=lp, matrix=lp.matrix(), steps=T, times_ms=times, hour_of_step=hour_of_step.astype(np.int64),
         hour_start_ms=(hour_start * 3_600_000).astype(np.int64), imp=imp, exp=exp, curt=curt, ch=ch, dis=dis,
         soc=soc, flex=flex, pump=pump, level=level, fresh=fresh, shared=shared, shared_rates=rates,
         starts=starts,
-        start_run=start_run, start_step=start_step, binaries=binaries, binary_on=binary_on, runs=runs,
+        start_run=start_run, start_step=start_step, binaries=binaries, binary_on=binary_on,
+        binary_off=binary_off, runs=runs,
         penalty_cols=np.concatenate([c for c, _ in penalised]) if penalised else np.zeros(0, np.int64),
         penalty_eur=np.concatenate([e for _, e in penalised]) if penalised else np.zeros(0),
+        trade_penalty_cols=np.concatenate([c for c, _ in trade]) if trade else np.zeros(0, np.int64),
+        trade_penalty_eur=np.concatenate([e for _, e in trade]) if trade else np.zeros(0),
+        import_limit_kw=model.import_limit_kw.astype(np.float64),
         fixed_import_kw=fixed_imp, fixed_export_kw=fixed_exp, fixed_curtail_kw=fixed_curt,
         constant_eur=constant,
         price_import=p_imp, price_export=p_exp, emission_g_per_kwh=ef,
@@ -316,7 +335,7 @@ def build_problem(model: DistrictModel, forecast: Forecast, state: LiveState, *,
 def _binaries(lp: LpBuilder, model: DistrictModel, options: PlanOptions, p_imp: FloatArray,
               p_exp: FloatArray, inc: float, imp: IntArray, exp: IntArray, imp_ub: FloatArray,
               exp_ub: FloatArray, ch: IntArray, dis: IntArray,
-              penalised: list[tuple[IntArray, FloatArray]]) -> tuple[IntArray, IntArray]:
+              penalised: list[tuple[IntArray, FloatArray]]) -> tuple[IntArray, IntArray, IntArray]:
     """Binaries against simultaneous charge/discharge and import/export where they matter.
 
     Wasting energy (charging and discharging at once) pays only where importing a kWh
@@ -326,16 +345,19 @@ def _binaries(lp: LpBuilder, model: DistrictModel, options: PlanOptions, p_imp: 
     """
     bat = model.batteries
     mode = options.battery_binaries
-    if mode == "never":
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     host_price = p_imp[bat.site_index]
     need_b = np.ones(ch.shape, np.bool_) if mode == "always" else host_price <= inc + _EPS
     need_b &= (bat.charge_kw > 0)[:, None]
+    if mode == "never":
+        need_b[:] = False
+    # Import/export exclusivity never depends on the battery option: where the spread is within
+    # the incentive, a binary (or the penalty in its place) forbids it.
     need_g = (exp >= 0) & (imp >= 0)
-    if mode == "auto":
+    if mode != "always":
         need_g &= p_imp - p_exp <= inc + _EPS
     out: list[IntArray] = []
     on: list[IntArray] = []
+    off: list[IntArray] = []
     bi, bt = np.nonzero(need_b)
     if bi.size:
         z = lp.add_vars((bi.size,), ub=1.0, integer=True)
@@ -347,8 +369,9 @@ def _binaries(lp: LpBuilder, model: DistrictModel, options: PlanOptions, p_imp: 
         lp.add_terms(r2, z, bat.discharge_kw[bi])
         out.append(z)
         on.append(ch[bi, bt])
+        off.append(dis[bi, bt])
     si, st = np.nonzero(need_g)
-    if mode == "auto" and si.size > options.max_grid_binaries:
+    if mode != "always" and si.size > options.max_grid_binaries:
         # Penalise export where trading with oneself would pay: no gain left in doing it.
         penalty = inc - (p_imp - p_exp)[si, st] + 1e-4
         cost = lp.cost
@@ -366,9 +389,10 @@ def _binaries(lp: LpBuilder, model: DistrictModel, options: PlanOptions, p_imp: 
         lp.add_terms(r2, z, exp_ub[si, st])
         out.append(z)
         on.append(imp[si, st])
+        off.append(exp[si, st])
     if not out:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(out), np.concatenate(on)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(out), np.concatenate(on), np.concatenate(off)
 
 
 def _ranges(starts: IntArray, lengths: IntArray) -> IntArray:

@@ -53,6 +53,8 @@ class Result:
     objective: float
     mip_gap: float | None
     message: str
+    bound: float | None = None
+    """The MIP's dual bound (a lower bound on the objective), when branch and bound ran."""
 
 
 class HighsModel:
@@ -71,6 +73,8 @@ class HighsModel:
         a = problem.matrix
         h.addRows(lp.n_rows, lp.row_lb, lp.row_ub, a.nnz, a.indptr.astype(np.int32),
                   a.indices.astype(np.int32), a.data.astype(np.float64))
+        # The cost of fixed flows: objectives, bounds and the MIP gap are then in plan EUR.
+        h.changeObjectiveOffset(float(problem.constant_eur))
         self._h = h
 
     @property
@@ -84,9 +88,15 @@ class HighsModel:
         feasible = info.primal_solution_status == 2  # kSolutionStatusFeasible
         x = np.asarray(h.getSolution().col_value, dtype=np.float64) if feasible else None
         gap = float(info.mip_gap) if self.has_integers and np.isfinite(info.mip_gap) else None
+        bound = float(info.mip_dual_bound) if self.has_integers and np.isfinite(info.mip_dual_bound) else None
         return Result(x=x, optimal=status == highspy.HighsModelStatus.kOptimal,
                       objective=float(info.objective_function_value), mip_gap=gap,
-                      message=h.modelStatusToString(status))
+                      message=h.modelStatusToString(status), bound=bound)
+
+    def set_cost(self, cost: FloatArray) -> None:
+        """Replace the objective (e.g. without penalties, for a bound on the real objective)."""
+        if self._n:
+            self._h.changeColsCost(self._n, np.arange(self._n, dtype=np.int32), cost)
 
     def solve_lp(self, *, time_limit_s: float, lb: FloatArray | None = None,
                  ub: FloatArray | None = None) -> Result:

@@ -11,7 +11,9 @@ import numpy as np
 from coordinator.model import FloatArray, IntArray
 from coordinator.optimiser._types import PlanStatus
 
-__all__ = ["AssetKind", "AssetSchedule", "Plan", "SetpointValue"]
+__all__ = ["AssetKind", "AssetSchedule", "LimitBreach", "Plan", "SetpointValue", "limit_breaches"]
+
+_BREACH_KW = 1e-3
 
 
 class AssetKind(StrEnum):
@@ -70,6 +72,35 @@ class AssetSchedule:
 
 
 @dataclass(frozen=True, slots=True)
+class LimitBreach:
+    """Steps where a plan imports above a site's connection limit (a soft limit in the model)."""
+
+    site: str
+    limit_kw: float
+    steps: tuple[int, ...]
+    kw_over: tuple[float, ...]
+    """Import above the limit at each of ``steps``."""
+
+    def to_document(self) -> dict[str, Any]:
+        return {"site": self.site, "limit_kw": self.limit_kw, "steps": list(self.steps),
+                "kw_over": [round(v, 3) for v in self.kw_over],
+                "max_kw_over": round(max(self.kw_over), 3)}
+
+
+def limit_breaches(import_kw: FloatArray, limit_kw: FloatArray, *,
+                   site_ids: tuple[str, ...]) -> tuple[LimitBreach, ...]:
+    over = import_kw - limit_kw[:, None]
+    out = []
+    for s in range(import_kw.shape[0]):
+        steps = np.flatnonzero(over[s] > _BREACH_KW)
+        if steps.size:
+            out.append(LimitBreach(site=site_ids[s], limit_kw=float(limit_kw[s]),
+                                   steps=tuple(int(t) for t in steps),
+                                   kw_over=tuple(float(v) for v in over[s, steps])))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     district: str
     start_ms: int
@@ -77,8 +108,10 @@ class Plan:
     site_ids: tuple[str, ...]
     status: PlanStatus
     objective_eur: float
-    """Import cost - export revenue - incentive + battery wear (+ peak and CO2 terms) over the horizon."""
+    """Import cost - export revenue - incentive + battery wear (+ peak and CO2 terms) over the
+    horizon: what the plan costs, penalties apart."""
     mip_gap: float | None
+    """(objective_eur + penalty_eur - bound_eur) / |objective_eur + penalty_eur|."""
     solve_time_s: float
     grid_import_kw: FloatArray
     """[site, step]"""
@@ -94,6 +127,11 @@ class Plan:
     assets: tuple[AssetSchedule, ...]
     message: str = ""
     plan_id: str = field(default="")
+    bound_eur: float | None = None
+    """A lower bound on objective_eur + penalty_eur over every feasible plan."""
+    penalty_eur: float = 0.0
+    """Penalties of the plan (import above a connection limit), not a cost anyone pays."""
+    limit_breaches: tuple[LimitBreach, ...] = ()
 
     @property
     def steps(self) -> int:
@@ -139,7 +177,10 @@ class Plan:
             "step_minutes": self.step_minutes,
             "status": str(self.status),
             "objective_eur": round(self.objective_eur, 4),
+            "bound_eur": None if self.bound_eur is None else round(self.bound_eur, 4),
+            "penalty_eur": round(self.penalty_eur, 4),
             "mip_gap": self.mip_gap,
+            "limit_breaches": [b.to_document() for b in self.limit_breaches],
             "solve_time_s": round(self.solve_time_s, 4),
             "incentive_eur": round(self.incentive_eur, 4),
             "shared_energy_kwh": _r(self.shared_energy_kwh),

@@ -15,7 +15,7 @@ AssetKey = tuple[str, str]
 
 class PlanStatus(StrEnum):
     OPTIMAL = "optimal"
-    """Solved to within the MIP gap."""
+    """Within the requested gap of a bound on the real objective (penalties apart)."""
     TIME_LIMIT = "time_limit"
     """The time limit struck; the best integer-feasible plan found so far."""
     LP_FALLBACK = "lp_fallback"
@@ -45,6 +45,9 @@ class LiveState:
     """Batteries end the horizon at least this full (as far as they can charge there): the fair
     baseline's firms end where the coordinated plan ended."""
     tank_level_end_min_pct: Mapping[AssetKey, float] = field(default_factory=dict)
+    month_peak_kw: Mapping[str, float] = field(default_factory=dict)
+    """Site -> highest mean import of a step so far in the current billing month: the peak
+    charge is billed per month, so only a plan peak above it costs anything."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +61,17 @@ class PlanOptions:
     terminal_soc: bool = True
     """Batteries and tanks end the horizon at least as full as they start."""
     battery_binaries: Literal["auto", "always", "never"] = "auto"
-    """Binaries against simultaneous charge and discharge (and import and export): only where
-    prices could make them profitable ("auto"), everywhere, or never."""
+    """Binaries against simultaneous charge and discharge: only where prices could make it
+    profitable ("auto"), everywhere, or never. Importing and exporting at once is forbidden
+    whatever this says ("always" puts a binary at every step, else as ``max_grid_binaries``)."""
     max_grid_binaries: int = 0
     """Up to this many import/export binaries ("auto" only) are used to forbid importing and
     exporting at once; above it, a penalty on export at those steps makes it unprofitable
     instead. The penalty keeps the LP relaxation tight (10-20x faster: 0.17 s against 2.9 s
     for 12 sites) at the price of undervaluing night-time sharing by (incentive - spread);
-    measured 0.3-0.5 % above the exact optimum. Raise it for exact plans of small districts."""
+    measured 0.3-0.5 % above the exact optimum. When that plan is not within ``mip_rel_gap``
+    of a bound on the real objective, the exact problem (binaries everywhere they matter) is
+    solved with the time left."""
     fallback_time_limit_s: float | None = None
     """Time for the LP fallback after the MILP failed; None: the same as ``time_limit_s``."""
     curtailment_eur_per_kwh: float = 1e-4

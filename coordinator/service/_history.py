@@ -9,6 +9,8 @@ interval without a grid reading is NaN (the forecast fills it).
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -16,7 +18,7 @@ from coordinator.forecast._history import SiteHistory
 from nzd.config import DistrictConfig, MeterRole, SiteConfig
 from nzd.store.base import Aggregation, StoreError, TelemetryStore
 
-__all__ = ["load_history"]
+__all__ = ["load_history", "month_peak_kw"]
 
 log = logging.getLogger(__name__)
 _QUANTITIES = ("active_power_w", "pv_power_w", "battery_power_w")
@@ -73,4 +75,23 @@ async def load_history(store: TelemetryStore, district: DistrictConfig, *, end_m
     pv_kw = sums["pv_power_w"] / 1000.0
     load_kw = grid_kw + pv_kw + sums["battery_power_w"] / 1000.0
     return SiteHistory(start_ms=start, step_minutes=district.step_minutes, load_kw=load_kw,
-                       pv_kw=np.where(np.isnan(grid_kw), np.nan, pv_kw))
+                       pv_kw=np.where(np.isnan(grid_kw), np.nan, pv_kw), grid_kw=grid_kw)
+
+
+def month_peak_kw(history: SiteHistory | None, district: DistrictConfig, *, at_ms: int) -> dict[str, float]:
+    """Site -> highest mean import of an interval so far in the local calendar month of ``at_ms``
+    (the billing month of the peak charge), from the loaded history; sites without any: absent."""
+    if history is None or history.grid_kw is None:
+        return {}
+    tz = ZoneInfo(district.timezone)
+    local = datetime.fromtimestamp(at_ms / 1000, tz)
+    month_start = int(local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
+    times = history.start_ms + np.arange(history.grid_kw.shape[1], dtype=np.int64) * history.step_ms
+    in_month = (times >= month_start) & (times < at_ms)
+    out: dict[str, float] = {}
+    for s, site in enumerate(district.sites):
+        values = history.grid_kw[s, in_month]
+        values = values[np.isfinite(values)]
+        if values.size:
+            out[site.id] = max(float(values.max()), 0.0)
+    return out

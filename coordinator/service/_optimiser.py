@@ -15,6 +15,7 @@ from coordinator.dispatch import Target, controllable_assets
 from coordinator.forecast import Forecast
 from coordinator.model import DistrictModel
 from coordinator.optimiser import LiveState, PlanOptions, plan_district
+from coordinator.service._history import month_peak_kw
 from coordinator.service._planning import Planner, PlanOutcome, PlanRequest
 
 __all__ = ["Forecaster", "history_forecast", "optimiser_planner", "persistence_forecast"]
@@ -73,6 +74,7 @@ def optimiser_planner(*, options: PlanOptions | None = None, forecaster: Forecas
             load_power_kw=dict(request.snapshot.load_power_kw),
             load_run_kwh=dict(request.snapshot.load_run_kwh),
             unavailable=frozenset(registry_id[k] for k in request.excluded if k in registry_id),
+            month_peak_kw=month_peak_kw(request.history, request.district, at_ms=request.start_ms),
         )
         result = plan_district(model, forecast, state, start_ms=request.start_ms, options=opts)
         targets = [Target(v.site, v.asset, v.quantity, v.value) for v in result.first_setpoints()]

@@ -2,9 +2,12 @@
 
 from nzd.accounting.allowance import AllowanceStatus, allowance_per_interval, intake_against_allowance
 from nzd.accounting.balance import WaterBalance, balance_breaches, firm_balance, recycled_network_balance
+from nzd.accounting.counter_rules import CleanCounter, CounterRules, clean_counter
 from nzd.accounting.counters import (
+    CounterIntervals,
     Spread,
     counter_increments,
+    counter_intervals,
     counter_per_interval,
     energy_per_interval,
     interval_edges,
@@ -34,6 +37,9 @@ from nzd.accounting.water import (
 
 __all__ = [
     "AllowanceStatus",
+    "CleanCounter",
+    "CounterIntervals",
+    "CounterRules",
     "DistrictEnergyKpis",
     "EnergyKpis",
     "EnergySeries",
@@ -47,7 +53,9 @@ __all__ = [
     "allocate_by_shares",
     "allowance_per_interval",
     "balance_breaches",
+    "clean_counter",
     "counter_increments",
+    "counter_intervals",
     "counter_per_interval",
     "district_water_kpis",
     "energy_kpis",

@@ -36,14 +36,19 @@ zero.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from nzd.accounting.counter_rules import CleanCounter, CounterRules, clean_counter
+
 __all__ = [
+    "CounterIntervals",
     "Spread",
     "counter_increments",
+    "counter_intervals",
     "counter_per_interval",
     "energy_per_interval",
     "interval_edges",
@@ -176,3 +181,47 @@ def volume_per_interval(
     """Volume in m³ per interval from a cumulative volume totaliser in m³."""
     return counter_per_interval(times_ms, volume_m3, edges_ms, modulus=modulus_m3,
                                 reset_tolerance=reset_tolerance_m3, spread=spread)
+
+
+@dataclass(frozen=True, slots=True)
+class CounterIntervals:
+    """A counter's increase per interval with its coverage and the readings it rejected."""
+
+    amount: FloatArray
+    """Increase per interval; NaN before the first or after the last accepted reading."""
+    covered: npt.NDArray[np.bool_]
+    """The interval lies between accepted readings at most ``max_gap_ms`` apart."""
+    clean: CleanCounter
+
+
+def counter_intervals(times_ms: npt.ArrayLike, values: npt.ArrayLike, edges_ms: npt.ArrayLike, *,
+                      flagged: npt.ArrayLike | None = None, rules: CounterRules | None = None,
+                      max_gap_ms: float | None = None) -> CounterIntervals:
+    """Increase per interval from the readings that bound it, linear in time between readings.
+
+    A reading belongs to the instant it was taken, so any subset of the readings that keeps, for
+    every edge, the readings just before and just after it (e.g. the first and last reading of
+    buckets that divide the intervals) gives the same result. Bad readings are handled by
+    :func:`nzd.accounting.counter_rules.clean_counter`. ``max_gap_ms`` (default 1.5 intervals)
+    is the longest gap between readings an interval may sit in and still count as covered.
+    """
+    edges = np.asarray(edges_ms, dtype=np.float64)
+    if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
+        raise ValueError("edges_ms needs at least two strictly increasing edges")
+    clean = clean_counter(times_ms, values, flagged, rules=rules)
+    n = edges.size - 1
+    t, cum = clean.times_ms, clean.cumulative
+    if t.size < 2:
+        return CounterIntervals(np.full(n, np.nan), np.zeros(n, dtype=bool), clean)
+    at_edges = np.interp(edges, t, cum)
+    amount = np.diff(at_edges)
+    outside = (edges[1:] <= t[0]) | (edges[:-1] >= t[-1])
+    amount = np.where(outside, np.nan, amount)
+    gap_limit = 1.5 * float(np.min(np.diff(edges))) if max_gap_ms is None else max_gap_ms
+    long_gap = np.concatenate(([0], np.cumsum(np.diff(t) > gap_limit)))
+    lo = np.searchsorted(t, edges[:-1], side="right") - 1
+    hi = np.searchsorted(t, edges[1:], side="left")
+    inside = (lo >= 0) & (hi < t.size)
+    lo_c, hi_c = np.clip(lo, 0, t.size - 1), np.clip(hi, 0, t.size - 1)
+    covered = inside & (long_gap[hi_c] == long_gap[lo_c])
+    return CounterIntervals(np.asarray(amount, dtype=np.float64), covered, clean)

@@ -6,15 +6,19 @@ counters). Definitions, per site s and interval i:
 - consumption = import - export + PV production + battery discharge - battery charge
 - self-consumption = PV production - export (at least 0): PV used on site, batteries included
 - self-consumption ratio = self-consumption / PV production
-- self-sufficiency = 1 - import / consumption
+- self-sufficiency = 1 - import / consumption: consumption met by the site's own PV and storage
+- shared energy received = for each clock hour, the district's shared energy times the site's
+  part of the members' imports in that hour
+- self-sufficiency with sharing = 1 - (import - shared received) / consumption
 - cost = import x import price - export x export price (EUR); CO2 = import x the
   location-based grid factor (kg); peak demand = the highest mean import power of an interval
 
 For the district, shared energy follows the Italian CER rule: for each clock hour,
 min(total energy fed in, total energy drawn) over the members. Incentive = shared
 energy x (TIP + ARERA valorisation); district cost = the members' costs - incentive;
-district self-sufficiency = (consumption - import + shared) / consumption, i.e. the
-part of consumption met by the members' own PV or by energy shared within the hour.
+district self-sufficiency = 1 - import / consumption (the members' own PV and storage);
+district self-sufficiency with sharing = 1 - (import - shared) / consumption, i.e. the part
+of consumption met by the members' own PV or by energy shared within the hour. Ratios are 0..1.
 """
 
 from __future__ import annotations
@@ -99,6 +103,9 @@ class SiteEnergyKpis:
     """NaN without PV production."""
     self_sufficiency: FloatArray
     """NaN without consumption."""
+    shared_kwh: FloatArray
+    """Shared energy the site received (its part of each hour's shared energy, by import)."""
+    self_sufficiency_with_sharing: FloatArray
     cost_eur: FloatArray
     co2_kg: FloatArray
     peak_kw: FloatArray
@@ -120,6 +127,7 @@ class DistrictEnergyKpis:
     peak_kw: FloatArray
     """Highest district import (sum over members) of an interval."""
     self_sufficiency: FloatArray
+    self_sufficiency_with_sharing: FloatArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,17 +205,22 @@ def energy_kpis(series: EnergySeries, tariff: TariffSeries, *, period: Period | 
     s_co2 = _sum_by(imp * tariff.emission_g_per_kwh / 1000.0, idx, n)
     peak = np.zeros((imp.shape[0], n))
     np.maximum.at(peak.T, idx, (imp / step_h).T)
-    sites = SiteEnergyKpis(
-        consumption_kwh=s_cons, pv_kwh=s_pv, import_kwh=s_imp, export_kwh=s_exp, self_consumption_kwh=s_self,
-        self_consumption_ratio=_ratio(s_self, s_pv), self_sufficiency=1.0 - _ratio(s_imp, s_cons),
-        cost_eur=s_cost, co2_kg=s_co2, peak_kw=peak,
-        missing_intervals=_sum_by(missing.astype(np.float64), idx, n).astype(np.int64),
-    )
-
     hour_start, shared_h = hourly_shared_energy(imp, exp, start_ms=series.start_ms,
                                                 step_minutes=series.step_minutes)
     hidx = np.searchsorted(edges, hour_start, side="right") - 1
     shared = np.asarray(np.bincount(hidx, weights=shared_h, minlength=n)[:n], dtype=np.float64)
+    # Each member's part of an hour's shared energy: its part of the members' imports that hour.
+    _, hour_of = np.unique(series.times_ms // 3_600_000, return_inverse=True)
+    imp_h = _sum_by(imp, hour_of.astype(np.int64), hour_start.size)
+    part = np.divide(imp_h, imp_h.sum(axis=0), out=np.zeros_like(imp_h), where=imp_h.sum(axis=0) > 0)
+    s_shared = _sum_by(part * shared_h, hidx.astype(np.int64), n)
+    sites = SiteEnergyKpis(
+        consumption_kwh=s_cons, pv_kwh=s_pv, import_kwh=s_imp, export_kwh=s_exp, self_consumption_kwh=s_self,
+        self_consumption_ratio=_ratio(s_self, s_pv), self_sufficiency=1.0 - _ratio(s_imp, s_cons),
+        shared_kwh=s_shared, self_sufficiency_with_sharing=1.0 - _ratio(s_imp - s_shared, s_cons),
+        cost_eur=s_cost, co2_kg=s_co2, peak_kw=peak,
+        missing_intervals=_sum_by(missing.astype(np.float64), idx, n).astype(np.int64),
+    )
     incentive = shared * tariff.shared_eur_per_kwh
     d_peak = np.zeros(n)
     np.maximum.at(d_peak, idx, imp.sum(axis=0) / step_h)
@@ -215,7 +228,8 @@ def energy_kpis(series: EnergySeries, tariff: TariffSeries, *, period: Period | 
     district = DistrictEnergyKpis(
         consumption_kwh=d_cons, pv_kwh=s_pv.sum(axis=0), import_kwh=d_imp, export_kwh=s_exp.sum(axis=0),
         shared_kwh=shared, incentive_eur=incentive, cost_eur=s_cost.sum(axis=0) - incentive,
-        co2_kg=s_co2.sum(axis=0), peak_kw=d_peak, self_sufficiency=_ratio(d_cons - d_imp + shared, d_cons),
+        co2_kg=s_co2.sum(axis=0), peak_kw=d_peak, self_sufficiency=1.0 - _ratio(d_imp, d_cons),
+        self_sufficiency_with_sharing=1.0 - _ratio(d_imp - shared, d_cons),
     )
     return EnergyKpis(period=kind, period_start_ms=edges[:-1], site_ids=series.site_ids, sites=sites,
                       district=district)

@@ -50,6 +50,13 @@ def _hhmm(value: str) -> str:
     return value
 
 
+def _hhmm_end(value: str) -> str:
+    """A window's end: a time of day, or 24:00 for the end of the day."""
+    if value != "24:00" and not _HHMM.fullmatch(value):
+        raise ValueError("must be a time of day HH:MM, or 24:00 for the end of the day")
+    return value
+
+
 PriceProfile = float | Annotated[list[float], Field(min_length=24, max_length=24)]
 """A constant, or 24 hourly values (local time)."""
 
@@ -79,6 +86,12 @@ class MeterConfig(_Strict):
     device: Identifier
     role: MeterRole
     gateway: Identifier | None = None
+    rated_power_kw: Positive | None = None
+    """The most power the meter can see: a counter increase beyond it over the elapsed time is
+    flagged as excess (docs/coordinator.md). Unset: the meter's counters are not capped."""
+    rollover_wh: Positive | None = None
+    """The energy registers' declared rollover (e.g. 429496729.6 for a 32-bit register in 0.1 Wh);
+    unset: a large drop is a reset."""
 
 
 class PvConfig(_Strict):
@@ -136,7 +149,7 @@ class FlexibleLoadConfig(_Strict):
     asset: Identifier | None = None
 
     _t1 = field_validator("earliest_start")(_hhmm)
-    _t2 = field_validator("deadline")(_hhmm)
+    _t2 = field_validator("deadline")(_hhmm_end)
 
 
 class TankConfig(_Strict):
@@ -263,6 +276,9 @@ class DistrictConfig(_Strict):
     recycled_loss_threshold_pct: Annotated[float, Field(gt=0, le=100)] = 2.0
     """Alert when a day's losses in the recycled-water network are above this share of the
     reuse plant's metered output (docs/water.md)."""
+    counter_reset_fraction: Annotated[float, Field(gt=0, le=1)] = 0.5
+    """A counter drop of at least this fraction of its value is a reset (meter replaced or
+    cleared); a smaller drop is noise and the reading is rejected."""
     settlement: SettlementConfig = Field(default_factory=SettlementConfig)
     sites: Annotated[list[SiteConfig], Field(min_length=1)]
 

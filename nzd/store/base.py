@@ -78,6 +78,8 @@ class Series:
     kind: DeviceKind
     times_ms: list[int] = field(default_factory=list)
     values: dict[str, list[float | None]] = field(default_factory=dict)
+    flags: dict[str, list[str | None]] = field(default_factory=dict)
+    """Per quantity, each value's quality flag (None = good); filled by ``counter_bounds`` only."""
 
 
 class EventKind(StrEnum):
@@ -141,6 +143,21 @@ class TelemetryStore(Protocol):
         aggregation: Aggregation = Aggregation.MEAN,
     ) -> list[Series]:
         """Values in [start_ms, end_ms); aggregated per ``every_s`` bucket, raw when None."""
+        ...
+
+    async def counter_bounds(
+        self,
+        *,
+        district: str,
+        site: str | None = None,
+        quantities: Sequence[str],
+        start_ms: int,
+        end_ms: int,
+        every_s: int | None = None,
+    ) -> list[Series]:
+        """Readings of cumulative counters in [start_ms, end_ms) at the instants they were taken,
+        with their quality flags: every reading when ``every_s`` is None, else the first and the
+        last reading of each ``every_s`` bucket (from the rollups where the store keeps them)."""
         ...
 
     async def write_events(self, events: Sequence[Event]) -> None: ...

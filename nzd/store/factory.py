@@ -24,6 +24,7 @@ def open_store(settings: ServiceSettings) -> TelemetryStore:
             password=settings.influx_password.get_secret_value() if settings.influx_password else None,
             token=settings.influx_token.get_secret_value() if settings.influx_token else None,
             create_database=settings.influx_create_database,
+            rollup_after_s=settings.influx_rollup_after_h * 3600.0,
         )
     from nzd.store.sqlite import SqliteStore
 

@@ -22,9 +22,9 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import time
 import zlib
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import orjson
 
@@ -48,6 +48,7 @@ from nzd.store.lineprotocol import (
     quote_ident,
     quote_string,
 )
+from nzd.store.rollup import history_selects, influx_counter_bounds
 
 __all__ = ["EVENTS_MEASUREMENT", "EVENTS_RETENTION_POLICY", "InfluxStore"]
 
@@ -55,6 +56,7 @@ log = logging.getLogger(__name__)
 
 EVENTS_MEASUREMENT = "nzd_events"
 EVENTS_RETENTION_POLICY = "nzd_events"
+ROLLUP_POLICY = "downsampled_15m"
 _SEQ = "seq"
 _QUALITY = "nzd_quality"
 _REPLAYED = "nzd_replayed"
@@ -62,8 +64,6 @@ _RESERVED = RESERVED_FIELDS
 assert {_SEQ, _QUALITY, _REPLAYED} == RESERVED_FIELDS
 _NS_PER_MS = 1_000_000
 _ALL_KINDS = ",".join(quote_ident(k.value) for k in DeviceKind)
-_AGG_FUNCS = {Aggregation.MEAN: "mean", Aggregation.MAX: "max", Aggregation.MIN: "min",
-              Aggregation.LAST: "last"}
 
 
 _HEADS: dict[tuple[str, str, str, str], str] = {}
@@ -149,6 +149,7 @@ class InfluxStore:
         gzip_level: int | None = 1,
         on_retry: Callable[[str], None] | None = None,
         events_retention_policy: str | None = None,
+        rollup_after_s: float = 48 * 3600.0,
     ) -> None:
         self.http = InfluxHttp(url=url, database=database, username=username, password=password,
                                token=token, timeout_s=timeout_s, retry_total_s=retry_total_s,
@@ -157,6 +158,10 @@ class InfluxStore:
         self.create_database = create_database
         self.max_batch_points = max_batch_points
         self.events_retention_policy = events_retention_policy
+        self.rollup_policy: str | None = None
+        """The policy holding the rollups (``nzd store init``), found on open."""
+        self.rollup_after_ms = int(rollup_after_s * 1000)
+        """Aggregated history over a longer span reads the 15-minute rollups, not raw readings."""
 
     @property
     def retries(self) -> int:
@@ -171,17 +176,19 @@ class InfluxStore:
             except StoreRejected as exc:
                 log.warning("could not create database %r (expected on InfluxDB 2.x/3.x, where the "
                             "bucket is made with its own tools): %s", self.database, exc)
+        names = await self._policies()
         if self.events_retention_policy is None:
-            self.events_retention_policy = await self._find_events_policy()
+            found = EVENTS_RETENTION_POLICY in names
+            self.events_retention_policy = EVENTS_RETENTION_POLICY if found else None
+        self.rollup_policy = ROLLUP_POLICY if ROLLUP_POLICY in names else None
 
-    async def _find_events_policy(self) -> str | None:
+    async def _policies(self) -> list[str]:
         try:
             res = await self.http.query(f"SHOW RETENTION POLICIES ON {quote_ident(self.database)}",
                                         database=False, retry=False)
         except StoreError:  # 2.x/3.x may not answer this; their default policy is used
-            return None
-        names = [row[0] for s in res[0].get("series", []) for row in s.get("values", [])]
-        return EVENTS_RETENTION_POLICY if EVENTS_RETENTION_POLICY in names else None
+            return []
+        return [row[0] for s in res[0].get("series", []) for row in s.get("values", [])]
 
     def _events_source(self) -> str:
         if self.events_retention_policy:
@@ -271,30 +278,60 @@ class InfluxStore:
             where = self._where(district=district, site=site, device=device)
         except LineProtocolError as exc:
             raise StoreRejected(str(exc)) from exc
-        where += f" AND time >= {int(start_ms)}ms AND time < {int(end_ms)}ms"
-        source = quote_ident(DeviceKind(kind).value) if kind is not None else _ALL_KINDS
+        kinds = [DeviceKind(kind)] if kind is not None else list(DeviceKind)
         if every_s is None:
             cols = ", ".join(quote_ident(q) for q in quantities)
-            group = 'GROUP BY "site", "device"'
+            sources = ",".join(quote_ident(k.value) for k in kinds)
+            statements = [f"SELECT {cols} FROM {sources} WHERE {where} AND time >= {int(start_ms)}ms "
+                          f'AND time < {int(end_ms)}ms GROUP BY "site", "device"']
         else:
-            func = _AGG_FUNCS[Aggregation(aggregation)]
-            cols = ", ".join(f"{func}({quote_ident(q)}) AS {quote_ident(q)}" for q in quantities)
-            group = f'GROUP BY time({int(every_s)}s), "site", "device" fill(none)'
-        res = await self.http.query(f"SELECT {cols} FROM {source} WHERE {where} {group}")
+            statements = history_selects(
+                database=self.database, rollup_policy=self.rollup_policy, kinds=kinds, where=where,
+                quantities=quantities, start_ms=start_ms, end_ms=end_ms, every_s=every_s,
+                aggregation=Aggregation(aggregation), rollup_after_ms=self.rollup_after_ms,
+                now_ms=int(time.time() * 1000))
+        res = await self.http.query("; ".join(statements))
+        found: dict[tuple[str, str, str], dict[int, dict[str, float]]] = {}
+        for part in res:
+            for s in part.get("series", []):
+                by_time = found.setdefault((s["tags"]["site"], s["tags"]["device"], s["name"]), {})
+                cols_idx = {c: i for i, c in enumerate(s["columns"])}
+                for r in s["values"]:
+                    vals = {q: float(r[i]) for q in quantities
+                            if (i := cols_idx.get(q)) is not None and r[i] is not None}
+                    if vals:
+                        by_time.setdefault(int(r[0]), {}).update(vals)
         out: list[Series] = []
-        for s in res[0].get("series", []):
-            series = Series(site=s["tags"]["site"], device=s["tags"]["device"], kind=DeviceKind(s["name"]))
-            cols_idx = {c: i for i, c in enumerate(s["columns"])}
-            rows: list[list[Any]] = s["values"]
-            rows = [r for r in rows if any(r[cols_idx[q]] is not None for q in quantities if q in cols_idx)]
-            series.times_ms = [int(r[0]) for r in rows]
-            for q in quantities:
-                i = cols_idx.get(q)
-                series.values[q] = [None if i is None or r[i] is None else float(r[i]) for r in rows]
-            if series.times_ms:
-                out.append(series)
+        for (site_id, device_id, kind_name), by_time in found.items():
+            times = sorted(by_time)
+            if times:
+                out.append(Series(site=site_id, device=device_id, kind=DeviceKind(kind_name), times_ms=times,
+                                  values={q: [by_time[t].get(q) for t in times] for q in quantities}))
         out.sort(key=lambda x: (x.site, x.device, x.kind.value))
         return out
+
+    async def counter_bounds(
+        self,
+        *,
+        district: str,
+        site: str | None = None,
+        quantities: Sequence[str],
+        start_ms: int,
+        end_ms: int,
+        every_s: int | None = None,
+    ) -> list[Series]:
+        if not quantities:
+            return []
+        if every_s is not None and every_s <= 0:
+            raise StoreRejected(f"every_s must be positive, got {every_s}")
+        try:
+            where = self._where(district=district, site=site, device=None)
+        except LineProtocolError as exc:
+            raise StoreRejected(str(exc)) from exc
+        return await influx_counter_bounds(
+            self.http, database=self.database, rollup_policy=self.rollup_policy, where=where,
+            quantities=quantities, start_ms=start_ms, end_ms=end_ms, every_s=every_s,
+            now_ms=int(time.time() * 1000))
 
     async def write_events(self, events: Sequence[Event]) -> None:
         try:

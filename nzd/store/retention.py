@@ -5,6 +5,10 @@
   ``last_*`` of every field per 15 minutes, kept ``downsampled_days``, filled by
   the continuous query ``nzd_downsample_15m`` (it recomputes the last 30 minutes
   every 15, so late readings are counted);
+- the same policy also gets, per device, the first and the last reading of every 15 minutes at
+  their own times (``bound_seq``, ``bound_<counter>``, ``bound_nzd_quality``), filled by the
+  continuous queries ``nzd_bounds_first_15m`` and ``nzd_bounds_last_15m``
+  (:mod:`nzd.store.rollup`): energy over long periods comes from them;
 - ``nzd_events``: plans, setpoints, acknowledgements, alerts, KPIs, kept for good.
 
 Running it again changes durations in place; it never drops data.
@@ -16,9 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nzd.messages import DeviceKind
-from nzd.store.influx import EVENTS_RETENTION_POLICY
+from nzd.store.influx import EVENTS_RETENTION_POLICY, ROLLUP_POLICY
 from nzd.store.influx_http import InfluxHttp
 from nzd.store.lineprotocol import quote_ident
+from nzd.store.rollup import BOUND_PREFIX, ROLLUP_STEP_S, all_kinds, bounds_select, counter_fields
 
 __all__ = [
     "CONTINUOUS_QUERY",
@@ -26,12 +31,14 @@ __all__ = [
     "RAW_POLICY",
     "RetentionPlan",
     "apply_retention",
+    "bounds_rollup_selects",
     "downsample_select",
 ]
 
 RAW_POLICY = "raw"
-DOWNSAMPLED_POLICY = "downsampled_15m"
+DOWNSAMPLED_POLICY = ROLLUP_POLICY
 CONTINUOUS_QUERY = "nzd_downsample_15m"
+BOUNDS_QUERIES = {"bottom": "nzd_bounds_first_15m", "top": "nzd_bounds_last_15m"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +64,16 @@ def downsample_select(database: str, *, where: str = "") -> str:
             f"FROM {sources}{clause} GROUP BY time(15m), *")
 
 
+def bounds_rollup_selects(database: str, *, where: str = "") -> dict[str, str]:
+    """The two SELECT ... INTO of the counter rollups, by continuous query name."""
+    into = f"{quote_ident(database)}.{quote_ident(DOWNSAMPLED_POLICY)}.:MEASUREMENT"
+    sources = all_kinds(database, RAW_POLICY)
+    return {name: bounds_select(selector=sel, sources=sources, fields=counter_fields(),
+                                prefix_in="", prefix_out=BOUND_PREFIX, every_s=ROLLUP_STEP_S, into=into,
+                                where=where)
+            for sel, name in BOUNDS_QUERIES.items()}
+
+
 async def apply_retention(http: InfluxHttp, plan: RetentionPlan) -> list[str]:
     """Create or update the policies and the continuous query; returns the statements run."""
     db = quote_ident(plan.database)
@@ -78,10 +95,12 @@ async def apply_retention(http: InfluxHttp, plan: RetentionPlan) -> list[str]:
     cqs = await http.query("SHOW CONTINUOUS QUERIES", database=False)
     names = {row[0] for s in cqs[0].get("series", []) if s.get("name") == plan.database
              for row in s.get("values", [])}
-    if CONTINUOUS_QUERY in names:
-        statements.append(f"DROP CONTINUOUS QUERY {quote_ident(CONTINUOUS_QUERY)} ON {db}")
-    statements.append(f"CREATE CONTINUOUS QUERY {quote_ident(CONTINUOUS_QUERY)} ON {db} "
-                      f"RESAMPLE EVERY 15m FOR 30m BEGIN {downsample_select(plan.database)} END")
+    selects = {CONTINUOUS_QUERY: downsample_select(plan.database), **bounds_rollup_selects(plan.database)}
+    for name, select in selects.items():
+        if name in names:
+            statements.append(f"DROP CONTINUOUS QUERY {quote_ident(name)} ON {db}")
+        statements.append(f"CREATE CONTINUOUS QUERY {quote_ident(name)} ON {db} "
+                          f"RESAMPLE EVERY 15m FOR 30m BEGIN {select} END")
     for stmt in statements:
         await http.query(stmt, database=False)
     return statements

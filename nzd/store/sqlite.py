@@ -261,6 +261,55 @@ class SqliteStore:
                               values={q: [by_time[t].get(q) for t in times] for q in quantities}))
         return out
 
+    async def counter_bounds(
+        self,
+        *,
+        district: str,
+        site: str | None = None,
+        quantities: Sequence[str],
+        start_ms: int,
+        end_ms: int,
+        every_s: int | None = None,
+    ) -> list[Series]:
+        """SQLite keeps every reading: the first and last of each bucket are found by the query."""
+        if not quantities:
+            return []
+        if every_s is not None and every_s <= 0:
+            raise StoreRejected(f"every_s must be positive, got {every_s}")
+        where, args = self._filters(district, site, None)
+        qs = list(dict.fromkeys(quantities))
+        where += f" AND quantity IN ({','.join('?' * len(qs))}) AND ts_ms >= ? AND ts_ms < ?"
+        args += [*qs, int(start_ms), int(end_ms)]
+        cols = "s.site, s.device, s.kind, s.ts_ms, s.quantity, s.value, r.quality"
+        join = ("JOIN readings r ON r.district = s.district AND r.site = s.site AND r.device = s.device "
+                "AND r.kind = s.kind AND r.ts_ms = s.ts_ms")
+        if every_s is None:
+            sql = f"SELECT {cols} FROM (SELECT * FROM samples WHERE {where}) s {join}"
+        else:
+            step = int(every_s) * 1000
+            sql = (f"WITH b AS (SELECT district, site, device, kind, quantity, MIN(ts_ms) AS t0, "
+                   f"MAX(ts_ms) AS t1 FROM samples WHERE {where} "
+                   f"GROUP BY site, device, kind, quantity, ts_ms - (ts_ms % {step})) "
+                   f"SELECT {cols} FROM b JOIN samples s ON s.district = b.district AND s.site = b.site "
+                   "AND s.device = b.device AND s.kind = b.kind AND s.quantity = b.quantity "
+                   f"AND s.ts_ms IN (b.t0, b.t1) {join}")
+
+        def do(c: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            return c.execute(sql, args).fetchall()
+
+        grouped: dict[tuple[str, str, str], dict[int, dict[str, tuple[float, str | None]]]] = {}
+        for s, d, k, ts, q, v, quality in await self._run(do):
+            flag = _quality(quality).get(q)
+            grouped.setdefault((s, d, k), {}).setdefault(int(ts), {})[q] = (float(v), flag)
+        out: list[Series] = []
+        for (s, d, k), by_time in sorted(grouped.items()):
+            times = sorted(by_time)
+            rows = [by_time[t] for t in times]
+            out.append(Series(site=s, device=d, kind=DeviceKind(k), times_ms=times,
+                              values={q: [r[q][0] if q in r else None for r in rows] for q in quantities},
+                              flags={q: [r[q][1] if q in r else None for r in rows] for q in quantities}))
+        return out
+
     async def write_events(self, events: Sequence[Event]) -> None:
         try:
             rows = [(EventKind(e.kind).value, _check_text(e.district, "district"),

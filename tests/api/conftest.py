@@ -116,7 +116,9 @@ def _seed(settings: ServiceSettings) -> None:
                             "asset": "community-battery", "kind": "battery", "power_kw": [-10.0] * 96}],
                 "targets": [{"site": "depuratore", "asset": "community-battery",
                              "quantity": "battery_power_setpoint_w", "value": -10000.0}],
-                "excluded": []}
+                "excluded": [],
+                "limit_breaches": [{"site": "depuratore", "limit_kw": 200.0, "steps": [3, 4],
+                                    "kw_over": [12.5, 8.0], "max_kw_over": 12.5}]}
     alert_doc = {"id": "leak-rossi-1", "site": SITE_A, "kind": "night_flow_leak", "severity": "warning",
                  "ts": now_ms - 3_600_000, "message": "night flow 2.1 m3/h above baseline 0.4 m3/h",
                  "device": "intake-public", "value": 2.1, "threshold": 0.4, "active": True}

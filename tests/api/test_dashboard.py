@@ -123,9 +123,12 @@ def test_operator_sees_the_plan_against_actuals_and_sends_a_manual_setpoint(
     page.fill("#login-password", api_server.operator.password)
     page.click("#login-submit")
     expect(page.locator("#site-cards > .card")).to_have_count(4)
+    # Each firm's KPI line says how much of today its readings cover.
+    expect(page.locator("#kpis-tintoria-rossi")).to_contain_text("coverage")
     page.click("#tabs [data-view=plan]")
     page.select_option("#plan-site", "depuratore")
     expect(page.locator("#plan-meta")).to_contain_text("plan plan-test")
+    expect(page.locator("#plan-breaches")).to_contain_text("connection limit in 2 steps")
     expect(page.locator("#plan-chart path[data-series='planned import']")).to_have_count(1)
     expect(page.locator("#plan-chart path[data-series='actual main-meter']")).to_have_count(1)
     expect(page.locator("#plan-targets")).to_contain_text("community-battery")

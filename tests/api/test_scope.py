@@ -75,7 +75,10 @@ def test_a_site_manager_sees_only_their_sites_in_lists(api_server: ApiServer) ->
         plan = c.get("/api/v1/plans").json()[0]["document"]
         assert set(plan["sites"]) == {SITE_A}
         assert all(a["site"] == SITE_A for a in plan["assets"] + plan["targets"])
+        assert plan["limit_breaches"] == []  # the depuratore's breach is not Rossi's business
     with api_server.client(api_server.operator) as c:
+        assert [b["site"] for b in c.get("/api/v1/plans").json()[0]["document"]["limit_breaches"]] == [
+            "depuratore"]
         assert len(c.get("/api/v1/sites").json()) == 4
         assert {a["alert"]["site"] for a in c.get("/api/v1/alerts").json()} == {SITE_A, SITE_B}
 

@@ -108,6 +108,18 @@ def test_power_levels_are_for_batches_that_cannot_be_interrupted(tmp_path: Path)
         load_district(slow)
 
 
+def test_a_window_may_end_at_24_00_and_no_later(tmp_path: Path) -> None:
+    load = """\
+    flexible_loads:
+      - {{id: dye, energy_kwh: 60, power_kw: 60, earliest_start: "23:00", deadline: "{end}"}}
+"""
+    ok = _write(tmp_path, "midnight.yaml", DISTRICT.format(capacity=10) + load.format(end="24:00"))
+    assert load_district(ok).sites[0].flexible_loads[0].deadline == "24:00"
+    late = _write(tmp_path, "late.yaml", DISTRICT.format(capacity=10) + load.format(end="24:15"))
+    with pytest.raises(ConfigError, match=r"deadline: .*24:00 for the end of the day"):
+        load_district(late)
+
+
 def test_duplicate_key_and_yaml_syntax(tmp_path: Path) -> None:
     dup = _write(tmp_path, "dup.yaml", "district: a\ndistrict: b\nsites: []\n")
     with pytest.raises(ConfigError, match=r"dup.yaml:2: district: duplicate key"):

@@ -63,3 +63,20 @@ async def test_an_empty_store_gives_no_history(tmp_path):
         assert await load_history(store, _district(), end_ms=T0, days=7) is None
     finally:
         await store.close()
+
+
+def test_the_months_peak_so_far_comes_from_the_grid_history() -> None:
+    from coordinator.forecast._history import SiteHistory
+    from coordinator.service._history import month_peak_kw
+
+    district = DistrictConfig.model_validate({"district": "hist", "timezone": "UTC", "sites": [
+        {"id": "a", "name": "A"}, {"id": "b", "name": "B"}]})
+    month = 1_782_864_000_000  # 2026-07-01T00:00Z
+    start = month - 4 * STEP_MS  # the last hour of June, then July
+    grid = np.array([[90.0, 90.0, 90.0, 90.0, 40.0, 55.0, -20.0, 30.0],
+                     [np.nan] * 8])
+    history = SiteHistory(start_ms=start, step_minutes=15, load_kw=np.zeros((2, 8)), pv_kw=np.zeros((2, 8)),
+                          grid_kw=grid)
+    # June's 90 kW is another bill; site b has no grid readings.
+    assert month_peak_kw(history, district, at_ms=month + 8 * STEP_MS) == {"a": 55.0}
+    assert month_peak_kw(None, district, at_ms=month) == {}

@@ -50,7 +50,12 @@ def test_hourly_site_and_district_kpis() -> None:
     assert d.shared_kwh == pytest.approx([5.0, 0.0])
     assert d.incentive_eur == pytest.approx([0.55, 0.0])
     assert d.cost_eur == pytest.approx([-1.0 + 1.5 - 0.55, 1.6 + 1.2])
-    assert d.self_sufficiency[0] == pytest.approx((16 - 5 + 5) / 16)
+    # Own PV and storage only, then counting the 5 kWh shared in the hour.
+    assert d.self_sufficiency[0] == pytest.approx(1 - 5 / 16)
+    assert d.self_sufficiency_with_sharing[0] == pytest.approx(1 - (5 - 5) / 16)
+    # Site b drew all 5 kWh imported in the hour, so it received all the shared energy.
+    assert k.sites.shared_kwh[b] == pytest.approx([5.0, 0.0])
+    assert k.sites.self_sufficiency_with_sharing[b, 0] == pytest.approx(1.0)
     assert d.peak_kw == pytest.approx([20.0, 12.0])
 
 

@@ -14,7 +14,9 @@ from typer.testing import CliRunner
 from nzd.cli import app
 from nzd.messages import DeviceKind
 from nzd.store import Event, EventKind, InfluxStore, Reading
-from nzd.store.retention import DOWNSAMPLED_POLICY, downsample_select
+from nzd.store.base import Aggregation
+from nzd.store.influx_http import InfluxHttp
+from nzd.store.retention import DOWNSAMPLED_POLICY, RetentionPlan, apply_retention, downsample_select
 from tests.harness import InfluxServer
 
 T0 = 1_767_225_600_000
@@ -43,15 +45,16 @@ def test_store_init_sets_retention_and_downsampling(
     assert policies["nzd_events"] == ("0s", False)  # 0s: kept for good
     cqs: Any = influxdb.query("SHOW CONTINUOUS QUERIES")
     ours = [row for s in cqs["results"][0]["series"] if s["name"] == db for row in s.get("values", [])]
-    assert [row[0] for row in ours] == ["nzd_downsample_15m"]
-    assert "GROUP BY time(15m)" in ours[0][1]
+    assert sorted(row[0] for row in ours) == ["nzd_bounds_first_15m", "nzd_bounds_last_15m",
+                                               "nzd_downsample_15m"]
+    assert all("GROUP BY time(15m)" in row[1] for row in ours)
 
-    # Again with other durations: changed in place, still one continuous query.
+    # Again with other durations: changed in place, still the same continuous queries.
     result = runner.invoke(app, ["store", "init", "--raw-days", "30"])
     assert result.exit_code == 0, result.output
     assert _policies(influxdb, db)["raw"] == ("720h0m0s", True)
     cqs = influxdb.query("SHOW CONTINUOUS QUERIES")
-    assert len([r for s in cqs["results"][0]["series"] if s["name"] == db for r in s.get("values", [])]) == 1
+    assert len([r for s in cqs["results"][0]["series"] if s["name"] == db for r in s.get("values", [])]) == 3
 
 
 async def test_downsampling_query_and_event_policy_after_init(
@@ -103,3 +106,33 @@ def test_store_init_reports_an_unreachable_influxdb(monkeypatch: pytest.MonkeyPa
     result = CliRunner().invoke(app, ["store", "init", "--wait-s", "0.5"], catch_exceptions=False)
     assert result.exit_code == 1
     assert "nzd store init failed" in result.output
+
+
+async def test_long_history_reads_the_rollups_and_short_history_raw_readings(influxdb: InfluxServer) -> None:
+    db = f"long_{uuid.uuid4().hex[:8]}"
+    http = InfluxHttp(url=influxdb.url, database=db)
+    await http.open()
+    await apply_retention(http, RetentionPlan(database=db, raw_days=3650, downsampled_days=3700))
+    await http.close()
+    store = InfluxStore(url=influxdb.url, database=db, rollup_after_s=86_400)
+    await store.open()
+    t0 = 1_741_564_800_000  # 2025-03-10T00:00Z
+
+    def readings(power_w: float) -> list[Reading]:
+        return [Reading(district="d1", site="s1", device="m1", kind=DeviceKind.ELECTRICITY_METER,
+                        ts_ms=t0 + i * 300_000, seq=i, values={"active_power_w": power_w})
+                for i in range(3 * 288)]  # three days, every 5 minutes
+
+    try:
+        await store.write(readings(10.0))
+        span = f"time >= {t0}ms AND time < {t0 + 3 * 86_400_000}ms"
+        await store.http.query(downsample_select(db, where=span))
+        await store.write(readings(99.0))  # raw readings changed after the rollup was made
+        kwargs = {"district": "d1", "site": "s1", "quantities": ["active_power_w"], "every_s": 3600,
+                  "aggregation": Aggregation.MEAN}
+        long = await store.history(start_ms=t0, end_ms=t0 + 3 * 86_400_000, **kwargs)  # type: ignore[arg-type]
+        short = await store.history(start_ms=t0, end_ms=t0 + 86_400_000, **kwargs)  # type: ignore[arg-type]
+    finally:
+        await store.close()
+    assert len(long[0].times_ms) == 72 and set(long[0].values["active_power_w"]) == {10.0}
+    assert len(short[0].times_ms) == 24 and set(short[0].values["active_power_w"]) == {99.0}
