@@ -35,5 +35,5 @@ def register(app: typer.Typer) -> None:
         except (ValidationError, ValueError) as exc:
             typer.echo(f"nzd ingest: invalid settings: {exc}", err=True)
             raise typer.Exit(2) from None
-        configure_logging(settings.log_level, json_logs=settings.log_json)
+        configure_logging(settings.log_level, json_logs=settings.log_json, secrets=settings.secret_values())
         asyncio.run(run_ingest(settings))
