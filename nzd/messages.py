@@ -13,13 +13,13 @@ from typing import Annotated, Any, TypeVar
 
 import orjson
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StrictBool,
     StrictInt,
     ValidationError,
-    AfterValidator,
     field_validator,
     model_validator,
 )
@@ -29,6 +29,8 @@ from nzd.identifiers import Identifier
 
 __all__ = [
     "CONTRACT_VERSION",
+    "RESERVED_QUANTITY_NAMES",
+    "RESERVED_QUANTITY_PREFIX",
     "Ack",
     "AckResult",
     "Alert",
@@ -39,13 +41,11 @@ __all__ = [
     "GatewayStatus",
     "Message",
     "Quality",
-    "RESERVED_QUANTITY_NAMES",
-    "RESERVED_QUANTITY_PREFIX",
     "Setpoint",
     "SetpointSource",
     "Telemetry",
-    "decode",
     "check_quantity_name",
+    "decode",
     "encode",
 ]
 

@@ -155,7 +155,8 @@ def second_gateway_broker(mosquitto_factory: Callable[..., MosquittoServer],
     acl.chmod(0o644)
     passwd = folder / "passwd"
     passwd.write_text((broker_files / "passwd").read_text())
-    subprocess.run(["mosquitto_passwd", "-b", str(passwd), GW2, GW2_PASSWORD], check=True, capture_output=True)
+    subprocess.run(["mosquitto_passwd", "-b", str(passwd), GW2, GW2_PASSWORD], check=True,
+                   capture_output=True)
     passwd.chmod(0o644)
     yield mosquitto_factory(password_file=passwd, acl_file=acl, extra=shipped_security_lines())
     shutil.rmtree(folder, ignore_errors=True)
@@ -187,4 +188,5 @@ def test_two_gateways_of_one_site_each_with_its_account_stay_connected(
         for c in (first, second, watcher):
             c.close()
     # The second account has exactly its site's rights: not site B, not the reserved names.
-    assert sorted(seen) == [f"nzd/v1/{DISTRICT}/site-a/m1/telemetry", f"nzd/v1/{DISTRICT}/site-a/m2/telemetry"]
+    assert sorted(seen) == [f"nzd/v1/{DISTRICT}/site-a/m1/telemetry",
+                            f"nzd/v1/{DISTRICT}/site-a/m2/telemetry"]
