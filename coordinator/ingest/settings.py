@@ -8,12 +8,10 @@ from pydantic import Field, model_validator
 
 from nzd.clientid import bound_client_id
 from nzd.settings import ServiceSettings, parse_mqtt_url
-from nzd.topics import TOPIC_ROOT
+from nzd.topics import DEADLETTER_TOPIC
 
 __all__ = ["DEADLETTER_TOPIC", "IngestSettings"]
 
-#: Not a contract topic (four levels), so the telemetry subscription never sees it.
-DEADLETTER_TOPIC = f"{TOPIC_ROOT}/deadletter/ingest"
 
 
 class IngestSettings(ServiceSettings):

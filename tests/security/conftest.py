@@ -22,6 +22,7 @@ DISTRICT = "prato"
 ACCOUNTS = {
     "prato/site-a": "pw-a-7f3k",
     "prato/site-b": "pw-b-9q2m",
+    "prato-est/tintoria-rossi": "pw-rossi-6h2s",  # a site of the example registry
     "nzd-ingest-1": "pw-ingest1-2v6n",
     "nzd-ingest-2": "pw-ingest2-8c1d",
     "nzd-coordinator": "pw-coord-4x8z",

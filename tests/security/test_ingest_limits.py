@@ -113,7 +113,8 @@ async def test_a_gateway_inventing_names_is_stopped_at_ingest(
             ("site-a", "ingest_limit_devices", 10.0), ("site-a", "ingest_limit_quantities", 20.0)]
         await store.open()
         stored = await store.events(EventKind.ALERT, district=DISTRICT, site="site-a")
-        assert sorted(e.document["kind"] for e in stored) == ["ingest_limit_devices", "ingest_limit_quantities"]
+        assert sorted(e.document["kind"] for e in stored) == ["ingest_limit_devices",
+                                                              "ingest_limit_quantities"]
     finally:
         await store.close()
         gw.disconnect()
