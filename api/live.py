@@ -62,6 +62,8 @@ class MqttUnavailable(RuntimeError):
     """The broker is not connected; nothing was published."""
 
 
+_YIELD_EVERY = 50
+"""MQTT messages handled in a row at most before the event loop serves requests."""
 MAX_LIVE_QUANTITIES = 64
 """Quantities kept per device in the live table; a device of the profiles has fewer than 30."""
 
@@ -221,7 +223,13 @@ class LiveHub:
                     self.connected.set()
                     self.metrics.mqtt_connected.set(1)
                     log.info("subscribed to the live topics of %s", d)
+                    handled = 0
                     async for message in client.messages:
+                        handled += 1
+                        if handled % _YIELD_EVERY == 0:
+                            # aiomqtt's queue hands out a backlog without ever suspending: let the
+                            # requests in (a flood of thousands of messages held them for seconds).
+                            await asyncio.sleep(0)
                         payload = message.payload
                         if not isinstance(payload, bytes | bytearray):
                             continue

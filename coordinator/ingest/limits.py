@@ -38,8 +38,8 @@ class Limit(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class LimitSettings:
-    max_devices: int = 256
-    max_quantities: int = 256
+    max_devices: int = 64
+    max_quantities: int = 128
     messages_per_s: float = 2000.0
     burst: int = 20_000
     alert_every_s: float = 3600.0

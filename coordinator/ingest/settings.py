@@ -44,11 +44,12 @@ class IngestSettings(ServiceSettings):
     ingest_metrics_host: str = "127.0.0.1"
     ingest_deadletter_topic: str = DEADLETTER_TOPIC
     ingest_keepalive_s: int = Field(default=30, ge=5, le=3600)
-    ingest_site_max_devices: int = Field(default=256, ge=1)
+    ingest_site_max_devices: int = Field(default=64, ge=1)
     """Distinct devices one site's gateways may publish; readings of further devices are
-    dead-lettered and an alert raised (coordinator/ingest/limits.py)."""
-    ingest_site_max_quantities: int = Field(default=256, ge=1)
-    """Distinct quantity names per site (the profiles' vocabulary has fewer than 100)."""
+    dead-lettered and an alert raised (coordinator/ingest/limits.py). A factory's gateways
+    read some tens of devices; raise it for a bigger site."""
+    ingest_site_max_quantities: int = Field(default=128, ge=1)
+    """Distinct quantity names per site: four times the profiles' vocabulary (33 names)."""
     ingest_site_messages_per_s: float = Field(default=2000.0, gt=0)
     """Average messages per second per site; a gateway replays its backlog at 500/s by default."""
     ingest_site_burst: int = Field(default=20_000, ge=1)

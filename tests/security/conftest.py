@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,10 @@ DISTRICT = "prato"
 ACCOUNTS = {
     "prato/site-a": "pw-a-7f3k",
     "prato/site-b": "pw-b-9q2m",
-    "prato-est/tintoria-rossi": "pw-rossi-6h2s",  # a site of the example registry
+    # Sites of the example registry (firmware_configs/examples/district.yaml).
+    "prato-est/tintoria-rossi": "pw-rossi-6h2s",
+    "prato-est/logistica-prato": "pw-logi-1m7q",
+    "prato-est/lanificio-bianchi": "pw-lani-0z4e",
     "nzd-ingest-1": "pw-ingest1-2v6n",
     "nzd-ingest-2": "pw-ingest2-8c1d",
     "nzd-coordinator": "pw-coord-4x8z",
@@ -42,9 +46,9 @@ def shipped_security_lines() -> list[str]:
     return lines
 
 
-@pytest.fixture(scope="module")
-def broker_files() -> Iterator[Path]:
-    """A world-readable folder with ``passwd`` (ACCOUNTS) and a copy of the shipped ``nzd.acl``."""
+def make_broker_files() -> Path:
+    """A world-readable folder with ``passwd`` (ACCOUNTS) and a copy of the shipped ``nzd.acl``
+    (a root-started Mosquitto reads them as the mosquitto user)."""
     folder = Path(tempfile.mkdtemp(prefix="nzd-sec-"))
     folder.chmod(0o755)
     path = folder / "passwd"
@@ -55,6 +59,18 @@ def broker_files() -> Iterator[Path]:
     path.chmod(0o644)
     shutil.copyfile(DEPLOY / "nzd.acl", folder / "nzd.acl")
     (folder / "nzd.acl").chmod(0o644)
+    return folder
+
+
+def secured_broker_args(folder: Path) -> dict[str, Any]:
+    """``MosquittoServer`` arguments: the shipped ACL and the shipped security settings."""
+    return {"password_file": folder / "passwd", "acl_file": folder / "nzd.acl",
+            "extra": [*shipped_security_lines(), "connection_messages true", "log_type notice"]}
+
+
+@pytest.fixture(scope="module")
+def broker_files() -> Iterator[Path]:
+    folder = make_broker_files()
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 
@@ -62,9 +78,7 @@ def broker_files() -> Iterator[Path]:
 @pytest.fixture
 def broker(mosquitto_factory: Callable[..., MosquittoServer], broker_files: Path) -> MosquittoServer:
     """Mosquitto with the shipped ACL and the shipped security settings."""
-    return mosquitto_factory(password_file=broker_files / "passwd", acl_file=broker_files / "nzd.acl",
-                             extra=[*shipped_security_lines(), "connection_messages true",
-                                    "log_type notice"])
+    return mosquitto_factory(**secured_broker_args(broker_files))
 
 
 @pytest.fixture
