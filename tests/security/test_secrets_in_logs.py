@@ -17,8 +17,12 @@ from pathlib import Path
 
 import httpx
 import orjson
+import pytest
 
+from api.logs import configure_logging as api_logging
+from gateway.service import configure_logging as gateway_logging
 from nzd.logs import REDACTED, RedactingFilter, redact
+from nzd.logs import configure_logging as nzd_logging
 from nzd.topics import telemetry_topic
 from tests.coordinator.ingest.support import IngestProcess, wait_until
 from tests.gateway.service.support import publish
@@ -88,3 +92,21 @@ def test_ingest_logs_neither_the_influx_nor_the_mqtt_password(
     r = httpx.post(f"{influx.url}/query", timeout=10, auth=("nzd", INFLUX_PASSWORD),
                    params={"db": database, "q": 'SELECT count("power_w") FROM "electricity_meter"'})
     assert r.json()["results"][0]["series"][0]["values"][0][1] == 1
+
+
+@pytest.mark.parametrize("configure", [gateway_logging, api_logging, nzd_logging])
+def test_every_services_log_setup_redacts_its_secrets(configure: Callable[..., None],
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure("INFO", json_logs=True, secrets=["gw-secret-77"])
+        logging.getLogger("httpx").info("HTTP Request: POST http://h/write?db=x&u=nzd&p=pw-in-url-1")
+        logging.getLogger("t").warning("broker mqtt://gw:gw-secret-77@host refused", extra={
+            "fields": {"password": "gw-secret-77"}})
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    err = capsys.readouterr().err
+    assert "gw-secret-77" not in err and "pw-in-url-1" not in err
+    assert err.count("***") >= 3
