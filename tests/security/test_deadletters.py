@@ -17,11 +17,13 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from pydantic import SecretStr
 
 from api.settings import ApiSettings
 from nzd.topics import DEADLETTER_TOPIC, telemetry_topic
 from tests.api.conftest import DISTRICT_FILE, User, _users_file, serve
+from tests.api.test_dashboard import CHROMIUM_ARGS, _page
 from tests.coordinator.ingest.support import IngestProcess, wait_until
 from tests.gateway.service.support import Subscriber, publish
 from tests.harness import InfluxServer, MosquittoServer
@@ -86,3 +88,43 @@ def test_the_operator_reads_dead_letters_and_no_one_else_does(
     assert get(url, manager.token).status_code == 403  # a site manager, even of that very site
     assert get(url, public_token).status_code == 403
     assert get(url, None).status_code in (401, 403)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _login(page: Page, url: str, user: User) -> None:
+    page.goto(url + "/")
+    page.click("#login-button")
+    page.fill("#login-username", user.name)
+    page.fill("#login-password", user.password)
+    page.click("#login-submit")
+    page.click("#tabs [data-view=alerts]")
+
+
+def test_the_dashboard_shows_dead_letters_to_the_operator_only(
+        broker: MosquittoServer, influxdb: InfluxServer, ingest: Callable[..., IngestProcess],
+        api: tuple[str, User, User, str], chromium: Browser) -> None:
+    url, operator, manager, _ = api
+    ingest(broker=broker, influx_url=influxdb.url, database=f"sec_dl_{uuid.uuid4().hex[:8]}")
+    send(broker, b"not even json")
+    wait_until(lambda: get(url, operator.token).json()["total"] >= 1, timeout_s=30, what="a dead letter")
+    page, errors = _page(chromium)
+    _login(page, url, operator)
+    expect(page.locator("#deadletters-card")).to_be_visible()
+    expect(page.locator("#deadletters-summary")).to_contain_text("invalid message: 1")
+    expect(page.locator("#deadletters-table")).to_contain_text("not valid JSON")
+    expect(page.locator("#deadletters-table")).to_contain_text("nzd/v1/prato-est/tintoria-rossi/main-meter")
+    assert errors == []
+    page.close()
+    page, errors = _page(chromium)
+    _login(page, url, manager)
+    expect(page.locator("#alerts-table")).to_be_visible()
+    expect(page.locator("#deadletters-card")).to_be_hidden()
+    assert errors == []
+    page.close()
