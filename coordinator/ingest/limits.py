@@ -20,6 +20,7 @@ enforces the limits on its share of the stream).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -116,9 +117,14 @@ class SiteLimits:
         threshold = {Limit.DEVICES: s.max_devices, Limit.QUANTITIES: s.max_quantities,
                      Limit.RATE: s.messages_per_s}[limit]
         now_ms = int(time.time() * 1000)
-        # One id per limit and hour: a flood that goes on is one alert, updated, not thousands.
+        # One id per site, limit and hour: a flood that goes on is one alert, not thousands; the
+        # site is in the id because the API lists every site's alerts by id.
         stamp = time.strftime("%Y%m%d%H", time.gmtime(now_ms / 1000))
-        return Alert(id=f"ingest-limit-{limit.value}-{stamp}", site=reading.site,
+        alert_id = f"limit-{reading.site}-{limit.value}-{stamp}"
+        if len(alert_id) > 64:
+            digest = hashlib.sha1(alert_id.encode(), usedforsecurity=False).hexdigest()[:16]
+            alert_id = f"limit-{limit.value}-{stamp}-{digest}"
+        return Alert(id=alert_id, site=reading.site,
                      kind=f"ingest_limit_{limit.value}", severity=AlertSeverity.WARNING, ts=now_ms,
                      message=f"Readings of this site refused at ingest: {reason}. Check the site's "
                              f"gateways: a misconfigured or compromised gateway invents names.",

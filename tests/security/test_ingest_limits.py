@@ -42,12 +42,17 @@ def test_devices_quantities_and_rate_by_hand() -> None:
     refused = limits.admit(reading("c", {"p_w": 1}), now_s=0)
     assert refused is not None and refused.limit is Limit.DEVICES and refused.alert is not None
     assert refused.alert.kind == "ingest_limit_devices" and refused.alert.threshold == 2
+    assert refused.alert.id.startswith("limit-site-a-devices-")
     again = limits.admit(reading("d", {"p_w": 1}), now_s=1)
     assert again is not None and again.alert is None  # one alert per limit and period
     assert limits.admit(reading("a", {"q_v": 1}), now_s=1) is None  # third name: fits
     too_many = limits.admit(reading("a", {"r_a": 1}), now_s=1)
     assert too_many is not None and too_many.limit is Limit.QUANTITIES
     assert limits.admit(reading("c", {"p_w": 1}, site="site-b"), now_s=1) is None  # per site
+    long_site = "s" * 64
+    for device in ("a", "b", "c"):
+        last = limits.admit(reading(device, {"p_w": 1}, site=long_site), now_s=1)
+    assert last is not None and last.alert is not None and len(last.alert.id) <= 64
     assert limits.refused(DISTRICT, "site-a") == {Limit.DEVICES: 2, Limit.QUANTITIES: 1}
     # After alert_every_s a continuing flood raises the alert again.
     later = limits.admit(reading("e", {"p_w": 1}), now_s=61)
