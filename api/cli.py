@@ -33,7 +33,9 @@ def serve(
             name = "NZD_" + ".".join(str(p) for p in err["loc"]).upper()
             typer.echo(f"{name}: {err['msg'].removeprefix('Value error, ')}", err=True)
         raise typer.Exit(2) from None
-    configure_logging(settings.log_level, json_logs=settings.log_json)
+    jwt_secret = [settings.jwt_secret.get_secret_value()] if settings.jwt_secret else []
+    configure_logging(settings.log_level, json_logs=settings.log_json,
+                      secrets=[*settings.secret_values(), *jwt_secret])
     sock = listen_socket(host or settings.api_host, port or settings.api_port,
                          send_buffer_bytes=settings.send_buffer_bytes)
     uvicorn.Server(uvicorn_config(create_app(settings), settings)).run(sockets=[sock])

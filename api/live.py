@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from api.auth.principal import MIN_PUBLIC_SITES, Principal
+from api.deadletters import DeadLetters
 from api.flows import Flows, site_flows, sum_flows
 from api.metrics import ApiMetrics
 from api.settings import ApiSettings
@@ -29,7 +30,7 @@ from nzd.errors import ContractError
 from nzd.messages import Alert, GatewayStatus, Message, Setpoint, Telemetry, decode, encode
 from nzd.settings import parse_mqtt_url
 from nzd.store.base import Reading
-from nzd.topics import TopicKind, parse_topic, setpoint_topic, site_filter
+from nzd.topics import DEADLETTER_TOPIC, TopicKind, parse_topic, setpoint_topic, site_filter
 
 __all__ = ["LiveClient", "LiveHub", "LiveStreamResponse", "MqttUnavailable"]
 
@@ -61,6 +62,21 @@ class MqttUnavailable(RuntimeError):
     """The broker is not connected; nothing was published."""
 
 
+_YIELD_EVERY = 50
+"""MQTT messages handled in a row at most before the event loop serves requests."""
+MAX_LIVE_QUANTITIES = 64
+"""Quantities kept per device in the live table; a device of the profiles has fewer than 30."""
+
+
+def _bounded(new: dict[str, float], prev: dict[str, float]) -> dict[str, float]:
+    """``prev`` updated with ``new``; names beyond ``MAX_LIVE_QUANTITIES`` are not added."""
+    merged = dict(prev)
+    for name, value in new.items():
+        if name in merged or len(merged) < MAX_LIVE_QUANTITIES:
+            merged[name] = value
+    return merged
+
+
 def sse_frame(event: str, data: object) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
@@ -87,14 +103,19 @@ class LiveHub:
         self.connected = asyncio.Event()
         self.statuses: dict[tuple[str, str], GatewayStatus] = {}
         self._latest: dict[str, dict[str, tuple[int, dict[str, float]]]] = {}
+        # Devices of the registry only, a bounded number of quantities each: the table stays
+        # bounded whatever names a gateway invents (ingest limits and dead-letters those).
+        self._wanted = {site.id: district.devices_of(site.id) for site in district.sites}
         self._plans_seen: set[str] = set()
         self._client: aiomqtt.Client | None = None
         self._last_public_s = 0.0
+        self.deadletters = DeadLetters()
 
     def seed(self, readings: list[Reading]) -> None:
         """Start the district totals from the store's latest values, before MQTT brings news."""
         for r in readings:
-            self._latest.setdefault(r.site, {})[r.device] = (r.ts_ms, dict(r.values))
+            if r.device in self._wanted.get(r.site, ()):
+                self._latest.setdefault(r.site, {})[r.device] = (r.ts_ms, _bounded(r.values, {}))
 
     # clients -------------------------------------------------------------
 
@@ -146,11 +167,11 @@ class LiveHub:
                 self._plans_seen.clear()
             self._plans_seen.add(message.plan_id)
             self.dispatch("plan", site, sse_frame("plan", {"site": site, "plan_id": message.plan_id}))
-        elif isinstance(message, Telemetry):
+        elif isinstance(message, Telemetry) and message.device in self._wanted.get(site, ()):
             devices = self._latest.setdefault(site, {})
             prev = devices.get(message.device)
             if prev is None or message.ts >= prev[0]:  # a replayed older reading does not roll back
-                devices[message.device] = (message.ts, {**(prev[1] if prev else {}), **message.values})
+                devices[message.device] = (message.ts, _bounded(message.values, prev[1] if prev else {}))
             self._maybe_public_update()
 
     def district_flows(self) -> Flows:
@@ -197,13 +218,24 @@ class LiveHub:
                 async with aiomqtt.Client(**self._client_args()) as client:  # type: ignore[arg-type]
                     for f in filters:
                         await client.subscribe(f, qos=1)
+                    await client.subscribe(DEADLETTER_TOPIC, qos=1)  # for the operator only
                     self._client = client
                     self.connected.set()
                     self.metrics.mqtt_connected.set(1)
                     log.info("subscribed to the live topics of %s", d)
+                    handled = 0
                     async for message in client.messages:
+                        handled += 1
+                        if handled % _YIELD_EVERY == 0:
+                            # aiomqtt's queue hands out a backlog without ever suspending: let the
+                            # requests in (a flood of thousands of messages held them for seconds).
+                            await asyncio.sleep(0)
                         payload = message.payload
-                        if isinstance(payload, bytes | bytearray):
+                        if not isinstance(payload, bytes | bytearray):
+                            continue
+                        if message.topic.value == DEADLETTER_TOPIC:
+                            self.deadletters.add(bytes(payload))
+                        else:
                             self._handle(str(message.topic), bytes(payload))
             except aiomqtt.MqttError as exc:
                 log.warning("MQTT connection lost (%s); reconnecting in 2 s", exc)

@@ -24,8 +24,8 @@ class _DroppedStreamFilter(logging.Filter):
         return record.getMessage() != "ASGI callable returned without completing response."
 
 
-def configure_logging(level: str, *, json_logs: bool) -> None:
-    _configure(level, json_logs=json_logs)
+def configure_logging(level: str, *, json_logs: bool, secrets: list[str] | None = None) -> None:
+    _configure(level, json_logs=json_logs, secrets=secrets or ())
     logging.getLogger("uvicorn.error").addFilter(_DroppedStreamFilter())
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from nzd.settings import ServiceSettings
+from nzd.clientid import bound_client_id
+from nzd.settings import ServiceSettings, parse_mqtt_url
 
 __all__ = ["CoordinatorSettings"]
 
@@ -29,7 +30,9 @@ class CoordinatorSettings(ServiceSettings):
     http_host: str = "127.0.0.1"
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 9103
     """Serves ``/healthz`` and ``/metrics``; 0 picks a free port."""
-    mqtt_client_id: str = "nzd-coordinator"
+    mqtt_client_id: str = ""
+    """Default: the MQTT username, or ``nzd-coordinator`` without one; a different id with a
+    username is refused (the broker binds the two, see :mod:`nzd.clientid`)."""
     reconnect_min_s: Annotated[float, Field(gt=0)] = 0.5
     reconnect_max_s: Annotated[float, Field(gt=0)] = 30.0
     solve_time_limit_s: Annotated[float, Field(gt=0)] = 60.0
@@ -43,6 +46,16 @@ class CoordinatorSettings(ServiceSettings):
     0 turns the check off. It needs the store (``store_events``)."""
     leak_bucket_s: Annotated[int, Field(ge=1, le=3600)] = 60
     """The leak check reads flow as means per bucket of this length: at least the meters' period."""
+
+    @model_validator(mode="after")
+    def _client_id_of_the_account(self) -> CoordinatorSettings:
+        try:
+            username = self.mqtt_username or parse_mqtt_url(self.mqtt_url).username
+        except ValueError:
+            username = self.mqtt_username
+        self.mqtt_client_id = bound_client_id(configured=self.mqtt_client_id, username=username,
+                                              fallback="nzd-coordinator", setting="NZD_MQTT_CLIENT_ID")
+        return self
 
     @property
     def validity_s(self) -> float:

@@ -15,6 +15,9 @@ from nzd.messages import GatewayState, GatewayStatus, Telemetry
 
 __all__ = ["LiveState", "StateSnapshot", "TimedValue"]
 
+#: The quantities the planner reads from live telemetry (see ``snapshot``).
+_PLANNED_QUANTITIES = frozenset({"battery_soc_pct", "tank_level_pct", "active_power_w"})
+
 
 @dataclass(frozen=True, slots=True)
 class TimedValue:
@@ -48,6 +51,8 @@ class LiveState:
         self._district = district
         self._stale_after_ms = int(stale_after_s * 1000)
         self._values: dict[tuple[str, str, str], TimedValue] = {}
+        # Only what the planner reads: bounded by the registry whatever a gateway invents.
+        self._wanted = {site.id: district.devices_of(site.id) for site in district.sites}
         self._gateways: dict[tuple[str, str], GatewayStatus] = {}
         self.loads = LoadProgress(district=district)
         """Flexible-load progress, from the setpoints they acknowledged as applied."""
@@ -57,7 +62,11 @@ class LiveState:
         return self._district
 
     def on_telemetry(self, site: str, reading: Telemetry) -> None:
+        if reading.device not in self._wanted.get(site, ()):
+            return
         for quantity, value in reading.values.items():
+            if quantity not in _PLANNED_QUANTITIES:
+                continue
             key = (site, reading.device, quantity)
             known = self._values.get(key)
             # Replayed readings from a gateway's buffer are older than what we hold.

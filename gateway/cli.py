@@ -30,6 +30,7 @@ def register(app: typer.Typer) -> None:
         """
         import asyncio
 
+        from gateway.delivery import broker_password
         from gateway.service import configure_logging, run_gateway
         from nzd.config import load_gateway_config
         from nzd.errors import ConfigError
@@ -37,6 +38,9 @@ def register(app: typer.Typer) -> None:
         configure_logging(log_level, json_logs=log_json)
         try:
             cfg = load_gateway_config(config)
+            password = broker_password(cfg.broker)
+            # Again, now that the broker password is known: the logs never show it.
+            configure_logging(log_level, json_logs=log_json, secrets=[password] if password else [])
             asyncio.run(run_gateway(cfg, metrics_port=metrics_port, metrics_addr=metrics_addr))
         except ConfigError as exc:
             for line in exc.errors:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import orjson
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -28,6 +29,8 @@ from nzd.identifiers import Identifier
 
 __all__ = [
     "CONTRACT_VERSION",
+    "RESERVED_QUANTITY_NAMES",
+    "RESERVED_QUANTITY_PREFIX",
     "Ack",
     "AckResult",
     "Alert",
@@ -41,6 +44,7 @@ __all__ = [
     "Setpoint",
     "SetpointSource",
     "Telemetry",
+    "check_quantity_name",
     "decode",
     "encode",
 ]
@@ -50,7 +54,25 @@ CONTRACT_VERSION = 1
 # Epoch milliseconds between 2000-01-01 and 2200-01-01: catches seconds or
 # microseconds sent by mistake.
 EpochMs = Annotated[StrictInt, Field(ge=946_684_800_000, le=7_258_118_400_000)]
-QuantityName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+#: Names no quantity may take. A quantity becomes a field of the store next to the tags
+#: ``district``, ``site`` and ``device``: a field named like a tag makes InfluxDB read every
+#: ``WHERE "site" = ...`` of that measurement and shard against the field, so one gateway could
+#: blank every site's data. ``time`` is InfluxDB's own column, ``seq`` the reading's sequence.
+RESERVED_QUANTITY_NAMES = frozenset({"district", "site", "device", "kind", "time", "seq"})
+#: The store's namespace (``nzd_quality``, ``nzd_replayed``...): no quantity starts with it.
+RESERVED_QUANTITY_PREFIX = "nzd_"
+
+
+def check_quantity_name(name: str) -> str:
+    """``name`` unless it is reserved (a tag key, ``time``, ``seq`` or ``nzd_...``)."""
+    if name in RESERVED_QUANTITY_NAMES or name.startswith(RESERVED_QUANTITY_PREFIX):
+        raise ValueError(f"quantity name {name!r} is reserved (the store's tags "
+                         f"{', '.join(sorted(RESERVED_QUANTITY_NAMES))} and the prefix "
+                         f"{RESERVED_QUANTITY_PREFIX!r})")
+    return name
+
+
+QuantityName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$"), AfterValidator(check_quantity_name)]
 _MAX_INT = 2**63 - 1
 
 

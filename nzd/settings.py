@@ -66,6 +66,16 @@ class ServiceSettings(BaseSettings):
     (when the database has them), never raw readings."""
     sqlite_path: Path = Path("var/nzd.sqlite")
 
+    def secret_values(self) -> list[str]:
+        """The secrets this service holds, for the logs' redacting filter (``nzd.logs``)."""
+        values = [v.get_secret_value() for v in (self.mqtt_password, self.influx_password,
+                                                 self.influx_token) if v is not None]
+        try:
+            url_password = parse_mqtt_url(self.mqtt_url).password
+        except ValueError:
+            url_password = None
+        return [v for v in (*values, url_password) if v]
+
     district_file: Path = Path("firmware_configs/examples/district.yaml")
     log_level: str = "INFO"
     log_json: bool = True

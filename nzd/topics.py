@@ -16,6 +16,7 @@ from nzd.errors import ContractError
 from nzd.identifiers import RESERVED_NAMES, check_identifier
 
 __all__ = [
+    "DEADLETTER_TOPIC",
     "TOPIC_ROOT",
     "Topic",
     "TopicKind",
@@ -29,6 +30,9 @@ __all__ = [
 ]
 
 TOPIC_ROOT = "nzd/v1"
+#: Where ingest publishes what it cannot store, with the reason; only the operator's API reads
+#: it. Not a contract topic (four levels), so the telemetry subscription never sees it.
+DEADLETTER_TOPIC = f"{TOPIC_ROOT}/deadletter/ingest"
 
 
 class TopicKind(StrEnum):

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from api.routes import (
     alerts,
     auth,
+    deadletters,
     district,
     kpis,
     live,
@@ -36,6 +37,7 @@ ROUTERS: list[APIRouter] = [
     live.router,
     auth.router,
     ops.router,
+    deadletters.router,
 ]
 
 __all__ = ["ROUTERS"]

@@ -101,7 +101,19 @@
       App.refreshAlerts();
     });
   };
-  App.views.alerts = () => App.refreshAlerts().catch(() => {});
+  // Dead letters: what ingest refused (bad payloads, reserved names, sites over their limits).
+  App.refreshDeadLetters = async function () {
+    const op = App.me && App.me.role === "operator";
+    $("#deadletters-card").hidden = !op;
+    if (!op) return;
+    const d = await App.api("/api/v1/deadletters?limit=50");
+    const kinds = Object.entries(d.by_kind).map(([k, n]) => `${App.esc(k)}: ${n}`).join(" · ");
+    $("#deadletters-summary").textContent = d.total ? `${d.total} since the API started${kinds ? " · " : ""}` : "None since the API started.";
+    if (kinds) $("#deadletters-summary").insertAdjacentHTML("beforeend", kinds);
+    $("#deadletters-table").innerHTML = d.recent.length ? "<tr><th>Time</th><th>Topic</th><th>Reason</th></tr>" + d.recent.map(x =>
+      `<tr><td>${App.fmtTime(x.ts)}</td><td>${App.esc(x.topic)}</td><td>${App.esc(x.reason)}</td></tr>`).join("") : "";
+  };
+  App.views.alerts = () => { App.refreshAlerts().catch(() => {}); App.refreshDeadLetters().catch(() => {}); };
   App.afterStart = () => App.refreshAlerts().catch(() => {});
   App.views.water = () => { if (App.water) App.water(); else $("#water-root").innerHTML = "<p class=muted>Water KPIs are not served yet.</p>"; };
 })();

@@ -11,7 +11,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def ingest(
         client_id: str | None = typer.Option(None, help="MQTT client id (each worker its own); "
-                                             "default NZD_INGEST_CLIENT_ID or nzd-ingest-1"),
+                                             "default NZD_INGEST_CLIENT_ID, else the MQTT username, "
+                                             "else nzd-ingest-1"),
         metrics_port: int | None = typer.Option(None, help="Port of /metrics and /healthz, 0 = off; "
                                                 "default NZD_INGEST_METRICS_PORT or 9102"),
     ) -> None:
@@ -35,5 +36,5 @@ def register(app: typer.Typer) -> None:
         except (ValidationError, ValueError) as exc:
             typer.echo(f"nzd ingest: invalid settings: {exc}", err=True)
             raise typer.Exit(2) from None
-        configure_logging(settings.log_level, json_logs=settings.log_json)
+        configure_logging(settings.log_level, json_logs=settings.log_json, secrets=settings.secret_values())
         asyncio.run(run_ingest(settings))

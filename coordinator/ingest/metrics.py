@@ -30,6 +30,8 @@ class IngestMetrics:
                                ["reason"], registry=r)
         self.rejected = Counter("nzd_ingest_rejected", "Readings the store refused for good, dead-lettered",
                                 registry=r)
+        self.limited = Counter("nzd_ingest_limited", "Messages over a site's limits (devices, quantities, "
+                               "rate), dead-lettered", ["limit"], registry=r)
         self.retries = Counter("nzd_ingest_retries", "Store write attempts that failed and were retried",
                                registry=r)
         self.batch_latency = Histogram(

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from nzd.settings import ServiceSettings
-from nzd.topics import TOPIC_ROOT
+from nzd.clientid import bound_client_id
+from nzd.settings import ServiceSettings, parse_mqtt_url
+from nzd.topics import DEADLETTER_TOPIC
 
 __all__ = ["DEADLETTER_TOPIC", "IngestSettings"]
 
-#: Not a contract topic (four levels), so the telemetry subscription never sees it.
-DEADLETTER_TOPIC = f"{TOPIC_ROOT}/deadletter/ingest"
 
 
 class IngestSettings(ServiceSettings):
-    ingest_client_id: str = Field(default="nzd-ingest-1", min_length=1, max_length=64)
+    ingest_client_id: str = Field(default="", max_length=64)
     """Fixed MQTT client id: the broker keeps this worker's session (and what it has not
-    acknowledged) across restarts. Every worker needs its own."""
+    acknowledged) across restarts. Every worker needs its own. Default: the MQTT username
+    (the broker binds the two, see :mod:`nzd.clientid`), or ``nzd-ingest-1`` without one;
+    a different id with a username is refused."""
     ingest_share_group: str = Field(default="ingest", pattern=r"^[a-z0-9_-]{0,64}$")
     """Workers in the same group split the telemetry between them. Empty: a plain
     subscription, for a broker without shared subscriptions (the demo's embedded amqtt);
@@ -43,3 +44,25 @@ class IngestSettings(ServiceSettings):
     ingest_metrics_host: str = "127.0.0.1"
     ingest_deadletter_topic: str = DEADLETTER_TOPIC
     ingest_keepalive_s: int = Field(default=30, ge=5, le=3600)
+    ingest_site_max_devices: int = Field(default=64, ge=1)
+    """Distinct devices one site's gateways may publish; readings of further devices are
+    dead-lettered and an alert raised (coordinator/ingest/limits.py). A factory's gateways
+    read some tens of devices; raise it for a bigger site."""
+    ingest_site_max_quantities: int = Field(default=128, ge=1)
+    """Distinct quantity names per site: four times the profiles' vocabulary (33 names)."""
+    ingest_site_messages_per_s: float = Field(default=2000.0, gt=0)
+    """Average messages per second per site; a gateway replays its backlog at 500/s by default."""
+    ingest_site_burst: int = Field(default=20_000, ge=1)
+    """Messages per site accepted at once above the average rate."""
+    ingest_limit_alert_every_s: float = Field(default=3600.0, gt=0)
+    """A site over a limit raises an alert at most this often (per limit)."""
+
+    @model_validator(mode="after")
+    def _client_id_of_the_account(self) -> IngestSettings:
+        try:
+            username = self.mqtt_username or parse_mqtt_url(self.mqtt_url).username
+        except ValueError:
+            username = self.mqtt_username  # the CLI reports the bad URL
+        self.ingest_client_id = bound_client_id(configured=self.ingest_client_id, username=username,
+                                                fallback="nzd-ingest-1", setting="NZD_INGEST_CLIENT_ID")
+        return self

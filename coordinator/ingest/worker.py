@@ -31,13 +31,15 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from coordinator.ingest.deadletter import dead_letter
+from coordinator.ingest.limits import LimitSettings, Refusal, SiteLimits
+from coordinator.ingest.logs import RateLimitedLog
 from coordinator.ingest.metrics import IngestMetrics
 from coordinator.ingest.mqtt_loop import LoopDriver, connect_client, make_client
 from coordinator.ingest.settings import IngestSettings
 from nzd.errors import ContractError
-from nzd.messages import Telemetry, decode
-from nzd.store import Reading, StoreRejected, StoreUnavailable, TelemetryStore
-from nzd.topics import Topic, TopicKind, parse_topic, site_filter
+from nzd.messages import Alert, Telemetry, decode, encode
+from nzd.store import Event, EventKind, Reading, StoreError, StoreRejected, StoreUnavailable, TelemetryStore
+from nzd.topics import Topic, TopicKind, alert_topic, parse_topic, site_filter
 
 __all__ = ["IngestWorker", "shared_subscription"]
 
@@ -74,24 +76,6 @@ class _Stopping(Exception):
     """The worker was asked to stop while its batch was not stored: leave it unacknowledged."""
 
 
-class _RateLimitedLog:
-    def __init__(self, *, per_s: float = 10.0, burst: int = 10) -> None:
-        self.per_s, self.burst = per_s, burst
-        self.window_start, self.count, self.suppressed = 0.0, 0, 0
-
-    def warning(self, msg: str, *args: object) -> None:
-        now = time.monotonic()
-        if now - self.window_start > self.per_s:
-            if self.suppressed:
-                log.warning("%d more invalid messages were not logged", self.suppressed)
-            self.window_start, self.count, self.suppressed = now, 0, 0
-        if self.count < self.burst:
-            self.count += 1
-            log.warning(msg, *args)
-        else:
-            self.suppressed += 1
-
-
 class IngestWorker:
     def __init__(self, *, settings: IngestSettings, store: TelemetryStore, metrics: IngestMetrics) -> None:
         self.settings = settings
@@ -111,7 +95,12 @@ class IngestWorker:
         self._writes: set[asyncio.Task[None]] = set()
         self._fatal: BaseException | None = None
         self._abandoned = False
-        self._invalid_log = _RateLimitedLog()
+        self._invalid_log = RateLimitedLog(log)
+        self._limited_log = RateLimitedLog(log)
+        self.limits = SiteLimits(LimitSettings(
+            max_devices=settings.ingest_site_max_devices, max_quantities=settings.ingest_site_max_quantities,
+            messages_per_s=settings.ingest_site_messages_per_s, burst=settings.ingest_site_burst,
+            alert_every_s=settings.ingest_limit_alert_every_s))
         self.written = 0
 
     # -- status ------------------------------------------------------------------------------
@@ -289,14 +278,21 @@ class IngestWorker:
         started = time.monotonic()
         readings: list[Reading] = []
         stored_items: list[_Inbound] = []
+        alerts: list[tuple[str, Alert]] = []
         for item in batch:
             try:
-                readings.append(self._parse(item))
-                stored_items.append(item)
+                reading = self._parse(item)
             except ContractError as exc:
                 self.metrics.invalid.labels(reason="contract").inc()
                 self._invalid_log.warning("invalid message on %s: %s", item.topic, exc)
                 self._dead_letter(item, f"invalid message: {exc}")
+                continue
+            refusal = self.limits.admit(reading)
+            if refusal is not None:
+                self._refuse(item, reading, refusal, alerts)
+                continue
+            readings.append(reading)
+            stored_items.append(item)
         refused: list[tuple[_Inbound, str]] = []
         if readings:
             refused = await self._store(readings, stored_items)
@@ -305,6 +301,8 @@ class IngestWorker:
                 log.error("store refused the reading on %s: %s", item.topic, reason)
                 self._dead_letter(item, f"store refused it: {reason}")
         self._ack(batch)
+        if alerts:
+            await self._store_alerts(alerts)
         now_s = time.time()
         live = [r.ts_ms for r in readings if not r.replayed]
         if live:
@@ -350,6 +348,28 @@ class IngestWorker:
             self._store_error = None
             self.metrics.store_up.set(1)
             return
+
+    def _refuse(self, item: _Inbound, reading: Reading, refusal: Refusal,
+                alerts: list[tuple[str, Alert]]) -> None:
+        """Over a site's limits: dead-lettered and counted; the first of a flood raises an alert."""
+        self.metrics.limited.labels(limit=refusal.limit.value).inc()
+        self._limited_log.warning("refused on %s: %s", item.topic, refusal.reason)
+        self._dead_letter(item, refusal.reason)
+        if refusal.alert is not None and self._client is not None:
+            log.error("site %s/%s is over its %s limit: %s", reading.district, reading.site,
+                      refusal.limit.value, refusal.reason)
+            topic = alert_topic(district=reading.district, site=reading.site, alert_id=refusal.alert.id)
+            self._client.publish(topic, encode(refusal.alert), qos=1)
+            alerts.append((reading.district, refusal.alert))
+
+    async def _store_alerts(self, alerts: list[tuple[str, Alert]]) -> None:
+        """Alerts also go to the store's event log, which the API serves (as the coordinator's do)."""
+        events = [Event(kind=EventKind.ALERT, district=district, site=a.site, ts_ms=a.ts, key=a.id,
+                        document=a.model_dump(mode="json", exclude_none=True)) for district, a in alerts]
+        try:
+            await self.store.write_events(events)
+        except StoreError as exc:  # the alert went out on MQTT; the store may be the victim
+            log.error("could not store %d limit alerts: %s", len(events), exc)
 
     def _dead_letter(self, item: _Inbound, reason: str) -> None:
         assert self._client is not None

@@ -78,7 +78,7 @@ def main(**overrides: object) -> int:
     except ValidationError as exc:
         print(f"invalid settings: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, json_logs=settings.log_json)
+    configure_logging(settings.log_level, json_logs=settings.log_json, secrets=settings.secret_values())
     try:
         asyncio.run(run_coordinator(settings))
     except ConfigError as exc:

@@ -8,5 +8,5 @@ from nzd.logs import configure_logging as _configure
 __all__ = ["JsonFormatter", "configure_logging"]
 
 
-def configure_logging(level: str, *, json_logs: bool) -> None:
-    _configure(level, json_logs=json_logs, quiet=("pymodbus",))
+def configure_logging(level: str, *, json_logs: bool, secrets: list[str] | None = None) -> None:
+    _configure(level, json_logs=json_logs, quiet=("pymodbus",), secrets=secrets or ())

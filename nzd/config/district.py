@@ -288,6 +288,23 @@ class DistrictConfig(_Strict):
                 return s
         raise KeyError(site_id)
 
+    def devices_of(self, site_id: str) -> frozenset[str]:
+        """Every device the registry names for the site (meters, PV, batteries, tanks, water).
+
+        The live tables of the API and the coordinator keep these only: a gateway inventing
+        device names cannot make them grow.
+        """
+        site = self.site(site_id)
+        found = {m.device for m in site.meters}
+        found |= {p.device for p in site.pv if p.device}
+        found |= {b.device for b in site.batteries if b.device}
+        found |= {t.device for t in site.tanks if t.device}
+        if site.water is not None:
+            found |= {m.device for m in site.water.meters}
+            if site.water.production_device:
+                found.add(site.water.production_device)
+        return frozenset(found)
+
     def tariff_for(self, site_id: str) -> TariffConfig:
         return self.site(site_id).tariff or self.tariff
 

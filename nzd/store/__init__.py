@@ -10,6 +10,7 @@ from nzd.store.base import (
     StoreRejected,
     StoreUnavailable,
     TelemetryStore,
+    is_reserved_quantity,
 )
 from nzd.store.factory import open_store
 from nzd.store.influx import InfluxStore
@@ -29,5 +30,6 @@ __all__ = [
     "StoreRejected",
     "StoreUnavailable",
     "TelemetryStore",
+    "is_reserved_quantity",
     "open_store",
 ]

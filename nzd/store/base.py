@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
-from nzd.messages import DeviceKind
+from nzd.messages import RESERVED_QUANTITY_NAMES, RESERVED_QUANTITY_PREFIX, DeviceKind
 
 __all__ = [
     "RESERVED_FIELDS",
@@ -26,6 +26,7 @@ __all__ = [
     "StoreRejected",
     "StoreUnavailable",
     "TelemetryStore",
+    "is_reserved_quantity",
 ]
 
 
@@ -43,6 +44,14 @@ class StoreRejected(StoreError):
 
 #: Field names a store keeps for itself: no quantity may be called so.
 RESERVED_FIELDS = frozenset({"seq", "nzd_quality", "nzd_replayed"})
+
+
+def is_reserved_quantity(name: str) -> bool:
+    """A tag key, ``time``, a store field or anything in the ``nzd_`` namespace
+    (``nzd.messages.RESERVED_QUANTITY_NAMES``): the stores refuse such a quantity even when a
+    caller bypasses the contract's validation."""
+    return (name in RESERVED_QUANTITY_NAMES or name in RESERVED_FIELDS
+            or name.startswith(RESERVED_QUANTITY_PREFIX))
 
 
 @dataclass(frozen=True, slots=True)

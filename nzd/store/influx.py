@@ -9,7 +9,10 @@ is written at ``ts_ms`` plus a sub-millisecond offset derived from its key
 (nanosecond precision); the same event written twice lands on the same point.
 A reading's quality flags go, when it has any, into the string field
 ``nzd_quality`` (JSON, quantity -> flag) and a replayed reading carries the
-boolean field ``nzd_replayed``; both names, like ``seq``, are reserved.
+boolean field ``nzd_replayed``. No quantity may be named like a tag, ``time``,
+``seq`` or anything under ``nzd_`` (``nzd.store.is_reserved_quantity``): a field
+named ``site`` would turn every ``WHERE "site" = ...`` of its shard into a
+comparison with that field, and every site's data would vanish from queries.
 
 Events are kept for good while raw telemetry expires (see ``nzd store init``):
 they go to the retention policy ``events_retention_policy`` or, when that is
@@ -38,6 +41,7 @@ from nzd.store.base import (
     Series,
     StoreError,
     StoreRejected,
+    is_reserved_quantity,
 )
 from nzd.store.influx_http import InfluxHttp
 from nzd.store.lineprotocol import (
@@ -72,8 +76,8 @@ _MAX_HEADS = 100_000
 
 @functools.lru_cache(maxsize=4096)
 def _field_key(name: str) -> str:
-    if name in _RESERVED:
-        raise LineProtocolError(f"quantity name {name!r} is reserved ({', '.join(sorted(_RESERVED))})")
+    if is_reserved_quantity(name):
+        raise LineProtocolError(f"quantity name {name!r} is reserved (a tag key, time, seq or nzd_...)")
     return escape_name(name, what="field key")
 
 

@@ -1,8 +1,10 @@
 """The HTTP API that InfluxDB 1.x, 2.x (v1 compatibility) and 3.x all serve.
 
 ``/write`` takes line protocol, ``/query`` InfluxQL, ``/ping`` answers 204.
-Authentication: username and password (1.x, sent as the ``u`` and ``p``
-parameters) or a token (2.x and 3.x, ``Authorization: Token ...``).
+Authentication: username and password (1.x, sent as HTTP Basic authentication,
+which 1.x and the v1 API of 2.x accept) or a token (2.x and 3.x,
+``Authorization: Token ...``). Credentials travel in a header, never in the
+URL: httpx logs every URL it requests, and proxies keep them in access logs.
 
 Retry policy: connection errors, timeouts, HTTP 5xx and 429 are retried with
 exponential backoff (with jitter) until ``retry_total_s`` has passed, then
@@ -15,6 +17,7 @@ the data must be held, not dropped. Any other 4xx is final for that data:
 from __future__ import annotations
 
 import asyncio
+import base64
 import gzip
 import logging
 import random
@@ -52,12 +55,12 @@ class InfluxHttp:
     ) -> None:
         self.url = url.rstrip("/")
         self.database = database
-        self._auth_params: dict[str, str] = {}
         self._headers: dict[str, str] = {}
         if token:
             self._headers["Authorization"] = f"Token {token}"
         elif username:
-            self._auth_params = {"u": username, "p": password or ""}
+            basic = base64.b64encode(f"{username}:{password or ''}".encode()).decode("ascii")
+            self._headers["Authorization"] = f"Basic {basic}"
         self.timeout_s = timeout_s
         self.retry_total_s = retry_total_s
         self.backoff_initial_s = backoff_initial_s
@@ -95,7 +98,7 @@ class InfluxHttp:
         return r.status_code == 204
 
     async def write(self, body: bytes, *, precision: str = "ms", retention_policy: str | None = None) -> None:
-        params = {"db": self.database, "precision": precision, **self._auth_params}
+        params = {"db": self.database, "precision": precision}
         if retention_policy:
             params["rp"] = retention_policy
         headers = {"Content-Type": "text/plain; charset=utf-8"}
@@ -107,7 +110,7 @@ class InfluxHttp:
     async def query(self, q: str, *, epoch: str = "ms", database: bool = True,
                     retry: bool = True) -> list[dict[str, Any]]:
         """Run InfluxQL; returns the ``results`` list, raising on any statement error."""
-        params = {"q": q, "epoch": epoch, **self._auth_params}
+        params = {"q": q, "epoch": epoch}
         if database:
             params["db"] = self.database
         r = await self._request("POST", "/query", params=params, retry=retry)

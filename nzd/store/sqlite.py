@@ -26,7 +26,6 @@ import orjson
 from nzd.messages import DeviceKind
 from nzd.private_files import private_file
 from nzd.store.base import (
-    RESERVED_FIELDS,
     Aggregation,
     Event,
     EventKind,
@@ -34,6 +33,7 @@ from nzd.store.base import (
     Series,
     StoreRejected,
     StoreUnavailable,
+    is_reserved_quantity,
 )
 
 __all__ = ["SqliteStore"]
@@ -160,9 +160,8 @@ class SqliteStore:
             rows_r.append((*key, int(r.ts_ms), int(r.seq), int(r.replayed),
                            orjson.dumps(dict(r.quality)).decode() if r.quality else None))
             for q, v in r.values.items():
-                if q in RESERVED_FIELDS:
-                    raise StoreRejected(f"quantity name {q!r} is reserved "
-                                        f"({', '.join(sorted(RESERVED_FIELDS))})")
+                if is_reserved_quantity(q):
+                    raise StoreRejected(f"quantity name {q!r} is reserved (a tag key, time, seq or nzd_...)")
                 v = float(v)
                 if v != v or v in (float("inf"), float("-inf")):
                     raise StoreRejected(f"{q} is {v!r}; only finite numbers can be stored")

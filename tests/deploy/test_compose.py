@@ -55,7 +55,8 @@ def test_nzd_services_are_built_from_the_dockerfile_that_installs_the_project() 
         assert env["NZD_INFLUX_URL"] == "http://influxdb:8086"
         settings = ServiceSettings(influx_create_database=env["NZD_INFLUX_CREATE_DATABASE"])  # type: ignore[arg-type]
         assert settings.influx_create_database is False  # 2.7 refuses CREATE DATABASE
-        assert env["NZD_MQTT_USERNAME"] == f"nzd-{name}"  # the accounts of deploy/mosquitto/nzd.acl
+        # The accounts of deploy/mosquitto/nzd.acl; one per ingest worker.
+        assert env["NZD_MQTT_USERNAME"] == (f"nzd-{name}" if name != "ingest" else "nzd-ingest-1")
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert "pip install" in dockerfile and 'ENTRYPOINT ["nzd"]' in dockerfile
 
@@ -81,6 +82,7 @@ def test_the_files_it_mounts_exist() -> None:
     assert (DEPLOY / "mosquitto" / "nzd.acl").is_file()
     conf = compose()["configs"]["mosquitto-conf"]["content"]
     assert "acl_file /mosquitto/config/nzd.acl" in conf and "allow_anonymous false" in conf
+    assert "use_username_as_clientid true" in conf
     init = DEPLOY / "influxdb" / "init" / "10-nzd-v1.sh"
     assert "./influxdb/init:/docker-entrypoint-initdb.d:ro" in services["influxdb"]["volumes"]
     assert init.stat().st_mode & stat.S_IXUSR, "the init script must be executable"

@@ -32,7 +32,7 @@ ACCOUNTS = {
     "prato/site-a": "pw-a-7f3k",
     "prato/site-b": "pw-b-9q2m",
     "nzd-coordinator": "pw-coord-4x8z",
-    "nzd-ingest": "pw-ingest-2v6n",
+    "nzd-ingest-1": "pw-ingest-2v6n",
 }
 
 
@@ -117,7 +117,7 @@ def test_service_accounts_get_only_what_they_need(broker: MosquittoServer) -> No
                             password=ACCOUNTS["prato/site-b"], topics=["nzd/v1/prato/site-b/setpoint/+"])
     try:
         # ingest publishes nothing, not even setpoints
-        send(broker, "nzd-ingest", setpoint_topic(district="prato", site="site-b", asset="battery"),
+        send(broker, "nzd-ingest-1", setpoint_topic(district="prato", site="site-b", asset="battery"),
              setpoint("battery"))
         time.sleep(1.0)
         assert b_gateway.snapshot() == []
@@ -133,8 +133,8 @@ async def test_a_gateway_with_a_password_file_publishes_its_site_under_the_acl(
     cfg = load_gateway_config(write_gateway_config(
         tmp_path, broker_port=broker.port, modbus_port=modbus.port, meters=1, site="site-a",
         extra_broker={"username": "prato/site-a", "password_file": str(secret)}))
-    sub = await asyncio.to_thread(Subscriber, port=broker.port, client_id="ingest", username="nzd-ingest",
-                                  password=ACCOUNTS["nzd-ingest"], topics=["nzd/v1/+/+/+/telemetry",
+    sub = await asyncio.to_thread(Subscriber, port=broker.port, client_id="ingest", username="nzd-ingest-1",
+                                  password=ACCOUNTS["nzd-ingest-1"], topics=["nzd/v1/+/+/+/telemetry",
                                                                             "nzd/v1/+/+/+/status"])
     service = GatewayService(config=cfg)
     stop = asyncio.Event()
