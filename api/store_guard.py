@@ -47,8 +47,13 @@ class DeadlineStore:
         await self._within(self.inner.write(readings))
 
     async def latest(self, *, district: str, site: str | None = None,
-                     device: str | None = None) -> list[Reading]:
-        return await self._within(self.inner.latest(district=district, site=site, device=device))
+                     device: str | None = None, since_ms: int | None = None) -> list[Reading]:
+        return await self._within(self.inner.latest(district=district, site=site, device=device,
+                                                    since_ms=since_ms))
+
+    async def latest_silent(self, *, district: str, site: str | None = None,
+                            since_ms: int) -> list[Reading]:
+        return await self._within(self.inner.latest_silent(district=district, site=site, since_ms=since_ms))
 
     async def history(self, *, district: str, site: str | None = None, device: str | None = None,
                       kind: DeviceKind | None = None, quantities: Sequence[str], start_ms: int, end_ms: int,

@@ -133,9 +133,25 @@ class TelemetryStore(Protocol):
         ...
 
     async def latest(
-        self, *, district: str, site: str | None = None, device: str | None = None
+        self, *, district: str, site: str | None = None, device: str | None = None,
+        since_ms: int | None = None,
     ) -> list[Reading]:
-        """The last value of every quantity per (site, device); one Reading per device."""
+        """The last value of every quantity per (site, device); one Reading per device.
+
+        With ``since_ms`` only what was measured at or after it: devices silent since then
+        are left out (see :meth:`latest_silent`), and so are values a device stopped sending
+        before it. The cost then depends on the lookback, not on how much history is kept.
+        """
+        ...
+
+    async def latest_silent(
+        self, *, district: str, site: str | None = None, since_ms: int
+    ) -> list[Reading]:
+        """As :meth:`latest`, for the devices whose newest reading is older than ``since_ms``.
+
+        Costs one look-up per silent device (InfluxDB) or a read of the latest tables
+        (SQLite), never a scan of every device's history.
+        """
         ...
 
     async def history(

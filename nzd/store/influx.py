@@ -70,6 +70,7 @@ _NS_PER_MS = 1_000_000
 _ALL_KINDS = ",".join(quote_ident(k.value) for k in DeviceKind)
 
 
+_SILENT_CHUNK = 100
 _HEADS: dict[tuple[str, str, str, str], str] = {}
 _MAX_HEADS = 100_000
 
@@ -133,6 +134,27 @@ def _quality(document: object) -> dict[str, str]:
     except orjson.JSONDecodeError:
         return {}
     return {str(k): str(v) for k, v in parsed.items()} if isinstance(parsed, dict) else {}
+
+
+def parse_series_key(key: str) -> tuple[str, dict[str, str]]:
+    """``measurement,tag=value,...`` as SHOW SERIES gives it (line-protocol escapes) -> name, tags."""
+    fields: list[list[str]] = [[""]]  # per comma-separated piece: the parts around its first "="
+    i = 0
+    while i < len(key):
+        ch = key[i]
+        if ch == "\\" and i + 1 < len(key):
+            fields[-1][-1] += key[i + 1]
+            i += 2
+            continue
+        if ch == ",":
+            fields.append([""])
+        elif ch == "=" and len(fields) > 1 and len(fields[-1]) == 1:
+            fields[-1].append("")
+        else:
+            fields[-1][-1] += ch
+        i += 1
+    tags = {piece[0]: piece[1] for piece in fields[1:] if len(piece) == 2}
+    return fields[0][0], tags
 
 
 class InfluxStore:
@@ -229,12 +251,51 @@ class InfluxStore:
         return " AND ".join(conds)
 
     async def latest(
-        self, *, district: str, site: str | None = None, device: str | None = None
+        self, *, district: str, site: str | None = None, device: str | None = None,
+        since_ms: int | None = None,
     ) -> list[Reading]:
         try:
             where = self._where(district=district, site=site, device=device)
         except LineProtocolError as exc:
             raise StoreRejected(str(exc)) from exc
+        if since_ms is not None:
+            # Only the shards of the lookback are read, however long the retention.
+            where += f" AND time >= {int(since_ms)}ms"
+        return await self._latest_where(district, where)
+
+    async def latest_silent(
+        self, *, district: str, site: str | None = None, since_ms: int
+    ) -> list[Reading]:
+        try:
+            where = self._where(district=district, site=site, device=None)
+        except LineProtocolError as exc:
+            raise StoreRejected(str(exc)) from exc
+        # The series come from the index; which ones spoke since comes from the lookback's shards.
+        res = await self.http.query(
+            f"SHOW SERIES FROM {_ALL_KINDS} WHERE {where}; "
+            f'SELECT last("seq") FROM {_ALL_KINDS} WHERE {where} AND time >= {int(since_ms)}ms '
+            'GROUP BY "site", "device"')
+        known: set[tuple[str, str, str]] = set()
+        for s in res[0].get("series", []):
+            for (key,) in s["values"]:
+                measurement, tags = parse_series_key(key)
+                if "site" in tags and "device" in tags:
+                    known.add((measurement, tags["site"], tags["device"]))
+        recent = {(s["name"], s["tags"]["site"], s["tags"]["device"]) for s in res[1].get("series", [])}
+        silent = sorted(known - recent)
+        out: list[Reading] = []
+        for i in range(0, len(silent), _SILENT_CHUNK):
+            chunk = silent[i:i + _SILENT_CHUNK]
+            # Only these series are read (the tag index picks them), each over its whole history.
+            pairs = " OR ".join(f'("site" = {quote_string(s)} AND "device" = {quote_string(d)})'
+                                for _, s, d in chunk)
+            found = await self._latest_where(district, f"{where} AND ({pairs})")
+            wanted = set(chunk)
+            out += [r for r in found if (r.kind.value, r.site, r.device) in wanted]
+        out.sort(key=lambda r: (r.site, r.device, r.kind.value))
+        return out
+
+    async def _latest_where(self, district: str, where: str) -> list[Reading]:
         group = 'GROUP BY "site", "device"'
         # The second statement's other fields come from the point of last("seq"): the newest
         # reading's own flags.

@@ -194,25 +194,40 @@ class SqliteStore:
         return sql, args
 
     async def latest(
-        self, *, district: str, site: str | None = None, device: str | None = None
+        self, *, district: str, site: str | None = None, device: str | None = None,
+        since_ms: int | None = None,
     ) -> list[Reading]:
         where, args = self._filters(district, site, device)
+        if since_ms is not None:
+            where += " AND ts_ms >= ?"
+            args.append(int(since_ms))
+        return await self._run(lambda c: self._latest_rows(c, district, where, args))
 
-        def do(c: sqlite3.Connection) -> list[Reading]:
-            values: dict[tuple[str, str, str], dict[str, float]] = {}
-            for s, d, k, q, v in c.execute(
-                    f"SELECT site, device, kind, quantity, value FROM latest_values WHERE {where} "
-                    "ORDER BY quantity", args):
-                values.setdefault((s, d, k), {})[q] = v
-            return [
-                Reading(district=district, site=s, device=d, kind=DeviceKind(k), ts_ms=ts, seq=seq,
-                        values=values.get((s, d, k), {}), replayed=bool(replayed), quality=_quality(quality))
-                for s, d, k, ts, seq, replayed, quality in c.execute(
-                    f"SELECT site, device, kind, ts_ms, seq, replayed, quality FROM latest_readings "
-                    f"WHERE {where} ORDER BY site, device, kind", args)
-            ]
+    async def latest_silent(
+        self, *, district: str, site: str | None = None, since_ms: int
+    ) -> list[Reading]:
+        where, args = self._filters(district, site, None)
+        return await self._run(lambda c: self._latest_rows(c, district, where, args, before_ms=int(since_ms)))
 
-        return await self._run(do)
+    @staticmethod
+    def _latest_rows(c: sqlite3.Connection, district: str, where: str, args: list[Any],
+                     before_ms: int | None = None) -> list[Reading]:
+        """From the latest tables, which hold one row per device (and quantity): no history scan."""
+        readings_where, readings_args = where, args
+        if before_ms is not None:
+            readings_where, readings_args = where + " AND ts_ms < ?", [*args, before_ms]
+        values: dict[tuple[str, str, str], dict[str, float]] = {}
+        for s, d, k, q, v in c.execute(
+                f"SELECT site, device, kind, quantity, value FROM latest_values WHERE {where} "
+                "ORDER BY quantity", args):
+            values.setdefault((s, d, k), {})[q] = v
+        return [
+            Reading(district=district, site=s, device=d, kind=DeviceKind(k), ts_ms=ts, seq=seq,
+                    values=values.get((s, d, k), {}), replayed=bool(replayed), quality=_quality(quality))
+            for s, d, k, ts, seq, replayed, quality in c.execute(
+                f"SELECT site, device, kind, ts_ms, seq, replayed, quality FROM latest_readings "
+                f"WHERE {readings_where} ORDER BY site, device, kind", readings_args)
+        ]
 
     async def history(
         self,

@@ -186,3 +186,25 @@ async def test_reserved_field_names_are_refused(store: TelemetryStore, name: str
     with pytest.raises(StoreRejected, match="reserved"):
         await store.write([Reading(district="d1", site="s1", device="m1", kind=METER, ts_ms=T0, seq=1,
                                    values={name: 1.0})])
+
+
+async def test_latest_since_leaves_out_silent_devices_and_latest_silent_gives_them(
+        store: TelemetryStore) -> None:
+    await store.write([
+        meter("old", T0, 1, active_power_w=5.0, energy_import_wh=50.0),
+        meter("old", T0 + 1000, 2, active_power_w=6.0),
+        meter("m1", T0, 1, active_power_w=100.0, energy_import_wh=10.0),
+        meter("m1", T0 + 3_600_000, 2, active_power_w=150.0),
+        meter("m2", T0 + 3_600_000, 7, site="s2", active_power_w=-20.0),
+    ])
+    since = T0 + 60_000
+    recent = await store.latest(district="d1", since_ms=since)
+    assert [(r.site, r.device, r.seq) for r in recent] == [("s1", "m1", 2), ("s2", "m2", 7)]
+    # A value last sent before the lookback is left out, like the devices silent since.
+    assert recent[0].values == {"active_power_w": 150.0}
+    assert await store.latest(district="d1", site="s2", since_ms=T0 + 3_600_001) == []
+    silent = await store.latest_silent(district="d1", since_ms=since)
+    assert [(r.site, r.device, r.ts_ms, r.seq, r.values) for r in silent] == [
+        ("s1", "old", T0 + 1000, 2, {"active_power_w": 6.0, "energy_import_wh": 50.0})]
+    assert await store.latest_silent(district="d1", site="s2", since_ms=since) == []
+    assert await store.latest_silent(district="nowhere", since_ms=since) == []
