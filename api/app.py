@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.auth.throttle import LoginThrottle
 from api.auth.users import load_users
+from api.latest_cache import LatestTable, keep_filled
 from api.limits import BodyLimitMiddleware
 from api.live import LiveHub
 from api.logs import AccessLogMiddleware
@@ -80,26 +81,30 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         with contextlib.suppress(asyncio.TimeoutError):
             # Serve without the store if it is down (routes answer 503) and keep trying.
             await asyncio.wait_for(asyncio.shield(opener), timeout=cfg.store_open_wait_s)
-        hub = LiveHub(settings=cfg, district=district, metrics=metrics)
+        latest = LatestTable(district=district, metrics=metrics, lookback_s=cfg.latest_lookback_s,
+                             max_devices=cfg.latest_max_devices, max_quantities=cfg.latest_max_quantities)
+        hub = LiveHub(settings=cfg, district=district, metrics=metrics, latest=latest)
         try:
             if opener.done():
-                hub.seed(await store.latest(district=district.district))
+                await latest.ensure_filled(store)
         except StoreError as exc:
-            log.warning("store unavailable at startup (%s); district totals start from live readings", exc)
+            log.warning("store unavailable at startup (%s); latest values are loaded when it answers", exc)
         throttle = LoginThrottle(per_address=cfg.login_attempts_per_address,
                                  per_user=cfg.login_attempts_per_user, window_s=cfg.login_window_s)
         app.state.nzd = ApiState(settings=cfg, district=district, store=store, users=users, hub=hub,
-                                 jwt_secret=jwt_secret, throttle=throttle)
+                                 latest=latest, jwt_secret=jwt_secret, throttle=throttle)
         app.state.access_log = cfg.access_log
         task = asyncio.create_task(hub.run(), name="nzd-api-mqtt")
+        refresher = asyncio.create_task(keep_filled(latest, store, every_s=cfg.latest_refresh_s),
+                                        name="nzd-api-latest")
         log.info("API for district %s: %d sites, %d users", district.district, len(district.sites),
                  len(users))
         try:
             yield
         finally:
-            for t in (task, opener):
+            for t in (task, refresher, opener):
                 t.cancel()
-            for t in (task, opener):
+            for t in (task, refresher, opener):
                 with contextlib.suppress(asyncio.CancelledError):
                     await t
             await store.close()

@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from api.auth.principal import MIN_PUBLIC_SITES, Principal
 from api.deadletters import DeadLetters
-from api.flows import Flows, site_flows, sum_flows
+from api.latest_cache import LatestTable
 from api.metrics import ApiMetrics
 from api.settings import ApiSettings
 from nzd.config import DistrictConfig
@@ -64,17 +64,6 @@ class MqttUnavailable(RuntimeError):
 
 _YIELD_EVERY = 50
 """MQTT messages handled in a row at most before the event loop serves requests."""
-MAX_LIVE_QUANTITIES = 64
-"""Quantities kept per device in the live table; a device of the profiles has fewer than 30."""
-
-
-def _bounded(new: dict[str, float], prev: dict[str, float]) -> dict[str, float]:
-    """``prev`` updated with ``new``; names beyond ``MAX_LIVE_QUANTITIES`` are not added."""
-    merged = dict(prev)
-    for name, value in new.items():
-        if name in merged or len(merged) < MAX_LIVE_QUANTITIES:
-            merged[name] = value
-    return merged
 
 
 def sse_frame(event: str, data: object) -> bytes:
@@ -95,27 +84,19 @@ class LiveClient:
 
 
 class LiveHub:
-    def __init__(self, *, settings: ApiSettings, district: DistrictConfig, metrics: ApiMetrics) -> None:
+    def __init__(self, *, settings: ApiSettings, district: DistrictConfig, metrics: ApiMetrics,
+                 latest: LatestTable) -> None:
         self.settings = settings
         self.district = district
         self.metrics = metrics
+        self.latest = latest
         self.clients: set[LiveClient] = set()
         self.connected = asyncio.Event()
         self.statuses: dict[tuple[str, str], GatewayStatus] = {}
-        self._latest: dict[str, dict[str, tuple[int, dict[str, float]]]] = {}
-        # Devices of the registry only, a bounded number of quantities each: the table stays
-        # bounded whatever names a gateway invents (ingest limits and dead-letters those).
-        self._wanted = {site.id: district.devices_of(site.id) for site in district.sites}
         self._plans_seen: set[str] = set()
         self._client: aiomqtt.Client | None = None
         self._last_public_s = 0.0
         self.deadletters = DeadLetters()
-
-    def seed(self, readings: list[Reading]) -> None:
-        """Start the district totals from the store's latest values, before MQTT brings news."""
-        for r in readings:
-            if r.device in self._wanted.get(r.site, ()):
-                self._latest.setdefault(r.site, {})[r.device] = (r.ts_ms, _bounded(r.values, {}))
 
     # clients -------------------------------------------------------------
 
@@ -167,21 +148,13 @@ class LiveHub:
                 self._plans_seen.clear()
             self._plans_seen.add(message.plan_id)
             self.dispatch("plan", site, sse_frame("plan", {"site": site, "plan_id": message.plan_id}))
-        elif isinstance(message, Telemetry) and message.device in self._wanted.get(site, ()):
-            devices = self._latest.setdefault(site, {})
-            prev = devices.get(message.device)
-            if prev is None or message.ts >= prev[0]:  # a replayed older reading does not roll back
-                devices[message.device] = (message.ts, _bounded(message.values, prev[1] if prev else {}))
+        elif isinstance(message, Telemetry):
+            if message.device == topic.name:  # as ingest: a reading on another device's topic is not stored
+                self.latest.update(Reading(
+                    district=topic.district, site=site, device=message.device, kind=message.kind,
+                    ts_ms=message.ts, seq=message.seq, values=message.values, replayed=message.replayed,
+                    quality={q: flag.value for q, flag in message.quality.items()}))
             self._maybe_public_update()
-
-    def district_flows(self) -> Flows:
-        parts = []
-        for site in self.district.sites:
-            latest = self._latest.get(site.id)
-            if latest:
-                parts.append(site_flows(site, latest))
-        # Everyone, the public included, gets this event: only totals of several firms.
-        return sum_flows(parts, public=True)
 
     def _maybe_public_update(self) -> None:
         # At most once a second: the public view needs the trend, not every reading.
@@ -189,9 +162,10 @@ class LiveHub:
         if now_s - self._last_public_s < _PUBLIC_EVERY_S:
             return
         self._last_public_s = now_s
-        if sum(1 for latest in self._latest.values() if latest) < MIN_PUBLIC_SITES:
+        if self.latest.sites_reporting() < MIN_PUBLIC_SITES:
             return  # a "district" total of one firm would be that firm's data
-        flows = self.district_flows()
+        # Everyone, the public included, gets this event: only totals of several firms.
+        flows, _, _ = self.latest.district_flows(public=True)
         self.dispatch("district", None, sse_frame("district", flows.model_dump(exclude_none=True)))
 
     def _client_args(self) -> dict[str, object]:

@@ -25,4 +25,8 @@ class ApiMetrics:
         self.mqtt_invalid = Counter("nzd_api_mqtt_invalid_total",
                                     "MQTT messages refused as not matching the contract", registry=r)
         self.mqtt_connected = Gauge("nzd_api_mqtt_connected", "1 while connected to the broker", registry=r)
+        self.latest_refused = Counter("nzd_api_latest_refused_total",
+                                      "Readings (or quantities) the in-memory latest values did not keep: "
+                                      "unknown site, or over the devices / quantities bound", ["reason"],
+                                      registry=r)
         self.setpoints = Counter("nzd_api_manual_setpoints_total", "Manual setpoints published", registry=r)

@@ -43,6 +43,14 @@ class ApiSettings(ServiceSettings):
     """A connection must send a request's headers within this (slow clients, api/server.py)."""
     keep_alive_s: int = Field(5, ge=1)
     """An idle keep-alive connection is closed after this."""
+    latest_lookback_s: float = Field(3600.0, gt=0)
+    """The store's latest() reads this far back; a device silent for longer is listed as old."""
+    latest_refresh_s: float = Field(60.0, gt=0)
+    """How often the in-memory latest values merge the store's (what the live subscription missed)."""
+    latest_max_devices: int = Field(1000, ge=1)
+    """Devices per site kept in memory; readings of further devices are counted and left out."""
+    latest_max_quantities: int = Field(200, ge=1)
+    """Quantities per device kept in memory."""
     access_log: bool = True
     mqtt_client_id: str | None = None
     raw_span_h: float = Field(48.0, gt=0)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from api.auth.throttle import LoginThrottle
 from api.auth.users import UserDirectory
+from api.latest_cache import LatestTable
 from api.live import LiveHub
 from api.settings import ApiSettings
 from nzd.config import DistrictConfig
@@ -22,6 +23,8 @@ class ApiState:
     store: TelemetryStore
     users: UserDirectory
     hub: LiveHub
+    latest: LatestTable
+    """Each site's newest reading per device (the live subscription, filled from the store)."""
     jwt_secret: str
     throttle: LoginThrottle
     setpoint_ids: SetpointIdAllocator = field(

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from api.auth.principal import Role
 from api.deps import PrincipalDep, SiteDep, StateDep, guard_public_total
-from api.flows import Flows, site_flows, sum_flows
+from api.flows import Flows
 from api.periods import FromQuery, IntervalQuery, ToQuery, parse_interval_s, resolve_period
 from api.problems import ProblemError, problems
 from nzd.identifiers import check_identifier
 from nzd.messages import DeviceKind
 from nzd.quantities import QUANTITIES
-from nzd.store.base import Aggregation, Reading
+from nzd.store.base import Aggregation
 
 router = APIRouter(prefix="/api/v1", tags=["readings"])
 
@@ -37,6 +37,8 @@ class ReadingOut(BaseModel):
         "comm_error, nan, out_of_range, uncertain...); their value may be older", examples=[{}])
     replayed: bool = Field(False, description="the newest reading came out of the gateway's buffer "
                            "after an outage", examples=[False])
+    old: bool = Field(False, description="the newest reading is older than the lookback "
+                      "(NZD_LATEST_LOOKBACK_S): the device has been silent that long", examples=[False])
 
 
 class SeriesOut(BaseModel):
@@ -45,11 +47,6 @@ class SeriesOut(BaseModel):
     kind: DeviceKind
     times_ms: list[int] = Field(examples=[[1_764_000_000_000, 1_764_000_900_000]])
     values: dict[str, list[float | None]] = Field(examples=[{"active_power_w": [41_800.0, None]}])
-
-
-def reading_out(r: Reading) -> ReadingOut:
-    return ReadingOut(site=r.site, device=r.device, kind=r.kind, ts_ms=r.ts_ms, values=r.values, seq=r.seq,
-                      quality=r.quality, replayed=r.replayed)
 
 
 def _check_device(device: str | None) -> None:
@@ -61,31 +58,30 @@ DeviceQuery = Annotated[str | None, Query(description="Only this device", exampl
                                           max_length=64)]
 
 
+# These three read the in-memory table (api.latest_cache) and return its ready-made JSON;
+# response_model keeps the documented schema.
 @router.get("/sites/{site}/latest", summary="The newest value of every quantity, per device",
-            responses=_SITE_ERRORS)
-async def latest(site: SiteDep, state: StateDep, device: DeviceQuery = None) -> list[ReadingOut]:
+            responses=_SITE_ERRORS, response_model=list[ReadingOut])
+async def latest(site: SiteDep, state: StateDep, device: DeviceQuery = None) -> Response:
     _check_device(device)
-    readings = await state.store.latest(district=state.district.district, site=site.id, device=device)
-    return [reading_out(r) for r in readings]
+    await state.latest.ensure_filled(state.store)
+    return Response(state.latest.site_json(site.id, device=device), media_type="application/json")
 
 
 @router.get("/sites/{site}/flows", summary="Power flows now: grid, PV, battery, loads, water intake",
-            responses=_SITE_ERRORS)
-async def flows(site: SiteDep, state: StateDep) -> Flows:
-    readings = await state.store.latest(district=state.district.district, site=site.id)
-    return site_flows(site, {r.device: (r.ts_ms, r.values) for r in readings})
+            responses=_SITE_ERRORS, response_model=Flows)
+async def flows(site: SiteDep, state: StateDep) -> Response:
+    await state.latest.ensure_filled(state.store)
+    return Response(state.latest.site_flows_json(site.id), media_type="application/json")
 
 
 @router.get("/district/flows", summary="District totals of the power flows (public)",
-            responses=problems(403, 503))
-async def district_flows(state: StateDep, principal: PrincipalDep) -> Flows:
-    readings = await state.store.latest(district=state.district.district)
-    by_site: dict[str, dict[str, tuple[int, dict[str, float]]]] = {}
-    for r in readings:
-        by_site.setdefault(r.site, {})[r.device] = (r.ts_ms, r.values)
-    parts = [site_flows(s, by_site[s.id]) for s in state.district.sites if s.id in by_site]
-    guard_public_total(principal, sum(p.ts_ms is not None for p in parts), "power flows")
-    return sum_flows(parts, public=principal.role is Role.PUBLIC)
+            responses=problems(403, 503), response_model=Flows)
+async def district_flows(state: StateDep, principal: PrincipalDep) -> Response:
+    await state.latest.ensure_filled(state.store)
+    _, contributing, body = state.latest.district_flows(public=principal.role is Role.PUBLIC)
+    guard_public_total(principal, contributing, "power flows")
+    return Response(body, media_type="application/json")
 
 
 @router.get("/sites/{site}/history", summary="Values over a period, aggregated per interval",

@@ -12,10 +12,10 @@ import httpx
 
 from api import create_app
 from api.settings import ApiSettings
-from nzd.messages import DeviceKind, Setpoint, SetpointSource, decode
-from nzd.store import Reading
+from nzd.messages import DeviceKind, Quality, Setpoint, SetpointSource, Telemetry, decode
 from nzd.topics import TopicKind, site_filter
-from tests.api.conftest import DISTRICT, DISTRICT_FILE, SITE_A, ApiServer, serve, write
+from tests.api.conftest import DISTRICT, DISTRICT_FILE, SITE_A, ApiServer, serve
+from tests.api.test_latest import publish
 from tests.harness import free_port
 
 
@@ -34,15 +34,22 @@ def test_history_aggregates_per_interval(api_server: ApiServer) -> None:
 
 def test_latest_says_which_values_are_not_good_and_what_was_replayed(api_server: ApiServer) -> None:
     now_ms = int(time.time() * 1000)
-    write(api_server, [
-        Reading(DISTRICT, SITE_A, "dyeing-meter", DeviceKind.ELECTRICITY_METER, now_ms - 2000, 40,
-                {"active_power_w": 61_000.0, "energy_import_wh": 5.0e6}),
-        Reading(DISTRICT, SITE_A, "dyeing-meter", DeviceKind.ELECTRICITY_METER, now_ms - 1000, 41,
-                {"active_power_w": 60_000.0}, replayed=True, quality={"energy_import_wh": "comm_error"}),
+    publish(api_server.mosquitto, SITE_A, [
+        Telemetry(ts=now_ms - 2000, seq=40, device="dyeing-meter", kind=DeviceKind.ELECTRICITY_METER,
+                  values={"active_power_w": 61_000.0, "energy_import_wh": 5.0e6}),
+        Telemetry(ts=now_ms - 1000, seq=41, device="dyeing-meter", kind=DeviceKind.ELECTRICITY_METER,
+                  values={"active_power_w": 60_000.0}, replayed=True,
+                  quality={"energy_import_wh": Quality.COMM_ERROR}),
     ])
     with api_server.client(api_server.manager_a) as c:
-        [reading] = c.get(f"/api/v1/sites/{SITE_A}/latest", params={"device": "dyeing-meter"}).json()
-    assert reading["seq"] == 41 and reading["replayed"] is True
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            rows = c.get(f"/api/v1/sites/{SITE_A}/latest", params={"device": "dyeing-meter"}).json()
+            if rows and rows[0]["seq"] == 41:
+                break
+            time.sleep(0.01)
+        [reading] = rows
+    assert reading["seq"] == 41 and reading["replayed"] is True and reading["old"] is False
     assert reading["quality"] == {"energy_import_wh": "comm_error"}
     assert reading["values"] == {"active_power_w": 60_000.0, "energy_import_wh": 5.0e6}
 
