@@ -1,12 +1,23 @@
-"""API throughput and history latency, one JSON line.
+"""API throughput and latency per route under wrk, against a trivial route of the same app.
 
-Starts its own InfluxDB and Mosquitto (tests.harness) and ``nzd api`` as a separate
-process, writes 24 hours of 10-second readings for three devices of one site, then:
-- ``latest_rps``: requests/s for a site's latest values, 16 concurrent clients, 5 s;
-  ``store_latest_rps``: the store's own ``latest()`` at the same concurrency, the baseline;
-- ``history_p50_ms`` / ``history_p99_ms``: a 24-hour history query (5-minute means) through the API;
-- ``raw_influx_p50_ms`` / ``raw_influx_p99_ms``: the same InfluxQL query sent straight to InfluxDB,
-  the baseline: the difference is what the API adds (auth, validation, JSON).
+Starts its own InfluxDB and Mosquitto (tests.harness) and ``nzd api`` (one worker) as a
+separate process, writes 30 days of 10-second readings for a site's grid meter, PV inverter
+and water intake (counters and power) plus the last hour of the other sites' grid meters, then
+runs wrk (Debian package ``wrk``) for ``DURATION_S`` per route at ``CONNECTIONS`` connections,
+all with the same operator API token:
+
+- ``trivial``: ``/api/v1/auth/me``, the ceiling: authentication, routing and JSON, no work;
+  run first and last, the ratio of every other route is to the mean of the two runs;
+- ``latest``: a site's latest values; ``district_flows``: the district's power flows;
+- ``history_24h``: a 24-hour history (5-minute means of the grid power);
+- ``kpis_month``: a month of daily KPIs for the site (read from the raw counters), at
+  ``CONNECTIONS`` and at one connection (``kpis_month_1conn``: the request's own latency).
+
+One JSON line per route: requests/s, p50 and p99 (ms), the ratio to the trivial route and the
+goal. Then ``latest_after_publish``: p50/p99 of the delay from publishing a reading over MQTT
+to seeing it in ``/latest`` (polled every millisecond), and ``store_latest``: requests/s of
+the store's own ``latest()`` without a lookback (how ``/latest`` was served before it was
+kept in memory) and with the API's lookback, 16 concurrent asyncio clients.
 """
 
 from __future__ import annotations
@@ -14,49 +25,138 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+import paho.mqtt.client as mqtt  # noqa: E402
 import yaml  # noqa: E402
+from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from api.auth import new_api_token  # noqa: E402
-from nzd.messages import DeviceKind  # noqa: E402
+from nzd.messages import DeviceKind, Telemetry, encode  # noqa: E402
 from nzd.store import InfluxStore, Reading  # noqa: E402
-from nzd.store.lineprotocol import quote_ident, quote_string  # noqa: E402
+from nzd.topics import telemetry_topic  # noqa: E402
 from tests.harness import InfluxServer, MosquittoServer, free_port  # noqa: E402
 
 DISTRICT, SITE, DB = "prato-est", "tintoria-rossi", "bench_api"
+OTHER_SITES = ("lanificio-bianchi", "logistica-prato", "depuratore")
 DAY_MS = 86_400_000
+DAYS = 30
 STEP_MS = 10_000
-HISTORY_RUNS = 100
-LATEST_S = 5.0
-CLIENTS = 16
+CONNECTIONS = 16
+DURATION_S = 8
+PUBLISH_RUNS = 50
+STORE_LATEST_S = 5.0
+LOOKBACK_S = 3600
+
+_WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
+    .. '"status_errors": %d, "socket_errors": %d}\\n', summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
 
 
-async def seed(url: str, end_ms: int) -> None:
+async def seed(url: str, end_ms: int) -> int:
     store = InfluxStore(url=url, database=DB)
     await store.open()
-    devices = [("main-meter", DeviceKind.ELECTRICITY_METER, "active_power_w"),
-               ("pv-inverter", DeviceKind.PV_INVERTER, "pv_power_w"),
-               ("intake-public", DeviceKind.WATER_FLOW_METER, "water_flow_m3h")]
     batch: list[Reading] = []
-    for i, ts in enumerate(range(end_ms - DAY_MS, end_ms, STEP_MS)):
-        for device, kind, q in devices:
-            batch.append(Reading(DISTRICT, SITE, device, kind, ts, i, {q: 1000.0 + i % 360}))
-        if len(batch) >= 5000:
+    written = 0
+    start_ms = end_ms - DAYS * DAY_MS
+    for i, ts in enumerate(range(start_ms, end_ms, STEP_MS)):
+        power = 40_000.0 + (i % 360) * 50
+        pv = max(0.0, 60_000.0 * (1 - abs((ts // 1000 % 86_400) - 43_200) / 21_600))
+        batch += [
+            Reading(DISTRICT, SITE, "main-meter", DeviceKind.ELECTRICITY_METER, ts, i,
+                    {"active_power_w": power - pv, "energy_import_wh": 1e7 + i * power / 360,
+                     "energy_export_wh": 1e5 + i * 0.5}),
+            Reading(DISTRICT, SITE, "pv-inverter", DeviceKind.PV_INVERTER, ts, i,
+                    {"pv_power_w": pv, "pv_energy_wh": 5e6 + i * pv / 360}),
+            Reading(DISTRICT, SITE, "intake-public", DeviceKind.WATER_FLOW_METER, ts, i,
+                    {"water_flow_m3h": 8.0, "water_volume_m3": 1000.0 + i * 8.0 / 360}),
+        ]
+        if end_ms - ts <= 3_600_000:
+            batch += [Reading(DISTRICT, s, "main-meter", DeviceKind.ELECTRICITY_METER, ts, i,
+                              {"active_power_w": 20_000.0 + k * 1000}) for k, s in enumerate(OTHER_SITES)]
+        if len(batch) >= 15_000:
             await store.write(batch)
+            written += len(batch)
             batch = []
-    if batch:
-        await store.write(batch)
+    await store.write(batch)
+    written += len(batch)
     await store.close()
+    return written
+
+
+def wrk(url: str, path: str, token: str, script: Path, *, connections: int = CONNECTIONS) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{DURATION_S}s", "--timeout", "10s", "-s", str(script),
+         "-H", f"Authorization: Bearer {token}", url + path],
+        capture_output=True, text=True, timeout=DURATION_S + 60, check=True).stdout
+    doc: dict[str, Any] = json.loads(next(ln for ln in out.splitlines() if ln.startswith("{")))
+    if doc["status_errors"] or doc["socket_errors"]:
+        raise RuntimeError(f"wrk saw errors on {path}: {doc}")
+    return {"rps": doc["requests"] / (doc["duration_us"] / 1e6), "p50_ms": doc["p50_us"] / 1000,
+            "p99_ms": doc["p99_us"] / 1000}
+
+
+def publish_delay_ms(url: str, token: str, mqtt_port: int) -> list[float]:
+    """Publish a reading, poll /latest every millisecond until it shows; the delay of each run."""
+    client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2)
+    client.connect("127.0.0.1", mqtt_port)
+    client.loop_start()
+    topic = telemetry_topic(district=DISTRICT, site=SITE, device="bench-meter")
+    delays = []
+    try:
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as api:
+            for seq in range(1, PUBLISH_RUNS + 1):
+                message = Telemetry(ts=int(time.time() * 1000), seq=seq, device="bench-meter",
+                                    kind=DeviceKind.ELECTRICITY_METER, values={"active_power_w": float(seq)})
+                t0 = time.perf_counter()
+                client.publish(topic, encode(message), qos=1)
+                while True:
+                    rows = api.get(f"/api/v1/sites/{SITE}/latest", params={"device": "bench-meter"}).json()
+                    if rows and rows[0]["seq"] == seq:
+                        break
+                    if time.perf_counter() - t0 > 10:
+                        raise RuntimeError("a published reading did not reach /latest within 10 s")
+                    time.sleep(0.001)
+                delays.append((time.perf_counter() - t0) * 1000)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return delays
+
+
+async def store_latest_rps(url: str, since_ms: int | None) -> float:
+    store = InfluxStore(url=url, database=DB)
+    await store.open()
+    done = 0
+    stop = time.perf_counter() + STORE_LATEST_S
+
+    async def worker() -> None:
+        nonlocal done
+        while time.perf_counter() < stop:
+            await store.latest(district=DISTRICT, site=SITE, since_ms=since_ms)
+            done += 1
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
+    rate = done / (time.perf_counter() - t0)
+    await store.close()
+    return rate
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -64,64 +164,27 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def latest_rps(url: str, token: str) -> float:
-    done = 0
-    stop = time.perf_counter() + LATEST_S
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"},
-                                 timeout=30) as c:
-        (await c.get(f"/api/v1/sites/{SITE}/latest")).raise_for_status()  # warm-up: token verified once
-        async def worker() -> None:
-            nonlocal done
-            while time.perf_counter() < stop:
-                r = await c.get(f"/api/v1/sites/{SITE}/latest")
-                r.raise_for_status()
-                done += 1
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CLIENTS)))
-        return done / (time.perf_counter() - t0)
-
-
-async def store_latest_rps(url: str) -> float:
-    """The baseline: the store's own latest() against InfluxDB, same concurrency, no HTTP API."""
-    store = InfluxStore(url=url, database=DB)
-    await store.open()
-    done = 0
-    stop = time.perf_counter() + LATEST_S
-
-    async def worker() -> None:
-        nonlocal done
-        while time.perf_counter() < stop:
-            await store.latest(district=DISTRICT, site=SITE)
-            done += 1
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CLIENTS)))
-    rate = done / (time.perf_counter() - t0)
-    await store.close()
-    return rate
-
-
-def timed(fn) -> list[float]:  # type: ignore[no-untyped-def]
-    out = []
-    for _ in range(HISTORY_RUNS):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def main() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install -y wrk (scripts/test installs it)")
     influx, mosquitto = InfluxServer().start(), MosquittoServer().start()
     work = Path(tempfile.mkdtemp(prefix="nzd-bench-api-"))
+    script = work / "report.lua"
+    script.write_text(_WRK_SCRIPT)
     token, token_hash = new_api_token("bench")
     users = work / "users.yaml"
     users.write_text(yaml.safe_dump({"users": [{"username": "bench", "role": "operator",
                                                 "tokens": [{"id": "bench", "hash": token_hash}]}]}))
     end_ms = int(time.time() * 1000) // STEP_MS * STEP_MS
-    asyncio.run(seed(influx.url, end_ms))
+    points = asyncio.run(seed(influx.url, end_ms))
     port = free_port()
     env = {**os.environ, "NZD_INFLUX_URL": influx.url, "NZD_INFLUX_DATABASE": DB,
            "NZD_MQTT_URL": mosquitto.url, "NZD_USERS_FILE": str(users), "NZD_ACCESS_LOG": "false",
-           "NZD_LOG_LEVEL": "WARNING",
+           "NZD_LOG_LEVEL": "WARNING", "NZD_LATEST_LOOKBACK_S": str(LOOKBACK_S),
            "NZD_DISTRICT_FILE": str(ROOT / "firmware_configs" / "examples" / "district.yaml")}
     proc = subprocess.Popen([sys.executable, "-m", "nzd", "api", "--port", str(port)], env=env, cwd=work,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -130,48 +193,74 @@ def main() -> None:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{url}/healthz", timeout=1).json().get("mqtt"):
                     break
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError):
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("nzd api did not start")
             time.sleep(0.1)
-        rps = asyncio.run(latest_rps(url, token))
-        store_rps = asyncio.run(store_latest_rps(influx.url))
-        start_ms = end_ms - DAY_MS
-        params = {"quantities": "active_power_w", "interval": "5m",
-                  "from": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start_ms / 1000)),
-                  "to": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(end_ms / 1000))}
-        kinds = ",".join(quote_ident(k.value) for k in DeviceKind)
-        raw_q = (f'SELECT mean("active_power_w") AS "active_power_w" FROM {kinds} WHERE '
-                 f'"district" = {quote_string(DISTRICT)} AND "site" = {quote_string(SITE)} '
-                 f"AND time >= {start_ms}ms AND time < {end_ms}ms "
-                 'GROUP BY time(300s), "site", "device" fill(none)')
-        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as api, \
-                httpx.Client(base_url=influx.url) as raw:
-            first = api.get(f"/api/v1/sites/{SITE}/history", params=params).json()
-            points = sum(len(s["times_ms"]) for s in first)
-            api_ms = timed(lambda: api.get(f"/api/v1/sites/{SITE}/history", params=params).raise_for_status())
-            raw_ms = timed(lambda: raw.get("/query", params={"db": DB, "q": raw_q, "epoch": "ms"})
-                           .raise_for_status())
-        print(json.dumps({
-            "benchmark": "api",
-            "latest_rps": round(rps, 1),
-            "store_latest_rps": round(store_rps, 1),
-            "latest_clients": CLIENTS,
-            "history_points": points,
-            "history_p50_ms": round(statistics.median(api_ms), 2),
-            "history_p99_ms": round(percentile(api_ms, 99), 2),
-            "raw_influx_p50_ms": round(statistics.median(raw_ms), 2),
-            "raw_influx_p99_ms": round(percentile(raw_ms, 99), 2),
-            "runs": HISTORY_RUNS,
-        }))
+        today = datetime.fromtimestamp(end_ms / 1000, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        month = {"from": (today - timedelta(days=DAYS - 1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                 "to": today.strftime("%Y-%m-%dT%H:%M:%SZ"), "period": "day"}
+        day = {"quantities": "active_power_w", "interval": "5m", "device": "main-meter",
+               "from": iso(end_ms - DAY_MS), "to": iso(end_ms)}
+        routes: dict[str, tuple[str, dict[str, str], dict[str, float], int]] = {
+            "latest": (f"/api/v1/sites/{SITE}/latest", {}, {"ratio": 0.5, "p99_ms": 20.0}, CONNECTIONS),
+            "district_flows": ("/api/v1/district/flows", {}, {"ratio": 0.5, "p99_ms": 20.0}, CONNECTIONS),
+            "history_24h": (f"/api/v1/sites/{SITE}/history", day, {}, CONNECTIONS),
+            "kpis_month": (f"/api/v1/sites/{SITE}/kpis", month, {"p99_ms": 50.0}, CONNECTIONS),
+            # One request at a time: the latency of the query itself, without queueing behind 15 others.
+            "kpis_month_1conn": (f"/api/v1/sites/{SITE}/kpis", month, {"p99_ms": 50.0}, 1),
+        }
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api:
+            for path, params, _, _ in routes.values():  # every route answers, and its cache is warm
+                api.get(path, params=params).raise_for_status()
+            kpi_days = len(api.get(routes["kpis_month"][0], params=month).json())
+            history_points = sum(len(s["times_ms"]) for s in api.get(routes["history_24h"][0],
+                                                                     params=day).json())
+        trivial_path = "/api/v1/auth/me"
+        first = wrk(url, trivial_path, token, script)
+        measured = {name: wrk(url, path + ("?" + str(httpx.QueryParams(params)) if params else ""),
+                              token, script, connections=connections)
+                    for name, (path, params, _, connections) in routes.items()}
+        last = wrk(url, trivial_path, token, script)
+        ceiling = (first["rps"] + last["rps"]) / 2
+        common = {"benchmark": "api", "connections": CONNECTIONS, "duration_s": DURATION_S, "workers": 1}
+        print(json.dumps({**common, "route": "trivial", "path": trivial_path,
+                          "rps": round(ceiling, 1), "rps_first": round(first["rps"], 1),
+                          "rps_last": round(last["rps"], 1),
+                          "p50_ms": round((first["p50_ms"] + last["p50_ms"]) / 2, 2),
+                          "p99_ms": round(max(first["p99_ms"], last["p99_ms"]), 2)}))
+        month_size = {"days": kpi_days, "raw_points_per_device": DAYS * DAY_MS // STEP_MS}
+        extra = {"kpis_month": month_size, "kpis_month_1conn": month_size,
+                 "history_24h": {"points": history_points}}
+        for name, result in measured.items():
+            goal = routes[name][2]
+            ratio = result["rps"] / ceiling
+            met = (ratio >= goal.get("ratio", 0.0)) and result["p99_ms"] < goal.get("p99_ms", float("inf"))
+            print(json.dumps({**common, "connections": routes[name][3], "route": name,
+                              "path": routes[name][0],
+                              "rps": round(result["rps"], 1), "p50_ms": round(result["p50_ms"], 2),
+                              "p99_ms": round(result["p99_ms"], 2), "ratio_to_trivial": round(ratio, 3),
+                              **extra.get(name, {}),
+                              "goal": goal or None, "goal_met": met if goal else None}))
+        delays = publish_delay_ms(url, token, mosquitto.port)
+        print(json.dumps({"benchmark": "api", "route": "latest_after_publish", "runs": PUBLISH_RUNS,
+                          "p50_ms": round(statistics.median(delays), 2),
+                          "p99_ms": round(percentile(delays, 99), 2), "max_ms": round(max(delays), 2),
+                          "goal": {"p99_ms": 100.0}, "goal_met": percentile(delays, 99) < 100.0}))
+        since_ms = int(time.time() * 1000) - LOOKBACK_S * 1000
+        print(json.dumps({"benchmark": "api", "route": "store_latest", "clients": CONNECTIONS,
+                          "points": points, "retention_days": DAYS, "lookback_s": LOOKBACK_S,
+                          "unbounded_rps": round(asyncio.run(store_latest_rps(influx.url, None)), 1),
+                          "lookback_rps": round(asyncio.run(store_latest_rps(influx.url, since_ms)), 1)}))
     finally:
         proc.terminate()
         proc.wait(timeout=10)
         influx.close()
         mosquitto.close()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
