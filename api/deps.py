@@ -30,7 +30,9 @@ __all__ = [
 _bearer = HTTPBearer(auto_error=False, description="An API token (nzd_…) or a JWT from /api/v1/auth/login")
 
 
-def get_state(request: Request) -> ApiState:
+# The dependencies are coroutines although they never wait: FastAPI runs a plain function in a
+# worker thread, a hand-off that costs more than what they do, on every request.
+async def get_state(request: Request) -> ApiState:
     state: ApiState = request.app.state.nzd
     return state
 
@@ -79,7 +81,7 @@ SiteId = Annotated[str, Path(description="Site id from the district registry", e
                              max_length=64)]
 
 
-def get_site(site: SiteId, principal: PrincipalDep, state: StateDep) -> SiteConfig:
+async def get_site(site: SiteId, principal: PrincipalDep, state: StateDep) -> SiteConfig:
     """The site, if the caller may see it: 403 outside their scope (existing or not), 404 if absent."""
     if principal.role is Role.PUBLIC:
         raise ProblemError(403, "the public view shows district aggregates only; log in to see a site")
@@ -100,7 +102,7 @@ def guard_public_total(principal: Principal, contributing: int, what: str) -> No
                                 "single firm's data, so the public view does not show it")
 
 
-def require_operator(principal: PrincipalDep) -> Principal:
+async def require_operator(principal: PrincipalDep) -> Principal:
     if principal.role is not Role.OPERATOR:
         raise ProblemError(403, f"only the district operator may do this ({principal.role.value} "
                                 f"'{principal.name}' asked)")
@@ -110,7 +112,7 @@ def require_operator(principal: PrincipalDep) -> Principal:
 OperatorDep = Annotated[Principal, Depends(require_operator)]
 
 
-def require_site_manager(principal: PrincipalDep, site: SiteDep) -> Principal:
+async def require_site_manager(principal: PrincipalDep, site: SiteDep) -> Principal:
     """An operator, or a site manager of the site in the path."""
     if principal.role is Role.PUBLIC:
         raise ProblemError(403, "log in as a site manager or operator to do this")
