@@ -125,7 +125,9 @@
         + Object.keys(flags).filter(q => !(q in r.values)).map(q => ` · <span class="flagged">${q.replace(/_/g, " ")}: ${App.esc(flags[q])}</span>`).join("");
       const st = (App.sites[siteId].deviceState || {})[dev];
       const dot = st === undefined ? "unk" : st ? "ok" : "bad";
-      return `<tr id="dev-${siteId}-${dev}"><td><span class="dot ${dot}"></span>${App.esc(dev)}</td><td>${vals}</td><td class="muted">${new Date(r.ts).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: App.tz() })}</td></tr>`;
+      return `<tr id="dev-${siteId}-${dev}"><td><span class="dot ${dot}"></span>${App.esc(dev)}</td><td>${vals}</td>${r.old  // silent for longer than the API's lookback: say since when
+        ? `<td class="flagged" title="no reading for longer than the lookback">silent since ${new Date(r.ts).toLocaleString([], { timeZone: App.tz() })}</td></tr>`
+        : `<td class="muted">${new Date(r.ts).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: App.tz() })}</td></tr>`}`;
     }).join("");
   }
   App.renderSite = function (siteId, flashDevice) {
@@ -149,7 +151,7 @@
       for (const g of status.gateways) gateways[g.status.gateway] = g.status;
       App.sites[s.id] = { config, deviceState, gateways };
       App.latest[s.id] = {};
-      for (const r of latest) App.latest[s.id][r.device] = { ts: r.ts_ms, values: r.values, quality: r.quality || {} };
+      for (const r of latest) App.latest[s.id][r.device] = { ts: r.ts_ms, values: r.values, quality: r.quality || {}, old: !!r.old };
       root.insertAdjacentHTML("beforeend", `<div class="card" id="site-${s.id}"><div class="site-head"><h3>${App.esc(s.name)}</h3><span class="muted">${App.esc(s.activity)}</span></div>
         <div class="site-kpis muted" id="kpis-${s.id}"></div><div class="flow"></div><div class="muted gateways"></div><table class="devices"><thead><tr><th>Device</th><th>Now</th><th>Read at</th></tr></thead><tbody></tbody></table></div>`);
       App.renderSite(s.id);

@@ -107,6 +107,9 @@ def _seed(settings: ServiceSettings) -> None:
             readings.append(Reading(DISTRICT, SITE_A, device, DeviceKind.WATER_FLOW_METER, ts, step,
                                     {"water_volume_m3": 1000.0 + per_step * step,
                                      "water_flow_m3h": per_step * 4}))
+    # A spare meter silent for two hours, longer than the API's default lookback: listed as old.
+    readings.append(Reading(DISTRICT, SITE_A, "spare-meter", DeviceKind.ELECTRICITY_METER,
+                            now_ms - 7_200_000, 3, {"active_power_w": 0.0}))
     readings.append(Reading(DISTRICT, "depuratore", "battery-inverter", DeviceKind.BATTERY, now_ms - 1000, 1,
                             {"battery_power_w": -10_000.0, "battery_soc_pct": 55.0}))
     plan_doc = {"plan_id": "plan-test", "status": "optimal", "start_ms": now_ms - 60_000, "step_minutes": 15,

@@ -80,6 +80,9 @@ def test_site_manager_logs_in_sees_a_live_value_change_and_opens_history(
     # The gateway's status arrived with the reading: the PV inverter is shown as offline.
     expect(page.locator(f"#dev-{SITE_A}-pv-inverter .dot.bad")).to_have_count(1)
     expect(page.locator(f"#dev-{SITE_A}-main-meter .dot.ok")).to_have_count(1)
+    # A meter silent for longer than the lookback says since when.
+    expect(page.locator(f"#dev-{SITE_A}-spare-meter .flagged")).to_contain_text("silent since")
+    expect(page.locator(f"#dev-{SITE_A}-main-meter")).not_to_contain_text("silent since")
     expect(page.locator("#tile-shared .value")).not_to_have_text("–")
     # A value the gateway flagged (clamped to the meter's range) is marked as such.
     _publish(api_server, 150_000.0, quality={"active_power_w": Quality.OUT_OF_RANGE})
