@@ -107,10 +107,9 @@ def wrk(url: str, path: str, token: str, script: Path, *, connections: int = CON
          "-H", f"Authorization: Bearer {token}", url + path],
         capture_output=True, text=True, timeout=DURATION_S + 60, check=True).stdout
     doc: dict[str, Any] = json.loads(next(ln for ln in out.splitlines() if ln.startswith("{")))
-    if doc["status_errors"] or doc["socket_errors"]:
-        raise RuntimeError(f"wrk saw errors on {path}: {doc}")
+    # Errors (e.g. 503 when the store misses the API's deadline under load) are reported, not hidden.
     return {"rps": doc["requests"] / (doc["duration_us"] / 1e6), "p50_ms": doc["p50_us"] / 1000,
-            "p99_ms": doc["p99_us"] / 1000}
+            "p99_ms": doc["p99_us"] / 1000, "errors": doc["status_errors"] + doc["socket_errors"]}
 
 
 def publish_delay_ms(url: str, token: str, mqtt_port: int) -> list[float]:
@@ -231,18 +230,21 @@ def main() -> None:
                           "rps": round(ceiling, 1), "rps_first": round(first["rps"], 1),
                           "rps_last": round(last["rps"], 1),
                           "p50_ms": round((first["p50_ms"] + last["p50_ms"]) / 2, 2),
-                          "p99_ms": round(max(first["p99_ms"], last["p99_ms"]), 2)}))
+                          "p99_ms": round(max(first["p99_ms"], last["p99_ms"]), 2),
+                          "errors": first["errors"] + last["errors"]}))
         month_size = {"days": kpi_days, "raw_points_per_device": DAYS * DAY_MS // STEP_MS}
         extra = {"kpis_month": month_size, "kpis_month_1conn": month_size,
                  "history_24h": {"points": history_points}}
         for name, result in measured.items():
             goal = routes[name][2]
             ratio = result["rps"] / ceiling
-            met = (ratio >= goal.get("ratio", 0.0)) and result["p99_ms"] < goal.get("p99_ms", float("inf"))
+            met = (ratio >= goal.get("ratio", 0.0) and result["p99_ms"] < goal.get("p99_ms", float("inf"))
+                   and not result["errors"])
             print(json.dumps({**common, "connections": routes[name][3], "route": name,
                               "path": routes[name][0],
                               "rps": round(result["rps"], 1), "p50_ms": round(result["p50_ms"], 2),
-                              "p99_ms": round(result["p99_ms"], 2), "ratio_to_trivial": round(ratio, 3),
+                              "p99_ms": round(result["p99_ms"], 2), "errors": result["errors"],
+                              "ratio_to_trivial": round(ratio, 3),
                               **extra.get(name, {}),
                               "goal": goal or None, "goal_met": met if goal else None}))
         delays = publish_delay_ms(url, token, mosquitto.port)
