@@ -18,6 +18,7 @@ site arrives or one of its readings turns old.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Iterable
@@ -37,6 +38,7 @@ log = logging.getLogger("api.latest")
 
 _NEVER_MS = 2**62
 _LOG_EVERY_S = 60.0
+_AFTER_RECONNECT_S = 2.0
 
 
 @dataclass(slots=True)
@@ -66,6 +68,8 @@ class LatestTable:
         self._district: dict[bool, tuple[Flows, int, bytes]] = {}
         self._filled = False
         self._fill_lock = asyncio.Lock()
+        self.refresh_soon = asyncio.Event()
+        """Set by the live subscription when it reconnects: what it missed is in the store."""
         self._last_log_s: dict[str, float] = {}
 
     # updates -------------------------------------------------------------
@@ -215,8 +219,8 @@ class LatestTable:
 async def keep_filled(table: LatestTable, store: TelemetryStore, *, every_s: float) -> None:
     """Fill the table once, then merge the store's lookback every ``every_s``, until cancelled.
 
-    The refresh brings what the live subscription missed (a broker reconnect); a failing store
-    is logged and retried at the next turn.
+    The refresh brings what the live subscription missed (a broker reconnect: then it comes
+    at once); a failing store is logged and retried at the next turn.
     """
 
     while True:
@@ -227,4 +231,7 @@ async def keep_filled(table: LatestTable, store: TelemetryStore, *, every_s: flo
                 await table.ensure_filled(store)
         except StoreError as exc:
             log.warning("could not refresh the latest values from the store: %s", exc)
-        await asyncio.sleep(every_s if table.filled else min(every_s, 5.0))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(table.refresh_soon.wait(), every_s if table.filled else min(every_s, 5.0))
+            table.refresh_soon.clear()
+            await asyncio.sleep(_AFTER_RECONNECT_S)  # let ingest store what it was holding

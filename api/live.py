@@ -187,6 +187,7 @@ class LiveHub:
         """Subscribe and fan out until cancelled; reconnect after a broker outage."""
         d = self.district.district
         filters = [site_filter(k, district=d) for k in _MODELS]
+        reconnecting = False
         while True:
             try:
                 async with aiomqtt.Client(**self._client_args()) as client:  # type: ignore[arg-type]
@@ -194,6 +195,9 @@ class LiveHub:
                         await client.subscribe(f, qos=1)
                     await client.subscribe(DEADLETTER_TOPIC, qos=1)  # for the operator only
                     self._client = client
+                    if reconnecting:
+                        self.latest.refresh_soon.set()
+                    reconnecting = True
                     self.connected.set()
                     self.metrics.mqtt_connected.set(1)
                     log.info("subscribed to the live topics of %s", d)

@@ -207,3 +207,17 @@ def test_the_table_is_bounded_and_what_it_leaves_out_is_counted(setup: Setup) ->
     rows = api.latest()
     assert [r["device"] for r in rows] == ["meter-0", "meter-1", "meter-2"]
     assert all(len(r["values"]) == 2 for r in rows)
+
+
+def test_what_the_subscription_missed_during_a_broker_outage_comes_from_the_store(setup: Setup) -> None:
+    api = setup.start(latest_refresh_s=600)  # the periodic refresh is far off: the reconnect brings it
+    setup.broker.stop()
+    wait_until(lambda: httpx.get(f"{api.url}/healthz", timeout=2).json().get("mqtt") is False, timeout_s=10,
+               what="the API to notice the outage")
+    # Meanwhile ingest (with its persistent session) stored a reading the API never saw.
+    t = now_ms()
+    run(_write(ServiceSettings(influx_url=setup.influx.url, influx_database=setup.database),
+               [Reading(DISTRICT, SITE_A, "main-meter", METER, t, 77, {"active_power_w": 777.0})], []))
+    setup.broker.start()
+    wait_until(lambda: bool(api.latest("main-meter")), timeout_s=20, what="the missed reading")
+    assert api.latest("main-meter")[0]["seq"] == 77
