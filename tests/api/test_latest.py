@@ -176,12 +176,13 @@ def test_a_device_silent_longer_than_the_lookback_is_listed_as_old(setup: Setup)
 
 
 def test_a_reading_turns_old_while_the_api_runs(setup: Setup) -> None:
-    api = setup.start(latest_lookback_s=1.0)
-    publish(setup.broker, SITE_A, [Telemetry(ts=now_ms(), seq=1, device="main-meter", kind=METER,
-                                                values={"active_power_w": 5.0})])
+    api = setup.start(latest_lookback_s=5.0)
+    t = now_ms()
+    publish(setup.broker, SITE_A, [Telemetry(ts=t, seq=1, device="main-meter", kind=METER,
+                                             values={"active_power_w": 5.0})])
     wait_until(lambda: bool(api.latest()), timeout_s=5, what="the reading")
-    assert api.latest()[0]["old"] is False
-    time.sleep(1.1)
+    assert api.latest()[0]["old"] is (now_ms() >= t + 5000)
+    time.sleep(max(0.0, (t + 5100 - now_ms()) / 1000))
     assert api.latest()[0]["old"] is True
 
 
