@@ -7,9 +7,10 @@ subscription missed while it was disconnected). Merging follows the store's ``la
 each quantity keeps its newest value; ``seq``, quality flags and ``replayed`` come from the
 newest reading; an older reading (replayed out of a gateway's buffer) never rolls a value back.
 
-Bounded whatever the gateways send: only the registry's sites, at most
-``latest_max_devices`` devices a site and ``latest_max_quantities`` quantities a device;
-what is over the bound is counted (``nzd_api_latest_refused_total``) and logged.
+Bounded whatever the gateways send: only the registry's sites; the registry's devices plus
+others up to ``latest_max_devices`` a site (as ingest's per-site limit, so what the store holds);
+``latest_max_quantities`` quantities a device; what is over the bound is counted
+(``nzd_api_latest_refused_total``) and logged.
 
 Responses are serialised once per change: a site's JSON is kept until a reading of that
 site arrives or one of its readings turns old.
@@ -62,6 +63,7 @@ class LatestTable:
         self.max_quantities = max_quantities
         self._sites: dict[str, dict[tuple[str, str], _Entry]] = {s.id: {} for s in district.sites}
         self._configs: dict[str, SiteConfig] = {s.id: s for s in district.sites}
+        self._registry: dict[str, frozenset[str]] = {s.id: district.devices_of(s.id) for s in district.sites}
         self._json: dict[str, tuple[bytes, int]] = {}
         self._flows: dict[str, Flows] = {}
         self._flows_json: dict[str, bytes] = {}
@@ -82,7 +84,8 @@ class LatestTable:
         key = (r.device, DeviceKind(r.kind).value)
         entry = devices.get(key)
         if entry is None:
-            if len(devices) >= self.max_devices:
+            # The registry's devices always get in: invented names cannot crowd out the meters.
+            if len(devices) >= self.max_devices and r.device not in self._registry[r.site]:
                 return self._refuse("devices", f"site {r.site!r} already has {len(devices)} devices; "
                                                f"{r.device!r} is not kept (NZD_LATEST_MAX_DEVICES)")
             entry = devices[key] = _Entry(DeviceKind(r.kind), r.ts_ms, r.seq, r.replayed, {}, {}, {})

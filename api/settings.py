@@ -47,10 +47,11 @@ class ApiSettings(ServiceSettings):
     """The store's latest() reads this far back; a device silent for longer is listed as old."""
     latest_refresh_s: float = Field(60.0, gt=0)
     """How often the in-memory latest values merge the store's (what the live subscription missed)."""
-    latest_max_devices: int = Field(1000, ge=1)
-    """Devices per site kept in memory; readings of further devices are counted and left out."""
-    latest_max_quantities: int = Field(200, ge=1)
-    """Quantities per device kept in memory."""
+    latest_max_devices: int = Field(64, ge=1)
+    """Devices per site kept in memory besides the registry's (ingest's per-site default); readings
+    of further devices are counted and left out."""
+    latest_max_quantities: int = Field(64, ge=1)
+    """Quantities per device kept in memory; a device of the profiles has fewer than 30."""
     access_log: bool = True
     mqtt_client_id: str | None = None
     raw_span_h: float = Field(48.0, gt=0)

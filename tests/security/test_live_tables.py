@@ -1,9 +1,10 @@
 """The API's live table and the coordinator's live state stay bounded by the registry.
 
 The attack: a gateway inventing device and quantity names on its own site's topics; the API
-kept every (device, quantity) it ever saw in memory, and so did the coordinator. Now both keep
-the registry's devices only, the API a bounded number of quantities per device, the
-coordinator the quantities it plans with.
+kept every (device, quantity) it ever saw in memory, and so did the coordinator. Now the
+coordinator keeps the registry's devices only and the quantities it plans with; the API's
+latest values (api/latest_cache.py) the registry's devices and others up to a per-site cap
+(ingest's), a bounded number of quantities per device.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 import orjson
 import paho.mqtt.client as mqtt
 
-from api.live import MAX_LIVE_QUANTITIES, LiveHub
+from api.latest_cache import LatestTable
+from api.live import LiveHub
 from api.metrics import ApiMetrics
 from api.settings import ApiSettings
 from coordinator.state import LiveState
@@ -50,7 +52,12 @@ def test_the_coordinators_live_state_keeps_only_what_it_plans_with() -> None:
 
 async def test_the_apis_live_table_stays_bounded_under_a_flood(mosquitto: MosquittoServer) -> None:
     district = load_district(DISTRICT_FILE)
-    hub = LiveHub(settings=ApiSettings(mqtt_url=mosquitto.url), district=district, metrics=ApiMetrics())
+    settings = ApiSettings(mqtt_url=mosquitto.url)
+    metrics = ApiMetrics()
+    latest = LatestTable(district=district, metrics=metrics, lookback_s=settings.latest_lookback_s,
+                         max_devices=settings.latest_max_devices,
+                         max_quantities=settings.latest_max_quantities)
+    hub = LiveHub(settings=settings, district=district, metrics=metrics, latest=latest)
     task = asyncio.create_task(hub.run())
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"flood-{time.time_ns()}")
     client.connect("127.0.0.1", mosquitto.port)
@@ -63,18 +70,26 @@ async def test_the_apis_live_table_stays_bounded_under_a_flood(mosquitto: Mosqui
                            orjson.dumps(invented(i).model_dump(mode="json")), qos=0)
             client.publish(telemetry_topic(district=d, site=SITE, device="main-meter"),
                            orjson.dumps(invented(i, device="main-meter").model_dump(mode="json")), qos=0)
+        # A registry device first heard after the flood still gets in.
+        pv = invented(N, device="pv-inverter").model_copy(update={"values": {"pv_power_w": 3.0}})
+        client.publish(telemetry_topic(district=d, site=SITE, device="pv-inverter"),
+                       orjson.dumps(pv.model_dump(mode="json")), qos=1).wait_for_publish(10)
         last = invented(N, device="main-meter").model_copy(update={"values": {"active_power_w": 7.0}})
         client.publish(telemetry_topic(district=d, site=SITE, device="main-meter"),
                        orjson.dumps(last.model_dump(mode="json")), qos=1).wait_for_publish(10)
+
         def arrived() -> bool:
-            return hub._latest.get(SITE, {}).get("main-meter", (0, {}))[1].get("active_power_w") == 7.0
+            return any(r.device == "main-meter" and r.values.get("active_power_w") == 7.0
+                       for r in latest.readings(SITE))
 
         await until(arrived, timeout_s=30, what="the last reading to reach the hub")
     finally:
         client.disconnect()
         client.loop_stop()
         task.cancel()
-    table = hub._latest
-    assert set(table) == {SITE} and set(table[SITE]) == {"main-meter"}
-    assert len(table[SITE]["main-meter"][1]) == MAX_LIVE_QUANTITIES
-    assert hub.district_flows() is not None
+    readings = {r.device: r for r in latest.readings(SITE)}
+    assert len(readings) == settings.latest_max_devices + 1  # the cap, and the PV heard after it
+    assert {"main-meter", "pv-inverter"} <= set(readings)
+    assert len(readings["main-meter"].values) == settings.latest_max_quantities
+    assert readings["pv-inverter"].values == {"pv_power_w": 3.0}
+    assert latest.district_flows(public=False)[0].pv_w == 3.0
