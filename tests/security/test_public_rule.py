@@ -15,9 +15,10 @@ import pytest
 import yaml
 
 from api.public import public_figure, public_total
-from nzd.messages import DeviceKind
+from nzd.messages import DeviceKind, Telemetry
 from nzd.store import Reading
 from tests.api.conftest import DISTRICT, DISTRICT_FILE, ApiServer, write
+from tests.api.test_latest import publish
 from tests.harness import InfluxServer, MosquittoServer
 from tests.security.support import running_api
 
@@ -39,22 +40,31 @@ def _meter(site: str, device: str, kind: DeviceKind, ts: int, values: dict[str, 
 
 def test_district_flows_show_no_single_firms_pv_battery_or_load(api: ApiServer) -> None:
     now = int(time.time() * 1000)
-    write(api, [
-        _meter(ROSSI, "main-meter", DeviceKind.ELECTRICITY_METER, now, {"active_power_w": 50_000.0}),
+
+    def reading(device: str, kind: DeviceKind, values: dict[str, float]) -> Telemetry:
+        return Telemetry(ts=now, seq=now // 1000, device=device, kind=kind, values=values)
+
+    # The flows come from the API's live subscription (api/latest_cache.py).
+    publish(api.mosquitto, ROSSI, [
+        reading("main-meter", DeviceKind.ELECTRICITY_METER, {"active_power_w": 50_000.0}),
         # Rossi's is the only metered PV of the district, the depuratore's the only battery.
-        _meter(ROSSI, "pv-inverter", DeviceKind.PV_INVERTER, now, {"pv_power_w": 30_000.0}),
-        _meter(LOGISTICA, "main-meter", DeviceKind.ELECTRICITY_METER, now, {"active_power_w": 20_000.0}),
-        _meter(DEPURATORE, "battery-inverter", DeviceKind.BATTERY, now, {"battery_power_w": -10_000.0}),
-    ])
+        reading("pv-inverter", DeviceKind.PV_INVERTER, {"pv_power_w": 30_000.0})])
+    publish(api.mosquitto, LOGISTICA, [reading("main-meter", DeviceKind.ELECTRICITY_METER,
+                                               {"active_power_w": 20_000.0})])
+    publish(api.mosquitto, DEPURATORE, [reading("battery-inverter", DeviceKind.BATTERY,
+                                                {"battery_power_w": -10_000.0})])
+    with api.client(api.operator) as c:
+        deadline = time.monotonic() + 10
+        while (full := c.get("/api/v1/district/flows").json()).get("battery_w") is None:
+            assert time.monotonic() < deadline, full
+            time.sleep(0.02)
+    assert (full["pv_w"], full["battery_w"], full["load_w"]) == (30_000.0, -10_000.0, 100_000.0)
     with api.client() as public:
         flows = public.get("/api/v1/district/flows").json()
     assert flows["grid_w"] == 70_000.0  # two firms: shown
     assert flows["pv_w"] is None and flows["battery_w"] is None
     # load_w - grid_w would be Rossi's PV plus the depuratore's battery: load_w is withheld too.
     assert flows["load_w"] is None
-    with api.client(api.operator) as c:
-        full = c.get("/api/v1/district/flows").json()
-    assert (full["pv_w"], full["battery_w"], full["load_w"]) == (30_000.0, -10_000.0, 100_000.0)
 
 
 def test_district_battery_size_is_not_shown_for_one_firms_battery(api: ApiServer) -> None:
