@@ -10,7 +10,8 @@ all with the same operator API token:
   run right before each route, whose ratio is to that run (the load of a shared machine drifts);
 - ``latest``: a site's latest values; ``district_flows``: the district's power flows;
 - ``history_24h``: a 24-hour history (5-minute means of the grid power);
-- ``kpis_month``: a month of daily KPIs for the site (read from the raw counters), at
+- ``kpis_month``: a month of daily KPIs for the site (the API reads the counter rollups past
+  ``NZD_RAW_SPAN_H``, set up here as ``nzd store init`` does and filled once), at
   ``CONNECTIONS`` and at one connection (``kpis_month_1conn``: the request's own latency).
 
 One JSON line per route: requests/s, p50 and p99 (ms), the ratio to the trivial route and the
@@ -46,6 +47,8 @@ from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 from api.auth import new_api_token  # noqa: E402
 from nzd.messages import DeviceKind, Telemetry, encode  # noqa: E402
 from nzd.store import InfluxStore, Reading  # noqa: E402
+from nzd.store.influx_http import InfluxHttp  # noqa: E402
+from nzd.store.retention import RetentionPlan, apply_retention, bounds_rollup_selects  # noqa: E402
 from nzd.topics import telemetry_topic  # noqa: E402
 from tests.harness import InfluxServer, MosquittoServer, free_port  # noqa: E402
 
@@ -71,6 +74,12 @@ end
 
 
 async def seed(url: str, end_ms: int) -> int:
+    # Retention policies and counter rollups as `nzd store init` sets them up; the continuous
+    # queries' SELECTs run once over the seeded range below (data written before they existed).
+    http = InfluxHttp(url=url, database=DB)
+    await http.open()
+    await apply_retention(http, RetentionPlan(database=DB, raw_days=3650, downsampled_days=3700))
+    await http.close()
     store = InfluxStore(url=url, database=DB)
     await store.open()
     batch: list[Reading] = []
@@ -97,6 +106,9 @@ async def seed(url: str, end_ms: int) -> int:
             batch = []
     await store.write(batch)
     written += len(batch)
+    where = f"time >= {start_ms - DAY_MS}ms AND time < {end_ms + DAY_MS}ms"
+    for select in bounds_rollup_selects(DB, where=where).values():
+        await store.http.query(select)
     await store.close()
     return written
 
