@@ -9,6 +9,7 @@ interval's energy does not depend on the window it is asked in.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -58,14 +59,16 @@ async def counter_series(
     if every_s == "auto":
         every_s = None if end_ms - start_ms <= raw_span_ms else _BUCKET_S
     found: dict[tuple[str, str, str], dict[int, tuple[float, bool]]] = {}
-    main = await store.counter_bounds(district=district, site=site, quantities=quantities,
-                                      start_ms=start_ms, end_ms=end_ms + 1, every_s=every_s)
+    # Three independent reads: issued together, the request waits for the slowest, not the sum.
+    main, before, after = await asyncio.gather(
+        store.counter_bounds(district=district, site=site, quantities=quantities,
+                             start_ms=start_ms, end_ms=end_ms + 1, every_s=every_s),
+        store.counter_bounds(district=district, site=site, quantities=quantities,
+                             start_ms=start_ms - _REACH_MS, end_ms=start_ms, every_s=_DAY_S),
+        store.counter_bounds(district=district, site=site, quantities=quantities,
+                             start_ms=end_ms + 1, end_ms=end_ms + _REACH_MS, every_s=_DAY_S))
     _add(found, main, quantities, devices)
-    before = await store.counter_bounds(district=district, site=site, quantities=quantities,
-                                        start_ms=start_ms - _REACH_MS, end_ms=start_ms, every_s=_DAY_S)
     _add(found, before, quantities, devices, only="last")
-    after = await store.counter_bounds(district=district, site=site, quantities=quantities,
-                                       start_ms=end_ms + 1, end_ms=end_ms + _REACH_MS, every_s=_DAY_S)
     _add(found, after, quantities, devices, only="first")
     out: dict[tuple[str, str, str], CounterReadings] = {}
     for key, by_time in found.items():
