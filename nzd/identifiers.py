@@ -13,7 +13,7 @@ IDENTIFIER_PATTERN = r"^[a-z0-9_-]{1,64}$"
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 
 #: Topic segments with a fixed meaning; a device, gateway or asset may not use them.
-RESERVED_NAMES = frozenset({"telemetry", "status", "setpoint", "ack", "alert", "v1"})
+RESERVED_NAMES = frozenset({"telemetry", "status", "setpoint", "ack", "alert", "confirm", "v1"})
 
 Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN, strict=True)]
 

@@ -35,6 +35,7 @@ __all__ = [
     "AckResult",
     "Alert",
     "AlertSeverity",
+    "Confirm",
     "DeviceKind",
     "DeviceState",
     "GatewayState",
@@ -242,8 +243,34 @@ class Alert(_Message):
     active: StrictBool = True
 
 
-Message = Telemetry | GatewayStatus | Setpoint | Ack | Alert
-M = TypeVar("M", Telemetry, GatewayStatus, Setpoint, Ack, Alert)
+#: Ranges per confirmation at most: a gap-free stream needs one, so this bounds only pathological input.
+MAX_CONFIRM_RANGES = 1000
+SeqRange = Annotated[list[Annotated[StrictInt, Field(ge=0, le=_MAX_INT)]], Field(min_length=2, max_length=2)]
+
+
+class Confirm(_Message):
+    """Ingest to a gateway, on ``…/confirm/{device}``: these readings of the device are stored.
+
+    ``ranges`` are inclusive ``[first, last]`` seq ranges, ascending; the gateway deletes
+    them from its disk queue. A confirmation may repeat (QoS 1, or a replayed reading
+    stored again): deleting twice is harmless.
+    """
+
+    device: Identifier
+    ts: EpochMs
+    ranges: Annotated[list[SeqRange], Field(min_length=1, max_length=MAX_CONFIRM_RANGES)]
+
+    @field_validator("ranges")
+    @classmethod
+    def _ordered(cls, ranges: list[list[int]]) -> list[list[int]]:
+        for first, last in ranges:
+            if last < first:
+                raise ValueError(f"range [{first}, {last}] ends before it starts")
+        return ranges
+
+
+Message = Telemetry | GatewayStatus | Setpoint | Ack | Alert | Confirm
+M = TypeVar("M", Telemetry, GatewayStatus, Setpoint, Ack, Alert, Confirm)
 
 
 def encode(message: Message) -> bytes:

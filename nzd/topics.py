@@ -5,6 +5,7 @@
 ``nzd/v1/{district}/{site}/setpoint/{asset}``     setpoint for an asset
 ``nzd/v1/{district}/{site}/ack/{asset}``          result of a setpoint
 ``nzd/v1/{district}/{site}/alert/{alert_id}``     an alert raised for a site
+``nzd/v1/{district}/{site}/confirm/{device}``     seqs of a device's readings the store holds
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "TopicKind",
     "ack_topic",
     "alert_topic",
+    "confirm_topic",
     "parse_topic",
     "setpoint_topic",
     "site_filter",
@@ -41,6 +43,7 @@ class TopicKind(StrEnum):
     SETPOINT = "setpoint"
     ACK = "ack"
     ALERT = "alert"
+    CONFIRM = "confirm"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +52,7 @@ class Topic:
     district: str
     site: str
     name: str
-    """The gateway (status), device (telemetry), asset (setpoint, ack) or alert id."""
+    """The gateway (status), device (telemetry, confirm), asset (setpoint, ack) or alert id."""
 
     def __str__(self) -> str:
         return _build(self.kind, self.district, self.site, self.name)
@@ -91,6 +94,10 @@ def alert_topic(*, district: str, site: str, alert_id: str) -> str:
     return _build(TopicKind.ALERT, district, site, alert_id)
 
 
+def confirm_topic(*, district: str, site: str, device: str) -> str:
+    return _build(TopicKind.CONFIRM, district, site, device)
+
+
 def site_filter(kind: TopicKind, *, district: str = "+", site: str = "+") -> str:
     """A subscription filter for one kind of topic, ``+`` meaning any."""
     for field, value in (("district", district), ("site", site)):
@@ -116,7 +123,7 @@ def parse_topic(topic: str) -> Topic:
     if b in (TopicKind.STATUS, TopicKind.TELEMETRY):
         _check("name", a)
         return Topic(TopicKind(b), district, site, a)
-    if a in (TopicKind.SETPOINT, TopicKind.ACK, TopicKind.ALERT):
+    if a in (TopicKind.SETPOINT, TopicKind.ACK, TopicKind.ALERT, TopicKind.CONFIRM):
         _check("name", b)
         return Topic(TopicKind(a), district, site, b)
     raise ContractError(field="topic", value=topic, reason="unknown topic kind")

@@ -4,6 +4,7 @@ from gateway.delivery._buffer import ROW_OVERHEAD_BYTES, BufferedRow, Reading, R
 from gateway.delivery._connection import broker_password, make_client
 from gateway.delivery._executor import DiskWorker
 from gateway.delivery._publisher import PublisherStats, TelemetryPublisher
+from gateway.delivery._sqlite import configure_wal, is_disk_full, on_disk_bytes, rollback
 
 __all__ = [
     "ROW_OVERHEAD_BYTES",
@@ -14,5 +15,9 @@ __all__ = [
     "ReadingBuffer",
     "TelemetryPublisher",
     "broker_password",
+    "configure_wal",
+    "is_disk_full",
     "make_client",
+    "on_disk_bytes",
+    "rollback",
 ]

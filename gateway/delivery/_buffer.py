@@ -1,9 +1,15 @@
 """The durable reading queue: SQLite in WAL mode, one row per reading.
 
-A reading is committed here before it is published and deleted only after the
-broker acknowledged it. ``seq`` is allocated in the same transaction as the
-insert and kept in the same database, so it stays monotonic across restarts and
-crashes. Not thread safe: the service drives it from one worker thread.
+A reading is committed here before it is published and deleted only when ingest
+confirms that the store has it (or, without confirmations, after the broker's
+PUBACK). ``seq`` is allocated in the same transaction as the insert and kept in
+the same database, so it stays monotonic across restarts and crashes.
+
+When the disk itself is full the readings of the failed commit are lost: their
+seqs stay allocated (a gap every consumer can see), they are counted in
+``dropped`` and ``disk_full``, and the buffer goes on serving and deleting what
+it holds. The budget (``max_bytes``) covers the write-ahead log too: an eighth of
+it is kept for the log, which is checkpointed and truncated to that size.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.delivery._sqlite import configure_wal, is_disk_full, on_disk_bytes, rollback
 from nzd.messages import DeviceKind, Quality, Telemetry, encode
 from nzd.private_files import private_file
 
@@ -73,16 +80,20 @@ class ReadingBuffer:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.max_bytes = max_bytes
+        self.wal_bytes = max_bytes // 8
+        """Share of the budget kept for the write-ahead log."""
         self._lock = threading.Lock()
         # The service calls from one worker thread, tests from the main one.
         self._db = sqlite3.connect(private_file(path), isolation_level=None, check_same_thread=False,
                                    timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk (fsync of the WAL) before the reading is published.
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
+        configure_wal(self._db, wal_limit_bytes=self.wal_bytes, synchronous=synchronous)
         self._db.executescript(_SCHEMA)
         self._next_seq = max(self._meta("next_seq"), self._max_seq() + 1)
         self._dropped = self._meta("dropped")
+        self._disk_full = self._meta("disk_full")
+        self.last_error: str | None = None
+        """The disk's error of the last failed commit, None once a commit succeeded."""
         self.invalid = 0
         """Readings refused because they are not valid telemetry (logged)."""
         count, total = self._db.execute(
@@ -112,6 +123,20 @@ class ReadingBuffer:
     def dropped(self) -> int:
         """Readings dropped because the budget was full, over the buffer's whole life."""
         return self._dropped
+
+    @property
+    def disk_full(self) -> int:
+        """Of ``dropped``, readings lost because the disk itself was full (their seqs are a gap)."""
+        return self._disk_full
+
+    @property
+    def rows_budget(self) -> int:
+        """What the rows may take: the budget less the write-ahead log's share."""
+        return self.max_bytes - self.wal_bytes
+
+    def disk_bytes(self) -> int:
+        """Database plus write-ahead log as the file system counts them."""
+        return on_disk_bytes(self.path)
 
     @property
     def next_seq(self) -> int:
@@ -146,16 +171,31 @@ class ReadingBuffer:
             if not rows:
                 return messages
             cur = self._db.cursor()
-            cur.execute("BEGIN IMMEDIATE")
             try:
+                cur.execute("BEGIN IMMEDIATE")
                 cur.executemany("INSERT INTO readings (seq, device, ts_ms, payload) VALUES (?, ?, ?, ?)",
                                 rows)
-                cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (seq,))
                 dropped_now = self._enforce_budget(cur, self._bytes + added)
+                cur.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                (("next_seq", seq), ("dropped", self._dropped + dropped_now[0]),
+                                 ("disk_full", self._disk_full)))
                 cur.execute("COMMIT")
+            except sqlite3.Error as exc:
+                rollback(self._db)
+                if not is_disk_full(exc):
+                    raise
+                # The seqs stay allocated: consumers see the gap, the counts say why.
+                self._next_seq = seq
+                self._dropped += len(rows)
+                self._disk_full += len(rows)
+                self.last_error = str(exc)
+                log.error("disk full: %d readings (seq %d..%d) lost, %d so far: %s",
+                          len(rows), rows[0][0], rows[-1][0], self._disk_full, exc)
+                return []
             except BaseException:
-                cur.execute("ROLLBACK")
+                rollback(self._db)
                 raise
+            self.last_error = None
             self._next_seq = seq
             self._count += len(rows) - dropped_now[0]
             self._bytes += added - dropped_now[1]
@@ -164,9 +204,9 @@ class ReadingBuffer:
 
     def _enforce_budget(self, cur: sqlite3.Cursor, total_bytes: int) -> tuple[int, int]:
         """Delete the oldest rows until ``total_bytes`` fits; returns (rows, bytes) dropped."""
-        if total_bytes <= self.max_bytes:
+        if total_bytes <= self.rows_budget:
             return 0, 0
-        excess = total_bytes - self.max_bytes
+        excess = total_bytes - self.rows_budget
         freed = 0
         doomed: list[int] = []
         for seq, size in cur.execute("SELECT seq, LENGTH(payload) FROM readings ORDER BY seq"):
@@ -175,8 +215,8 @@ class ReadingBuffer:
             if freed >= excess:
                 break
         cur.executemany("DELETE FROM readings WHERE seq = ?", ((s,) for s in doomed))
-        cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('dropped', ?)",
-                    (self._dropped + len(doomed),))
+        log.warning("disk budget full: %d oldest readings (seq %d..%d) dropped", len(doomed), doomed[0],
+                    doomed[-1])
         return len(doomed), freed
 
     # -- reading and acknowledging -------------------------------------------------------------
@@ -188,26 +228,45 @@ class ReadingBuffer:
                 (after_seq, limit)).fetchall()
         return [BufferedRow(int(s), str(d), int(t), bytes(p)) for s, d, t, p in rows]
 
+    def fetch_range(self, *, first: int, last: int, limit: int) -> list[BufferedRow]:
+        """Queued rows with ``first <= seq <= last`` in seq order (readings sent before, resent)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, device, ts_ms, payload FROM readings WHERE seq BETWEEN ? AND ? "
+                "ORDER BY seq LIMIT ?", (first, last, limit)).fetchall()
+        return [BufferedRow(int(s), str(d), int(t), bytes(p)) for s, d, t, p in rows]
+
     def remove(self, seqs: Iterable[int]) -> int:
         """Delete acknowledged rows; unknown seqs (already dropped) are ignored."""
-        keys = [(s,) for s in seqs]
-        if not keys:
+        return self.remove_ranges([(None, s, s) for s in seqs])
+
+    def remove_ranges(self, ranges: Sequence[tuple[str | None, int, int]]) -> int:
+        """Delete rows by ``(device, first, last)`` seq ranges (inclusive) in one transaction.
+
+        ``device`` None matches any device. Rows already gone are ignored, so a
+        confirmation that repeats is harmless. On a full disk the delete itself can
+        fail (the log needs room): the error is raised and nothing is deleted.
+        """
+        if not ranges:
             return 0
         with self._lock:
             cur = self._db.cursor()
-            cur.execute("BEGIN IMMEDIATE")
+            removed = 0
+            freed = 0
             try:
-                removed = 0
-                freed = 0
-                for key in keys:
-                    row = cur.execute("DELETE FROM readings WHERE seq = ? RETURNING LENGTH(payload)",
-                                      key).fetchone()
-                    if row is not None:
-                        removed += 1
-                        freed += int(row[0]) + ROW_OVERHEAD_BYTES
+                cur.execute("BEGIN IMMEDIATE")
+                for device, first, last in ranges:
+                    if device is None:
+                        found = cur.execute("DELETE FROM readings WHERE seq BETWEEN ? AND ? "
+                                            "RETURNING LENGTH(payload)", (first, last)).fetchall()
+                    else:
+                        found = cur.execute("DELETE FROM readings WHERE seq BETWEEN ? AND ? AND device = ? "
+                                            "RETURNING LENGTH(payload)", (first, last, device)).fetchall()
+                    removed += len(found)
+                    freed += sum(int(n) for (n,) in found) + ROW_OVERHEAD_BYTES * len(found)
                 cur.execute("COMMIT")
             except BaseException:
-                cur.execute("ROLLBACK")
+                rollback(self._db)
                 raise
             self._count -= removed
             self._bytes -= freed

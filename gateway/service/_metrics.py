@@ -25,13 +25,25 @@ class ServiceCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         s = self.service
         yield GaugeMetricFamily("nzd_gateway_buffered_readings",
-                                "Readings on disk waiting for the broker's acknowledgement",
+                                "Readings on disk not yet confirmed stored",
                                 value=s.buffer.count)
         yield GaugeMetricFamily("nzd_gateway_buffer_bytes", "Estimated size of the disk queue",
                                 value=s.buffer.size_bytes)
+        yield GaugeMetricFamily("nzd_gateway_buffer_disk_bytes",
+                                "Queue database plus its write-ahead log on disk", value=s.buffer.disk_bytes())
         yield CounterMetricFamily("nzd_gateway_dropped_readings",
-                                  "Readings dropped, oldest first, because the disk budget was full",
+                                  "Readings lost: dropped oldest first for the disk budget, or not "
+                                  "written because the disk was full",
                                   value=s.buffer.dropped)
+        yield CounterMetricFamily("nzd_gateway_disk_full_readings",
+                                  "Of the dropped readings, those lost because the disk was full "
+                                  "(their seqs are a gap)", value=s.buffer.disk_full)
+        yield CounterMetricFamily("nzd_gateway_confirmed_readings",
+                                  "Readings deleted from the queue because ingest confirmed them stored",
+                                  value=s.publisher.stats.confirmed)
+        yield CounterMetricFamily("nzd_gateway_resent_readings",
+                                  "Readings sent again because no confirmation came in time",
+                                  value=s.publisher.stats.resent)
         yield CounterMetricFamily("nzd_gateway_published_readings", "Readings acknowledged by the broker",
                                   value=s.publisher.stats.published)
         yield CounterMetricFamily("nzd_gateway_replayed_readings",

@@ -23,8 +23,9 @@ from gateway.service._metrics import ServiceCollector
 from gateway.service._status import config_hash, status_message
 from gateway.service._writer import GroupPointWriter
 from nzd.config import GatewayConfig
-from nzd.messages import Ack, encode
-from nzd.topics import TopicKind, ack_topic, site_filter, status_topic, telemetry_topic
+from nzd.errors import ContractError
+from nzd.messages import Ack, Confirm, decode, encode
+from nzd.topics import TopicKind, ack_topic, parse_topic, site_filter, status_topic, telemetry_topic
 
 __all__ = ["GatewayService"]
 
@@ -48,8 +49,9 @@ class GatewayService:
         self.disk = DiskWorker()
         self.buffer = ReadingBuffer(path=config.buffer.path, max_bytes=config.buffer.max_bytes)
         self.setpoints = SetpointStateStore(path=config.buffer.path)
-        self.publisher = TelemetryPublisher(buffer=self.buffer, disk=self.disk, topic_for=self._topic,
-                                            replay_per_s=config.buffer.replay_per_s)
+        self.publisher = TelemetryPublisher(
+            buffer=self.buffer, disk=self.disk, topic_for=self._topic, replay_per_s=config.buffer.replay_per_s,
+            confirm_timeout_s=config.buffer.confirm_timeout_s if config.buffer.confirm else None)
         self.controller = SetpointController(assets=config.assets, writer=GroupPointWriter(self.group),
                                              store=self.setpoints, disk=self.disk, send_ack=self._send_ack)
         self.counts: Counter[str] = Counter()
@@ -62,6 +64,7 @@ class GatewayService:
         self._handling: set[asyncio.Task[None]] = set()
         self._status_topic = status_topic(district=config.district, site=config.site,
                                           gateway=config.gateway)
+        self._confirm_filter = site_filter(TopicKind.CONFIRM, district=config.district, site=config.site)
 
     @property
     def connected(self) -> bool:
@@ -126,8 +129,9 @@ class GatewayService:
             dropped_before = self.buffer.dropped
             try:
                 readings = [r for r in map(_reading, batch) if r is not None]
+                # A full disk is handled inside: the readings are lost, counted, and their seqs a gap.
                 await self.disk.run(self.buffer.append, readings)
-            except Exception:  # disk full, database damaged: say so loudly, keep polling
+            except Exception:  # database damaged: say so loudly, keep polling
                 self.counts["unqueued"] += len(batch)
                 log.exception("%d readings could not be queued on disk", len(batch))
             finally:
@@ -135,7 +139,8 @@ class GatewayService:
                     self._incoming.task_done()
             self.publisher.wake()
             if self.buffer.dropped != dropped_before:
-                log.warning("disk budget full: %d oldest readings dropped so far", self.buffer.dropped)
+                log.warning("%d readings dropped so far (%d of them for a full disk)", self.buffer.dropped,
+                            self.buffer.disk_full)
                 self._status_due.set()
 
     def _topic(self, device: str) -> str:
@@ -147,8 +152,9 @@ class GatewayService:
 
     # -- the broker ----------------------------------------------------------------------------
     def _will(self) -> aiomqtt.Will:
-        last = status_message(config=self.config, online=False, devices={}, buffered=0, dropped=0,
-                              reason="connection lost", hash_=self.hash)
+        """Registered at each connect, with the counts of that moment (MQTT 3.1.1 cannot update it)."""
+        last = status_message(config=self.config, online=False, devices={}, buffered=self.buffer.count,
+                              dropped=self.buffer.dropped, reason="connection lost", hash_=self.hash)
         return aiomqtt.Will(topic=self._status_topic, payload=encode(last), qos=1, retain=True)
 
     def _client_id(self) -> str:
@@ -170,6 +176,9 @@ class GatewayService:
                     await self._publish_status(client, online=True)
                     await client.subscribe(site_filter(TopicKind.SETPOINT, district=self.config.district,
                                                        site=self.config.site), qos=1)
+                    if self.publisher.confirming:
+                        await client.subscribe(site_filter(TopicKind.CONFIRM, district=self.config.district,
+                                                           site=self.config.site), qos=1)
                     await self._flush_acks(client)
                     async with asyncio.TaskGroup() as tg:
                         tg.create_task(self.publisher.run(client))
@@ -203,6 +212,9 @@ class GatewayService:
         async for message in client.messages:
             payload = message.payload
             data = payload if isinstance(payload, bytes) else str(payload).encode()
+            if message.topic.matches(self._confirm_filter):
+                self._on_confirm(str(message.topic), data)
+                continue
             # Shielded: a Modbus write already started finishes (and is acknowledged) even if the
             # connection drops meanwhile.
             task = asyncio.create_task(self.controller.handle(str(message.topic), data))
@@ -223,9 +235,26 @@ class GatewayService:
 
     async def _flush_acks(self, client: aiomqtt.Client) -> None:
         while self._unsent_acks:
-            ack = self._unsent_acks.popleft()
+            ack = self._unsent_acks[0]
             topic = ack_topic(district=self.config.district, site=self.config.site, asset=ack.asset)
             await client.publish(topic, encode(ack), qos=1, timeout=10)
+            # Only now: if the publish fails the ack stays queued for the next connection.
+            if self._unsent_acks and self._unsent_acks[0] is ack:
+                self._unsent_acks.popleft()
+
+    def _on_confirm(self, topic: str, payload: bytes) -> None:
+        """Ingest confirms readings stored; other gateways' devices of the site are not ours."""
+        try:
+            device = parse_topic(topic).name
+            confirm = decode(payload, Confirm)
+            if confirm.device != device:
+                raise ContractError(field="device", value=confirm.device, reason=f"differs from {device!r}")
+        except ContractError as exc:
+            self.counts["confirm_invalid"] += 1
+            log.warning("invalid confirmation on %s: %s", topic, exc)
+            return
+        if device in self.group.pollers:
+            self.publisher.confirm(device, confirm.ranges)
 
 
 def _reading(result: PollResult) -> Reading | None:

@@ -54,6 +54,12 @@ class BufferConfig(_Strict):
     """Disk budget for readings waiting for the broker; the oldest are dropped beyond it."""
     replay_per_s: Annotated[float, Field(gt=0)] = 500.0
     """Replay rate of the backlog after an outage, on top of live readings."""
+    confirm: bool = True
+    """Keep a reading until ingest confirms the store has it (``…/confirm/{device}``); false:
+    delete it at the broker's PUBACK, for a broker no ``nzd ingest`` reads (nothing confirms)."""
+    confirm_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    """A reading published and not confirmed after this long is sent again (marked replayed);
+    each further attempt waits twice as long, up to 8 times this."""
 
 
 class SerialBusConfig(_Strict):

@@ -87,7 +87,7 @@ def _write_configs(tmp: Path, broker: MosquittoServer) -> dict[str, Path]:
         gw = {
             "gateway": f"gw-{site}", "district": DISTRICT, "site": site,
             "broker": {"host": broker.host, "port": broker.port, "keepalive_s": 5},
-            "buffer": {"path": str(tmp / f"buffer-{site}.sqlite")},
+            "buffer": {"path": str(tmp / f"buffer-{site}.sqlite"), "confirm": False},  # no ingest here
             "devices": [{"name": "battery", "profile": str(profile),
                          "transport": {"type": "tcp", "host": "127.0.0.1", "port": ports[site]},
                          "poll_interval_s": 0.5, "timeout_s": 1}],

@@ -84,7 +84,10 @@ class ModbusThread:
 def write_gateway_config(tmp_path: Path, *, broker_port: int, modbus_port: int, meters: int = 0,
                          battery: bool = False, extra_broker: dict[str, Any] | None = None,
                          replay_per_s: float = 500.0, ramp_per_s: float | None = None,
-                         site: str = "tintoria") -> Path:
+                         site: str = "tintoria", confirm: bool = False,
+                         confirm_timeout_s: float = 30.0, buffer_path: Path | None = None,
+                         max_bytes: int | None = None) -> Path:
+    """A gateway config; ``confirm`` False (the tests that run no ingest) deletes at the PUBACK."""
     devices: list[dict[str, Any]] = [
         {"name": f"meter-{i:02d}", "profile": "eastron_sdm630",
          "transport": {"type": "tcp", "host": "127.0.0.1", "port": modbus_port},
@@ -108,7 +111,9 @@ def write_gateway_config(tmp_path: Path, *, broker_port: int, modbus_port: int, 
     config = {
         "gateway": "gw-1", "district": "prato", "site": site,
         "broker": {"host": "127.0.0.1", "port": broker_port, "keepalive_s": 5, **(extra_broker or {})},
-        "buffer": {"path": str(tmp_path / "buffer.sqlite"), "replay_per_s": replay_per_s},
+        "buffer": {"path": str(buffer_path or tmp_path / "buffer.sqlite"), "replay_per_s": replay_per_s,
+                   "confirm": confirm, "confirm_timeout_s": confirm_timeout_s,
+                   **({"max_bytes": max_bytes} if max_bytes is not None else {})},
         "devices": devices,
         "assets": assets,
     }

@@ -57,7 +57,7 @@ def gateway_config(tmp_path: Path, *, broker_port: int, meter_port: int, battery
     cfg = {
         "gateway": "gw-sim", "district": "prato", "site": "depuratore",
         "broker": {"host": "127.0.0.1", "port": broker_port},
-        "buffer": {"path": str(tmp_path / "gw.sqlite")},
+        "buffer": {"path": str(tmp_path / "gw.sqlite"), "confirm": False},  # no ingest here
         "buses": [{"name": "rs485-1", "port": serial_port, "baudrate": 19200}],
         "devices": [
             {"name": "main-meter", "profile": "eastron_sdm630", "transport": tcp(meter_port), "unit_id": 1},

@@ -1,0 +1,86 @@
+"""What was published and not yet confirmed: when to send it again, what to delete.
+
+Readings leave in seq order in chunks (one fetch from the queue each), so the
+publisher tracks chunks, not readings: memory stays small however long ingest is
+away. When a chunk's time is up, whatever of its range is still queued (not
+confirmed) is sent again; each attempt waits twice as long as the one before, so
+a long store outage does not turn into a flood of repeats.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["Confirmations", "SentChunk", "SentChunks"]
+
+#: Attempts wait at most this many times the base timeout.
+MAX_BACKOFF = 8
+
+
+@dataclass(slots=True)
+class SentChunk:
+    first: int
+    last: int
+    due_s: float
+    """Monotonic time at which what is left of it is sent again."""
+    attempt: int = 1
+
+
+class SentChunks:
+    def __init__(self, *, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self._chunks: deque[SentChunk] = deque()
+
+    def clear(self) -> None:
+        """A new connection replays everything queued anyway."""
+        self._chunks.clear()
+
+    def sent(self, first: int, last: int, *, attempt: int = 1) -> None:
+        wait_s = self.timeout_s * min(2 ** (attempt - 1), MAX_BACKOFF)
+        self._chunks.append(SentChunk(first, last, time.monotonic() + wait_s, attempt))
+
+    def due(self) -> SentChunk | None:
+        """The oldest chunk whose time is up, removed from the list (the caller resends it)."""
+        if not self._chunks:
+            return None
+        # Chunks of later attempts are appended at the end, so look for the earliest due one.
+        now = time.monotonic()
+        best = min(self._chunks, key=lambda c: c.due_s) if self._chunks[0].due_s > now else self._chunks[0]
+        if best.due_s > now:
+            return None
+        self._chunks.remove(best)
+        return best
+
+    def next_due_s(self) -> float | None:
+        return min((c.due_s for c in self._chunks), default=None)
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+
+class Confirmations:
+    """Ranges ingest confirmed, waiting to be deleted in one transaction (or for the disk to allow it)."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[str | None, int, int]] = []
+
+    def add(self, device: str | None, ranges: Sequence[Sequence[int]], *, upto: int) -> None:
+        """Record ``ranges`` of ``device``, never beyond seq ``upto`` (the highest this process sent)."""
+        for first, last in ranges:
+            last = min(last, upto)
+            if first <= last:
+                self.pending.append((device, first, last))
+
+    def covers(self, device: str, seq: int) -> bool:
+        """Confirmed but not deleted yet (the disk refused the delete): not to be sent again."""
+        return any(first <= seq <= last and d in (None, device) for d, first, last in self.pending)
+
+    def take(self) -> list[tuple[str | None, int, int]]:
+        out, self.pending = self.pending, []
+        return out
+
+    def put_back(self, ranges: list[tuple[str | None, int, int]]) -> None:
+        self.pending = ranges + self.pending
