@@ -29,6 +29,7 @@ from nzd.identifiers import Identifier
 
 __all__ = [
     "CONTRACT_VERSION",
+    "MAX_CONFIRM_RANGES",
     "RESERVED_QUANTITY_NAMES",
     "RESERVED_QUANTITY_PREFIX",
     "Ack",

@@ -45,10 +45,16 @@ async def run_ingest(settings: IngestSettings, *, stop: asyncio.Event | None = N
             loop.add_signal_handler(sig, stop.set)
     metrics = IngestMetrics()
     store = open_store(settings)
+    worker = IngestWorker(settings=settings, store=store, metrics=metrics)
     if isinstance(store, InfluxStore):
         store.http.retry_total_s = settings.ingest_store_retry_total_s
-        store.http.on_retry = lambda reason: metrics.retries.inc()
-    worker = IngestWorker(settings=settings, store=store, metrics=metrics)
+
+        def on_retry(reason: str) -> None:
+            # Unhealthy at the first failed attempt, not after the store's retries run out.
+            metrics.retries.inc()
+            worker.note_store_failure(reason)
+
+        store.http.on_retry = on_retry
     server = None
     if settings.ingest_metrics_port:
         server = MetricsServer(host=settings.ingest_metrics_host, port=settings.ingest_metrics_port,

@@ -1,5 +1,9 @@
 """One ingest worker: MQTT telemetry in, batches into the store, acknowledgement after storing.
 
+End to end, ingest confirms to each gateway the readings the store has
+(:mod:`coordinator.ingest.confirm`); the gateway keeps a reading on its disk
+until then, so whatever the broker loses is sent again.
+
 Delivery guarantee (at least once): paho-mqtt runs with ``manual_ack=True`` and a
 persistent session (fixed client id; MQTT 3.1.1 ``clean_session=False`` or MQTT 5
 ``clean_start=False`` with a session expiry). A message is acknowledged only after the batch that holds it is
@@ -25,12 +29,14 @@ import collections
 import functools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from coordinator.ingest.deadletter import dead_letter
+from coordinator.ingest.confirm import CONFIRM_INTERVAL_S, Confirmer
+from coordinator.ingest.deadletter import dead_letter, wait_published
 from coordinator.ingest.limits import LimitSettings, Refusal, SiteLimits
 from coordinator.ingest.logs import RateLimitedLog
 from coordinator.ingest.metrics import IngestMetrics
@@ -102,6 +108,7 @@ class IngestWorker:
             messages_per_s=settings.ingest_site_messages_per_s, burst=settings.ingest_site_burst,
             alert_every_s=settings.ingest_limit_alert_every_s))
         self.written = 0
+        self.confirmer = Confirmer(publish=self._publish_confirm)
 
     # -- status ------------------------------------------------------------------------------
     @property
@@ -119,6 +126,13 @@ class IngestWorker:
             "written": self.written,
             "client_id": self.settings.ingest_client_id,
         }
+
+    def note_store_failure(self, reason: str) -> None:
+        """A write attempt failed (the store retries it): unhealthy from the first failure."""
+        if self._store_error is None:
+            log.error("store write failed, retrying: %s", reason)
+        self._store_error = reason
+        self.metrics.store_up.set(0)
 
     # -- paho callbacks (on the asyncio loop) --------------------------------------------------
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags,
@@ -181,6 +195,7 @@ class IngestWorker:
         self._driver = LoopDriver(client, connect=functools.partial(connect_client, settings=self.settings))
         connection = self._driver.start()
         stop_task = asyncio.ensure_future(self._watch_stop(stop))
+        confirming = asyncio.create_task(self._confirm_loop())
         try:
             while not self._stopping:
                 batch = await self._next_batch()
@@ -193,7 +208,10 @@ class IngestWorker:
                 for _ in range(-(-len(self._inbox) // size)):
                     await self._start_write(self._take())
                 await self._drain_writes()
+            if self._connected:
+                self.confirmer.flush()  # a confirmation lost here costs the gateway a resend, nothing more
         finally:
+            confirming.cancel()
             stop_task.cancel()
             for task in list(self._writes):
                 task.cancel()
@@ -204,6 +222,16 @@ class IngestWorker:
             log.info("stopped with %d messages not stored; the broker will redeliver them", self.backlog)
         if self._fatal is not None:
             raise self._fatal
+
+    async def _confirm_loop(self) -> None:
+        while True:
+            await asyncio.sleep(CONFIRM_INTERVAL_S)
+            if self._connected:  # else kept until the connection is back
+                self.confirmer.flush()
+
+    def _publish_confirm(self, topic: str, payload: bytes) -> None:
+        assert self._client is not None
+        self._client.publish(topic, payload, qos=1)
 
     async def _start_write(self, batch: list[_Inbound]) -> None:
         """Process a batch in the background; at most two batches are being written at once."""
@@ -279,17 +307,20 @@ class IngestWorker:
         readings: list[Reading] = []
         stored_items: list[_Inbound] = []
         alerts: list[tuple[str, Alert]] = []
+        letters: list[tuple[_Inbound, mqtt.MQTTMessageInfo]] = []
+        limited: list[tuple[Reading, _Inbound]] = []
         for item in batch:
             try:
                 reading = self._parse(item)
             except ContractError as exc:
                 self.metrics.invalid.labels(reason="contract").inc()
                 self._invalid_log.warning("invalid message on %s: %s", item.topic, exc)
-                self._dead_letter(item, f"invalid message: {exc}")
+                letters.append((item, self._dead_letter(item, f"invalid message: {exc}")))
                 continue
             refusal = self.limits.admit(reading)
             if refusal is not None:
-                self._refuse(item, reading, refusal, alerts)
+                letters.append((item, self._refuse(item, reading, refusal, alerts)))
+                limited.append((reading, item))
                 continue
             readings.append(reading)
             stored_items.append(item)
@@ -299,8 +330,17 @@ class IngestWorker:
             for item, reason in refused:
                 self.metrics.rejected.inc()
                 log.error("store refused the reading on %s: %s", item.topic, reason)
-                self._dead_letter(item, f"store refused it: {reason}")
-        self._ack(batch)
+                letters.append((item, self._dead_letter(item, f"store refused it: {reason}")))
+        # The original is acknowledged only once the broker has its dead letter (PUBACK).
+        unsent = {id(item) for item, info in letters
+                  if not await wait_published(info, timeout_s=30.0, alive=self._same_connection(item))}
+        if unsent:
+            log.warning("%d dead letters not confirmed by the broker; their messages stay "
+                        "unacknowledged and come again", len(unsent))
+        self._ack([item for item in batch if id(item) not in unsent])
+        # Stored or dead-lettered (the dead letter keeps it): the gateway may let it go.
+        self.confirmer.add(r for r, item in [*zip(readings, stored_items, strict=True), *limited]
+                           if id(item) not in unsent)
         if alerts:
             await self._store_alerts(alerts)
         now_s = time.time()
@@ -314,6 +354,9 @@ class IngestWorker:
         self._in_flight -= len(batch)
         self.metrics.backlog.set(self.backlog)
         self._resume_reading()
+
+    def _same_connection(self, item: _Inbound) -> Callable[[], bool]:
+        return lambda: self._connected and self._generation == item.generation
 
     async def _store(self, readings: list[Reading], items: list[_Inbound]) -> list[tuple[_Inbound, str]]:
         """Store the readings; returns those the store refused for good, found by halving the batch."""
@@ -334,10 +377,9 @@ class IngestWorker:
                 await self.store.write(readings)
             except StoreUnavailable as exc:
                 self.metrics.retries.inc()
-                self.metrics.store_up.set(0)
                 if self._store_error is None:
                     log.error("store unavailable, holding %d messages unacknowledged: %s", self.backlog, exc)
-                self._store_error = str(exc)
+                self.note_store_failure(str(exc))
                 if self._stopping:
                     raise _Stopping() from exc
                 await asyncio.sleep(delay_s)
@@ -350,17 +392,18 @@ class IngestWorker:
             return
 
     def _refuse(self, item: _Inbound, reading: Reading, refusal: Refusal,
-                alerts: list[tuple[str, Alert]]) -> None:
+                alerts: list[tuple[str, Alert]]) -> mqtt.MQTTMessageInfo:
         """Over a site's limits: dead-lettered and counted; the first of a flood raises an alert."""
         self.metrics.limited.labels(limit=refusal.limit.value).inc()
         self._limited_log.warning("refused on %s: %s", item.topic, refusal.reason)
-        self._dead_letter(item, refusal.reason)
+        letter = self._dead_letter(item, refusal.reason)
         if refusal.alert is not None and self._client is not None:
             log.error("site %s/%s is over its %s limit: %s", reading.district, reading.site,
                       refusal.limit.value, refusal.reason)
             topic = alert_topic(district=reading.district, site=reading.site, alert_id=refusal.alert.id)
             self._client.publish(topic, encode(refusal.alert), qos=1)
             alerts.append((reading.district, refusal.alert))
+        return letter
 
     async def _store_alerts(self, alerts: list[tuple[str, Alert]]) -> None:
         """Alerts also go to the store's event log, which the API serves (as the coordinator's do)."""
@@ -371,11 +414,11 @@ class IngestWorker:
         except StoreError as exc:  # the alert went out on MQTT; the store may be the victim
             log.error("could not store %d limit alerts: %s", len(events), exc)
 
-    def _dead_letter(self, item: _Inbound, reason: str) -> None:
+    def _dead_letter(self, item: _Inbound, reason: str) -> mqtt.MQTTMessageInfo:
         assert self._client is not None
         payload = dead_letter(reason=reason, topic=item.topic, payload=item.payload,
                               worker=self.settings.ingest_client_id, ts_ms=int(time.time() * 1000))
-        self._client.publish(self.settings.ingest_deadletter_topic, payload, qos=1)
+        return self._client.publish(self.settings.ingest_deadletter_topic, payload, qos=1)
 
     def _ack(self, batch: list[_Inbound]) -> None:
         assert self._client is not None

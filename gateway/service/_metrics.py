@@ -30,7 +30,8 @@ class ServiceCollector(Collector):
         yield GaugeMetricFamily("nzd_gateway_buffer_bytes", "Estimated size of the disk queue",
                                 value=s.buffer.size_bytes)
         yield GaugeMetricFamily("nzd_gateway_buffer_disk_bytes",
-                                "Queue database plus its write-ahead log on disk", value=s.buffer.disk_bytes())
+                                "Queue database plus its write-ahead log on disk",
+                                value=s.buffer.disk_bytes())
         yield CounterMetricFamily("nzd_gateway_dropped_readings",
                                   "Readings lost: dropped oldest first for the disk budget, or not "
                                   "written because the disk was full",

@@ -50,7 +50,8 @@ class GatewayService:
         self.buffer = ReadingBuffer(path=config.buffer.path, max_bytes=config.buffer.max_bytes)
         self.setpoints = SetpointStateStore(path=config.buffer.path)
         self.publisher = TelemetryPublisher(
-            buffer=self.buffer, disk=self.disk, topic_for=self._topic, replay_per_s=config.buffer.replay_per_s,
+            buffer=self.buffer, disk=self.disk, topic_for=self._topic,
+            replay_per_s=config.buffer.replay_per_s,
             confirm_timeout_s=config.buffer.confirm_timeout_s if config.buffer.confirm else None)
         self.controller = SetpointController(assets=config.assets, writer=GroupPointWriter(self.group),
                                              store=self.setpoints, disk=self.disk, send_ack=self._send_ack)

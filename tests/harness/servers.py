@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -89,6 +91,15 @@ class _Process:
                 self.proc.wait(timeout=10)
         self.proc = None
 
+    def kill(self) -> None:
+        """SIGKILL: no chance to save or flush anything."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -117,6 +128,19 @@ class MosquittoServer(_Process):
         self.acl_file = acl_file
         self.extra = extra or []
         (self.workdir / "data").mkdir()
+        self._writable_by_broker()
+
+    def _writable_by_broker(self) -> None:
+        """Started as root, Mosquitto drops to the ``mosquitto`` user: its data folder must be that
+        user's, or no broker of the tests would ever save anything across a restart."""
+        if os.geteuid() != 0:
+            return
+        try:
+            user = pwd.getpwnam("mosquitto")
+        except KeyError:
+            return  # no such user: Mosquitto stays root
+        self.workdir.chmod(0o755)  # mkdtemp makes it 0700
+        os.chown(self.workdir / "data", user.pw_uid, user.pw_gid)
 
     @property
     def url(self) -> str:
