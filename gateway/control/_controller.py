@@ -21,7 +21,7 @@ from gateway.control._validate import Decision, is_older, judge, ramp_verdict
 from gateway.delivery import DiskWorker
 from nzd.config import AssetConfig
 from nzd.errors import ContractError
-from nzd.messages import Ack, AckResult, Setpoint, decode
+from nzd.messages import Ack, AckResult, Setpoint, decode, encode
 from nzd.topics import TopicKind, parse_topic
 
 __all__ = ["PointWriter", "SetpointController", "WriteResult"]
@@ -69,6 +69,11 @@ class SetpointController:
 
     async def start(self) -> None:
         self.state = await self.disk.run(self.store.load)
+        for asset, payload in (await self.disk.run(self.store.load_held)).items():
+            try:
+                self.pending[asset] = decode(payload, Setpoint)
+            except ContractError as exc:  # written by this code; a damaged row is dropped, said
+                log.error("held setpoint for %s unreadable, dropped: %s", asset, exc)
 
     # -- incoming ------------------------------------------------------------------------------
     async def handle(self, topic: str, payload: bytes) -> None:
@@ -118,6 +123,8 @@ class SetpointController:
                 await self._finish(sp, AckResult.REJECTED, reason=f"setpoint {old.id} is already queued")
                 return
             self.pending[sp.asset] = sp
+            # Persisted: the broker was told it arrived, so a restart must not forget it.
+            await self.disk.run(self.store.hold, sp.asset, encode(sp))
             if old is not None:
                 await self._finish(old, AckResult.REJECTED, reason=f"superseded by setpoint {sp.id}")
         else:
@@ -158,11 +165,12 @@ class SetpointController:
                 held = self.pending.get(name)
                 if held is not None and now >= held.valid_from:
                     del self.pending[name]
+                    await self.disk.run(self.store.release, name)
                     await self._consider(held)
                 state = self.state.get(name)
+                # A setpoint held for a later window does not keep the ended one in force.
                 if (state is not None and state.active_until_ms is not None and not state.fallback_applied
-                        and now >= state.active_until_ms and name not in self.pending
-                        and now >= self._retry_at_ms.get(name, 0)):
+                        and now >= state.active_until_ms and now >= self._retry_at_ms.get(name, 0)):
                     await self._fallback(asset, state)
 
     async def _fallback(self, asset: AssetConfig, state: AssetState) -> None:

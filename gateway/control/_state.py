@@ -1,8 +1,9 @@
 """What the gateway last wrote to each asset, kept in the gateway's SQLite database.
 
 Persisted so that after a restart a redelivered setpoint is still applied only
-once, the ramp limit still knows the last value, and the watchdog still falls
-back when the last setpoint's validity ends.
+once, the ramp limit still knows the last value, the watchdog still falls
+back when the last setpoint's validity ends, and a setpoint held for a later
+window (the broker was told it arrived) is still applied when the window opens.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ CREATE TABLE IF NOT EXISTS setpoint_state (
     active_until_ms INTEGER,
     fallback_applied INTEGER NOT NULL DEFAULT 0,
     last_issued_ms INTEGER
+);
+CREATE TABLE IF NOT EXISTS held_setpoints (
+    asset TEXT PRIMARY KEY,
+    payload BLOB NOT NULL
 );
 """
 
@@ -71,6 +76,21 @@ class SetpointStateStore:
                 "last_issued_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (asset, state.last_id, state.last_value, state.last_write_ms, state.active_until_ms,
                  int(state.fallback_applied), state.last_issued_ms))
+
+    def load_held(self) -> dict[str, bytes]:
+        """Setpoints held for a later window, per asset, as their encoded messages."""
+        with self._lock:
+            rows = self._db.execute("SELECT asset, payload FROM held_setpoints").fetchall()
+        return {str(a): bytes(p) for a, p in rows}
+
+    def hold(self, asset: str, payload: bytes) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO held_setpoints (asset, payload) VALUES (?, ?)",
+                             (asset, payload))
+
+    def release(self, asset: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM held_setpoints WHERE asset = ?", (asset,))
 
     def close(self) -> None:
         with self._lock:
