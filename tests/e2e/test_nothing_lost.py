@@ -28,7 +28,7 @@ async def test_a_broker_restart_while_ingest_is_away_loses_nothing(
     try:
         await rig.start_ingest()
         await rig.readings(30)
-        produced_before = len(rig.produced)  # TEMP
+        await rig.all_stored(timeout_s=30, what="before ingest goes away")
         await rig.stop_ingest()              # its session (shared subscription) stays with the broker
         await rig.readings(20)
         await asyncio.to_thread(broker.stop)  # saved to disk on the way down
