@@ -215,8 +215,6 @@ class ReadingBuffer:
             if freed >= excess:
                 break
         cur.executemany("DELETE FROM readings WHERE seq = ?", ((s,) for s in doomed))
-        log.warning("disk budget full: %d oldest readings (seq %d..%d) dropped", len(doomed), doomed[0],
-                    doomed[-1])
         return len(doomed), freed
 
     # -- reading and acknowledging -------------------------------------------------------------

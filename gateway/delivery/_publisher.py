@@ -215,9 +215,13 @@ class TelemetryPublisher:
         """Delete what the broker acknowledged (no confirmations) or ingest confirmed, in batches."""
         try:
             while self._acked:
-                batch = self._acked[:ACK_FLUSH_ROWS]
-                await self.disk.run(self.buffer.remove, batch)
-                del self._acked[:len(batch)]  # only once deleted: PUBACKs may have been added meanwhile
+                # Taken before the await: the flush loop and wait_idle may flush at the same time.
+                batch, self._acked = self._acked[:ACK_FLUSH_ROWS], self._acked[ACK_FLUSH_ROWS:]
+                try:
+                    await self.disk.run(self.buffer.remove, batch)
+                except sqlite3.Error:
+                    self._acked = batch + self._acked
+                    raise
             if self._confirmed.pending:
                 ranges = self._confirmed.take()
                 try:

@@ -51,3 +51,42 @@ async def test_backlog_goes_out_replayed_in_order_then_live_readings_and_the_que
     assert not any(m.replayed for m in received[600:])
     assert buffer.count == 0
     assert (publisher.stats.published, publisher.stats.replayed) == (630, 600)
+
+
+async def test_with_confirmations_a_row_stays_until_confirmed_and_is_resent_marked_replayed(
+        tmp_path: Path, mosquitto_factory: Callable[..., MosquittoServer]) -> None:
+    broker = mosquitto_factory()
+    buffer = ReadingBuffer(path=tmp_path / "q.sqlite", max_bytes=10_000_000)
+    sub = await asyncio.to_thread(Subscriber, port=broker.port, topics=["nzd/v1/#"])
+    disk = DiskWorker()
+    publisher = TelemetryPublisher(buffer=buffer, disk=disk, replay_per_s=2000.0, confirm_timeout_s=1.0,
+                                   topic_for=lambda d: telemetry_topic(district="d", site="s", device=d))
+    # A confirmation for seqs this publisher never sent (an older life of the queue) deletes nothing.
+    publisher.confirm("dev-0", [[0, 1000]])
+    async with aiomqtt.Client("127.0.0.1", broker.port, identifier="pub-confirm") as client:
+        task = asyncio.create_task(publisher.run(client))
+        await asyncio.sleep(0.3)  # connected with an empty queue: what follows is live
+        await disk.run(buffer.append, readings(30, start=0))  # seq 0..29, dev-0 holds 0, 3, 6, ...
+        publisher.wake()
+        await until(lambda: publisher.stats.published >= 30, timeout_s=15, what="first sending")
+        await asyncio.sleep(0.2)
+        assert buffer.count == 30  # the broker's PUBACK is not the store's confirmation
+        await until(lambda: publisher.stats.resent >= 30, timeout_s=15, what="a resend after the timeout")
+        publisher.confirm("dev-0", [[0, 29]])
+        publisher.confirm("dev-1", [[0, 29]])
+        await until(lambda: buffer.count == 10, timeout_s=5, what="confirmed rows deleted")
+        resent_before = publisher.stats.resent
+        publisher.confirm("dev-2", [[0, 14], [15, 29]])
+        assert await publisher.wait_idle(timeout_s=10)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await asyncio.to_thread(sub.close)
+    disk.close()
+    received = sub.telemetry()
+    first = [m for m in received if not m.replayed]
+    again = [m for m in received if m.replayed]
+    assert [m.seq for m in first] == list(range(30))
+    assert {m.seq for m in again} == set(range(30))  # each sent again, marked replayed
+    assert publisher.stats.confirmed == 30
+    assert publisher.stats.resent - resent_before <= 10  # only dev-2's rows were still due

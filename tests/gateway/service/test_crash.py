@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from nzd.messages import GatewayState
+from nzd.messages import GatewayState, GatewayStatus
 from tests.gateway.service.support import ModbusThread, Subscriber, wait_until, write_gateway_config
 from tests.harness import MosquittoServer
 
@@ -118,3 +118,42 @@ def test_a_killed_gateway_is_reported_offline_by_its_last_will(
         assert late.statuses()[-1].state is GatewayState.OFFLINE
     finally:
         late.close()
+
+
+def test_the_last_will_of_a_killed_gateway_carries_the_counts_of_its_last_connect(
+        tmp_path: Path, mosquitto_factory: Callable[..., MosquittoServer]) -> None:
+    modbus = ModbusThread().start()
+    broker = mosquitto_factory()
+    # Confirmations on and no ingest: every reading stays queued, so the count is not 0.
+    config = write_gateway_config(tmp_path, broker_port=broker.port, modbus_port=modbus.port, meters=3,
+                                  confirm=True)
+    log = tmp_path / "gateway.log"
+    sub = Subscriber(port=broker.port, topics=["nzd/v1/+/+/+/status"])
+    gw = start_gateway(config, log)
+    restarted_ms = 0
+
+    def births() -> list[GatewayStatus]:
+        return [s for s in sub.statuses() if s.state is GatewayState.ONLINE and s.ts > restarted_ms]
+
+    def wills() -> list[GatewayStatus]:
+        return [s for s in sub.statuses() if s.state is GatewayState.OFFLINE and s.ts >= restarted_ms]
+
+    try:
+        wait_until(lambda: bool(births()), timeout_s=30, what=f"birth; log: {log}")
+        time.sleep(3)
+        broker.stop()  # the gateway reconnects afterwards with a new will: the counts of that moment
+        restarted_ms = time.time_ns() // 1_000_000
+        broker.start()
+        wait_until(lambda: bool(births()), timeout_s=30, what="the birth after the reconnect")
+        os.kill(gw.pid, signal.SIGKILL)
+        gw.wait(timeout=10)
+        wait_until(lambda: bool(wills()), timeout_s=20, what="the last will")
+    finally:
+        if gw.poll() is None:
+            gw.kill()
+        sub.close()
+        modbus.close()
+    will, birth = wills()[-1], births()[0]
+    assert will.reason == "connection lost"
+    # Made just before the connect, the birth just after: the same count, give or take a poll.
+    assert 0 < will.buffered <= birth.buffered
