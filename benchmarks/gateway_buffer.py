@@ -3,9 +3,12 @@
 Against a real Mosquitto started here, in the same run:
 - ``direct_per_s``: readings/s published with QoS 1 straight from memory (no disk queue),
   with the same in-flight window as the gateway: the baseline;
-- ``buffered_per_s``: readings/s through the gateway's path: committed to the SQLite WAL
-  queue (synchronous=FULL, 100 readings per commit, like one poll cycle of 100 devices),
-  published, and deleted after the PUBACK;
+- ``buffered_confirmed_per_s``: readings/s through the gateway's whole path: committed to
+  the SQLite WAL queue (synchronous=FULL, 100 readings per commit, like one poll cycle of
+  100 devices), published, stored by a real ``nzd ingest`` (SQLite store, synchronous=FULL)
+  and deleted when ingest's confirmation arrives (at most once a second per device), from
+  the first commit until the queue is empty; ``buffered_per_s``: the same deleting at the
+  PUBACK, without confirmations (the figure before end-to-end confirmation);
 - ``replay_capacity_per_s``: drain rate of a backlog queued while the broker was away,
   with the replay pacing lifted; ``replay_paced_per_s``: the same with the default
   pace (``BufferConfig.replay_per_s``).
@@ -14,6 +17,7 @@ Against a real Mosquitto started here, in the same run:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
@@ -27,11 +31,14 @@ import aiomqtt  # noqa: E402
 
 from gateway.delivery import DiskWorker, Reading, ReadingBuffer, TelemetryPublisher  # noqa: E402
 from nzd.config import BufferConfig  # noqa: E402
-from nzd.messages import DeviceKind, Telemetry, encode  # noqa: E402
-from nzd.topics import telemetry_topic  # noqa: E402
+from nzd.errors import ContractError  # noqa: E402
+from nzd.messages import Confirm, DeviceKind, Telemetry, decode, encode  # noqa: E402
+from nzd.topics import TopicKind, site_filter, telemetry_topic  # noqa: E402
+from tests.coordinator.ingest.support import IngestProcess  # noqa: E402
 from tests.harness import MosquittoServer  # noqa: E402
 
-N = 10_000
+N = 20_000
+CONFIRM_TIMEOUT_S = 30.0
 ROUNDS = 3
 BATCH = 100
 WINDOW = 256
@@ -75,14 +82,29 @@ async def direct(port: int) -> float:
         return N / (time.perf_counter() - start)
 
 
+async def _confirmations(client: aiomqtt.Client, publisher: TelemetryPublisher) -> None:
+    """What the gateway service does with ingest's confirmations."""
+    async for message in client.messages:
+        payload = message.payload
+        if not isinstance(payload, bytes):
+            continue
+        with contextlib.suppress(ContractError):
+            confirm = decode(payload, Confirm)
+            publisher.confirm(confirm.device, confirm.ranges)
+
+
 async def drain(port: int, buffer: ReadingBuffer, disk: DiskWorker, *, replay_per_s: float,
-                feed: list[Reading] | None) -> float:
+                feed: list[Reading] | None, confirm: bool = False) -> float:
     """Start a publisher; feed readings (or drain what is queued); rate until the queue is empty."""
     publisher = TelemetryPublisher(buffer=buffer, disk=disk, topic_for=topic, replay_per_s=replay_per_s,
-                                   window=WINDOW)
-    async with aiomqtt.Client("127.0.0.1", port, identifier=f"bench-{replay_per_s}",
+                                   window=WINDOW, confirm_timeout_s=CONFIRM_TIMEOUT_S if confirm else None)
+    async with aiomqtt.Client("127.0.0.1", port, identifier=f"bench-{replay_per_s}-{confirm}",
                               max_inflight_messages=WINDOW) as client:
         client.pending_calls_threshold = WINDOW + 64
+        listener = None
+        if confirm:
+            await client.subscribe(site_filter(TopicKind.CONFIRM, district="bench", site="site"), qos=1)
+            listener = asyncio.create_task(_confirmations(client, publisher))
         task = asyncio.create_task(publisher.run(client))
         start = time.perf_counter()
         count = buffer.count
@@ -94,26 +116,34 @@ async def drain(port: int, buffer: ReadingBuffer, disk: DiskWorker, *, replay_pe
         while not await publisher.wait_idle(timeout_s=60):
             pass
         elapsed = time.perf_counter() - start
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
+        for t in (task, listener):
+            if t is not None:
+                t.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
     return count / elapsed
 
 
 async def main() -> None:
     broker = MosquittoServer().start()
     work = Path(tempfile.mkdtemp(prefix="nzd-bench-buffer-"))
+    # A real ingest stores (SQLite, synchronous=FULL) and confirms; it receives every round's
+    # messages, the baseline's too, so all rounds share the same load.
+    ingest = IngestProcess(mqtt_port=broker.port, influx_url="", database="", client_id="bench-ingest",
+                           group="bench", log_path=work / "ingest.log", sqlite_path=work / "store.sqlite")
+    ingest.start()
     disk = DiskWorker()
     try:
-        # Alternate the two and keep each one's best round: the machine may be shared.
-        direct_rate = buffered_rate = 0.0
+        # Alternate and keep each one's best round: the machine may be shared.
+        direct_rate = buffered_rate = confirmed_rate = 0.0
         for round_ in range(ROUNDS):
             direct_rate = max(direct_rate, await direct(broker.port))
             live = ReadingBuffer(path=work / f"live-{round_}.sqlite", max_bytes=256 * 1024 * 1024)
             buffered_rate = max(buffered_rate, await drain(broker.port, live, disk, replay_per_s=1e9,
                                                            feed=readings(N)))
+            confirmed = ReadingBuffer(path=work / f"confirmed-{round_}.sqlite", max_bytes=256 * 1024 * 1024)
+            confirmed_rate = max(confirmed_rate, await drain(broker.port, confirmed, disk, replay_per_s=1e9,
+                                                             feed=readings(N), confirm=True))
 
         backlog = ReadingBuffer(path=work / "backlog.sqlite", max_bytes=256 * 1024 * 1024)
         for i in range(0, BACKLOG, 1000):
@@ -125,12 +155,15 @@ async def main() -> None:
         replay_paced = await drain(broker.port, backlog, disk, replay_per_s=default_pace, feed=None)
     finally:
         disk.close()
+        ingest.stop()
         broker.close()
     print(json.dumps({
         "benchmark": "gateway_buffer",
         "readings": N,
         "rounds": ROUNDS,
         "direct_per_s": round(direct_rate),
+        "buffered_confirmed_per_s": round(confirmed_rate),
+        "buffered_confirmed_vs_direct": round(confirmed_rate / direct_rate, 3),
         "buffered_per_s": round(buffered_rate),
         "buffered_vs_direct": round(buffered_rate / direct_rate, 3),
         "replay_capacity_per_s": round(replay_capacity),
