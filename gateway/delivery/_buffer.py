@@ -80,6 +80,7 @@ class ReadingBuffer:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.max_bytes = max_bytes
+        self.synchronous = synchronous
         self.wal_bytes = max_bytes // 8
         """Share of the budget kept for the write-ahead log."""
         self._lock = threading.Lock()
@@ -244,6 +245,10 @@ class ReadingBuffer:
         ``device`` None matches any device. Rows already gone are ignored, so a
         confirmation that repeats is harmless. On a full disk the delete itself can
         fail (the log needs room): the error is raised and nothing is deleted.
+
+        Deletes commit without their own fsync (``synchronous=NORMAL`` for this
+        transaction; the next insert's fsync covers them): a delete lost at a power cut
+        only means the reading is sent, stored and confirmed once more.
         """
         if not ranges:
             return 0
@@ -251,7 +256,10 @@ class ReadingBuffer:
             cur = self._db.cursor()
             removed = 0
             freed = 0
+            relaxed = self.synchronous == "FULL"
             try:
+                if relaxed:
+                    cur.execute("PRAGMA synchronous=NORMAL")
                 cur.execute("BEGIN IMMEDIATE")
                 for device, first, last in ranges:
                     if device is None:
@@ -266,6 +274,9 @@ class ReadingBuffer:
             except BaseException:
                 rollback(self._db)
                 raise
+            finally:
+                if relaxed:
+                    self._db.execute("PRAGMA synchronous=FULL")
             self._count -= removed
             self._bytes -= freed
             return removed
