@@ -16,7 +16,7 @@ import pytest
 from gateway.service import GatewayService
 from nzd.config import load_gateway_config
 from nzd.messages import Setpoint, encode
-from nzd.topics import TopicKind, setpoint_topic, site_filter, status_topic, telemetry_topic
+from nzd.topics import TopicKind, confirm_topic, setpoint_topic, site_filter, status_topic, telemetry_topic
 from tests.gateway.service.support import (
     ModbusThread,
     Subscriber,
@@ -116,13 +116,34 @@ def test_service_accounts_get_only_what_they_need(broker: MosquittoServer) -> No
     b_gateway = Subscriber(port=broker.port, client_id="watch-b", username="prato/site-b",
                             password=ACCOUNTS["prato/site-b"], topics=["nzd/v1/prato/site-b/setpoint/+"])
     try:
-        # ingest publishes nothing, not even setpoints
+        # ingest publishes no setpoints
         send(broker, "nzd-ingest-1", setpoint_topic(district="prato", site="site-b", asset="battery"),
              setpoint("battery"))
         time.sleep(1.0)
         assert b_gateway.snapshot() == []
     finally:
         b_gateway.close()
+
+
+def test_ingest_confirms_to_each_site_which_reads_only_its_own_and_cannot_forge_them(
+        broker: MosquittoServer) -> None:
+    a_gateway = Subscriber(port=broker.port, client_id="gw-a-confirm", username="prato/site-a",
+                           password=ACCOUNTS["prato/site-a"],
+                           topics=[site_filter(TopicKind.CONFIRM, district="prato", site="site-a"),
+                                   site_filter(TopicKind.CONFIRM, district="prato", site="site-b")])
+    try:
+        send(broker, "nzd-ingest-1", confirm_topic(district="prato", site="site-a", device="meter"), b"for-a")
+        send(broker, "nzd-ingest-1", confirm_topic(district="prato", site="site-b", device="meter"), b"for-b")
+        # A gateway cannot confirm anything, not even on its own site, nor through a reserved name.
+        own = confirm_topic(district="prato", site="site-a", device="meter")
+        send(broker, "prato/site-a", own, b"forged")
+        send(broker, "prato/site-a", "nzd/v1/prato/site-a/confirm/telemetry", b"forged")
+        wait_until(lambda: len(a_gateway.snapshot()) >= 1, timeout_s=10, what="a's confirmation")
+        time.sleep(1.0)
+        assert [(t, p) for t, p, _ in a_gateway.snapshot()] == [
+            ("nzd/v1/prato/site-a/confirm/meter", b"for-a")]
+    finally:
+        a_gateway.close()
 
 
 async def test_a_gateway_with_a_password_file_publishes_its_site_under_the_acl(

@@ -46,3 +46,23 @@ async def test_telemetry_crosses_mosquitto_and_influxdb(
     series = r.json()["results"][0]["series"][0]
     assert series["columns"] == ["time", "active_power_w", "energy_import_wh", "seq"]
     assert series["values"] == [[reading.ts, -1234.5, 98_765_432.0, 42]]
+
+
+def test_a_killed_broker_restarts_with_what_it_had_saved() -> None:
+    """The broker writes its data folder (as the mosquitto user when started as root)."""
+    import paho.mqtt.publish as single
+    import paho.mqtt.subscribe as subscribe
+
+    broker = MosquittoServer(extra=["autosave_interval 1"]).start()
+    try:
+        single.single("harness/retained", b"kept", qos=1, retain=True, hostname=broker.host, port=broker.port)
+        deadline = time.monotonic() + 10
+        while not (broker.workdir / "data" / "mosquitto.db").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.5)  # one more save after the message
+        broker.kill()
+        broker.start()
+        message = subscribe.simple("harness/retained", hostname=broker.host, port=broker.port, msg_count=1)
+        assert message.payload == b"kept"
+    finally:
+        broker.close()

@@ -206,3 +206,17 @@ def test_setpoint_window_must_be_positive() -> None:
            "issued_at": 1_764_000_000_000}
     with pytest.raises(ContractError, match="valid_until"):
         decode(orjson.dumps(doc), Setpoint)
+
+
+def test_a_confirmation_carries_inclusive_seq_ranges_and_refuses_reversed_ones() -> None:
+    from nzd import Confirm
+
+    c = Confirm(device="m1", ts=1_767_225_600_000, ranges=[[0, 5], [7, 7]])
+    assert encode(c) == b'{"device":"m1","ts":1767225600000,"ranges":[[0,5],[7,7]]}'
+    assert decode(encode(c), Confirm) == c
+    for bad in (b'{"device":"m1","ts":1767225600000,"ranges":[[5,1]]}',
+                b'{"device":"m1","ts":1767225600000,"ranges":[]}',
+                b'{"device":"m1","ts":1767225600000,"ranges":[[1,2,3]]}',
+                b'{"device":"m1","ts":1767225600000,"ranges":[["1",2]]}'):
+        with pytest.raises(ContractError):
+            decode(bad, Confirm)

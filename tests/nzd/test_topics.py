@@ -6,6 +6,7 @@ from nzd import (
     ContractError,
     TopicKind,
     ack_topic,
+    confirm_topic,
     parse_topic,
     setpoint_topic,
     site_filter,
@@ -21,6 +22,7 @@ def test_build_and_parse_each_kind() -> None:
         (status_topic(district="prato", site="rossi", gateway="gw1"), TopicKind.STATUS, "gw1"),
         (setpoint_topic(district="prato", site="rossi", asset="bat"), TopicKind.SETPOINT, "bat"),
         (ack_topic(district="prato", site="rossi", asset="bat"), TopicKind.ACK, "bat"),
+        (confirm_topic(district="prato", site="rossi", device="main-meter"), TopicKind.CONFIRM, "main-meter"),
     ]
     for text, kind, name in cases:
         topic = parse_topic(text)
@@ -28,6 +30,7 @@ def test_build_and_parse_each_kind() -> None:
         assert str(topic) == text
     assert cases[0][0] == "nzd/v1/prato/rossi/main-meter/telemetry"
     assert cases[2][0] == "nzd/v1/prato/rossi/setpoint/bat"
+    assert cases[4][0] == "nzd/v1/prato/rossi/confirm/main-meter"
 
 
 @pytest.mark.parametrize(
@@ -44,6 +47,8 @@ def test_bad_topics_raise_contract_error(bad: str) -> None:
 def test_reserved_and_bad_identifiers_refused_when_building() -> None:
     with pytest.raises(ContractError, match="reserved"):
         telemetry_topic(district="prato", site="rossi", device="setpoint")
+    with pytest.raises(ContractError, match="reserved"):
+        telemetry_topic(district="prato", site="rossi", device="confirm")
     with pytest.raises(ContractError, match="district"):
         telemetry_topic(district="Prato", site="rossi", device="m")
 
