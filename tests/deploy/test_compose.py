@@ -160,3 +160,13 @@ def test_the_commands_the_containers_and_units_run_exist(argv: list[str]) -> Non
     assert result.exit_code == 0, f"`nzd {' '.join(argv)}` is not a command:\n{result.output}"
     units = " ".join(p.read_text() for p in (DEPLOY / "systemd").glob("*.service"))
     assert f"bin/nzd {' '.join(argv)}" in units
+
+
+def test_the_containers_broker_persists_and_queues_like_the_host_config() -> None:
+    conf = compose()["configs"]["mosquitto-conf"]["content"].splitlines()
+    host = (DEPLOY / "mosquitto" / "mosquitto.conf").read_text().splitlines()
+    keys = ("autosave_interval", "autosave_on_changes", "max_queued_messages", "max_queued_bytes",
+            "queue_qos0_messages")
+    for key in keys:
+        assert [line for line in conf if line.startswith(key + " ")] == \
+            [line for line in host if line.startswith(key + " ")], key
