@@ -4,7 +4,8 @@ The broker's PUBACK paces the stream (at most ``window`` readings in flight);
 with confirmations on (``confirm_timeout_s``), a row leaves the queue only when
 ingest confirms on ``…/confirm/{device}`` that the store has it. Rows published
 and not confirmed are sent again, marked replayed, on the next connection and
-after ``confirm_timeout_s`` (then twice as long each time). Without
+after ``confirm_timeout_s`` (then twice as long each time) once ingest has
+confirmed anything since they were sent. Without
 confirmations a row is deleted at its PUBACK. Confirmed rows are deleted in
 batches, one transaction per ``ACK_FLUSH_INTERVAL_S`` at most.
 
@@ -101,6 +102,8 @@ class TelemetryPublisher:
         self._confirmed = Confirmations()
         self._sent = SentChunks(timeout_s=confirm_timeout_s or 30.0)
         self._highest_sent = -1
+        self._confirmed_s = 0.0
+        """Monotonic time of the last confirmation: ingest is alive and confirming."""
         self._idle = asyncio.Event()
 
     def wake(self) -> None:
@@ -115,6 +118,8 @@ class TelemetryPublisher:
         """
         if self.confirming:
             self._confirmed.add(device, ranges, upto=self._highest_sent)
+            self._confirmed_s = time.monotonic()
+            self._wake.set()  # chunks waiting for a sign of life from ingest may now be due
 
     async def wait_idle(self, *, timeout_s: float) -> bool:
         """Wait until everything queued has been confirmed (clean shutdown)."""
@@ -146,7 +151,7 @@ class TelemetryPublisher:
                 tg.create_task(self._flush_loop())
                 while True:
                     self._wake.clear()
-                    due = self._sent.due() if self.confirming else None
+                    due = self._sent.due(confirmed_s=self._confirmed_s) if self.confirming else None
                     if due is not None:
                         rows = await self.disk.run(self.buffer.fetch_range, first=due.first, last=due.last,
                                                    limit=due.last - due.first + 1)
@@ -183,7 +188,7 @@ class TelemetryPublisher:
 
     async def _sleep_until_work(self) -> None:
         wait_s = 1.0
-        next_due = self._sent.next_due_s() if self.confirming else None
+        next_due = self._sent.next_due_s(confirmed_s=self._confirmed_s) if self.confirming else None
         if next_due is not None:
             wait_s = max(0.01, min(wait_s, next_due - time.monotonic()))
         with contextlib.suppress(TimeoutError):

@@ -3,8 +3,11 @@
 Readings leave in seq order in chunks (one fetch from the queue each), so the
 publisher tracks chunks, not readings: memory stays small however long ingest is
 away. When a chunk's time is up, whatever of its range is still queued (not
-confirmed) is sent again; each attempt waits twice as long as the one before, so
-a long store outage does not turn into a flood of repeats.
+confirmed) is sent again, but only once some confirmation has arrived since it
+was sent: ingest is alive, so what it did not confirm was lost on the way. While
+ingest (or its store) is down nothing is repeated in vain; the broker keeps the
+first copies in ingest's session. Each attempt waits twice as long as the one
+before.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class SentChunk:
     last: int
     due_s: float
     """Monotonic time at which what is left of it is sent again."""
+    sent_s: float
     attempt: int = 1
 
 
@@ -39,23 +43,25 @@ class SentChunks:
         self._chunks.clear()
 
     def sent(self, first: int, last: int, *, attempt: int = 1) -> None:
-        wait_s = self.timeout_s * min(2 ** (attempt - 1), MAX_BACKOFF)
-        self._chunks.append(SentChunk(first, last, time.monotonic() + wait_s, attempt))
-
-    def due(self) -> SentChunk | None:
-        """The oldest chunk whose time is up, removed from the list (the caller resends it)."""
-        if not self._chunks:
-            return None
-        # Chunks of later attempts are appended at the end, so look for the earliest due one.
         now = time.monotonic()
-        best = min(self._chunks, key=lambda c: c.due_s) if self._chunks[0].due_s > now else self._chunks[0]
-        if best.due_s > now:
-            return None
-        self._chunks.remove(best)
+        wait_s = self.timeout_s * min(2 ** (attempt - 1), MAX_BACKOFF)
+        self._chunks.append(SentChunk(first, last, now + wait_s, now, attempt))
+
+    def due(self, *, confirmed_s: float) -> SentChunk | None:
+        """The earliest chunk whose time is up and that was sent before the last confirmation
+        (at ``confirmed_s``), removed from the list: the caller resends it."""
+        now = time.monotonic()
+        best: SentChunk | None = None
+        for c in self._chunks:
+            if c.due_s <= now and c.sent_s < confirmed_s and (best is None or c.due_s < best.due_s):
+                best = c
+        if best is not None:
+            self._chunks.remove(best)
         return best
 
-    def next_due_s(self) -> float | None:
-        return min((c.due_s for c in self._chunks), default=None)
+    def next_due_s(self, *, confirmed_s: float) -> float | None:
+        """When the next chunk falls due, among those a confirmation has come after."""
+        return min((c.due_s for c in self._chunks if c.sent_s < confirmed_s), default=None)
 
     def __len__(self) -> int:
         return len(self._chunks)
