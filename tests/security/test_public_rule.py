@@ -124,7 +124,8 @@ def test_a_firm_above_85_percent_and_figures_derived_from_one_firm_are_withheld(
         readings += [
             _meter(ROSSI, "main-meter", DeviceKind.ELECTRICITY_METER, ts,
                    {"energy_import_wh": 1e6 + 22_500.0 * first + 10_000.0 * second}),
-            _meter(ROSSI, "pv-inverter", DeviceKind.PV_INVERTER, ts, {"pv_energy_wh": 5e5 + 2_500.0 * second}),
+            _meter(ROSSI, "pv-inverter", DeviceKind.PV_INVERTER, ts,
+                   {"pv_energy_wh": 5e5 + 2_500.0 * second}),
             _meter(LOGISTICA, "main-meter", DeviceKind.ELECTRICITY_METER, ts,
                    {"energy_import_wh": 2e6 + 1_250.0 * first + 7_500.0 * second}),
             _meter(LANIFICIO, "main-meter", DeviceKind.ELECTRICITY_METER, ts,
