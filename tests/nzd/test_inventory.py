@@ -38,7 +38,8 @@ def test_a_year_of_the_example_district_by_hand() -> None:
     ets = cells[(Sector.INDUSTRY_ETS, Carrier.GRID_ELECTRICITY)]
     assert (ets.mwh, ets.t_co2) == (pytest.approx(300.0), pytest.approx(75.0))
     pv = cells[(Sector.INDUSTRY_NON_ETS, Carrier.LOCAL_PV)]
-    assert (pv.mwh, pv.t_co2) == (pytest.approx(170.0), 0.0)  # 180 made - 10 fed in; Logistica has no PV meter
+    # 180 made - 10 fed in; Logistica has no PV meter
+    assert (pv.mwh, pv.t_co2) == (pytest.approx(170.0), 0.0)
     gas = cells[(Sector.INDUSTRY_NON_ETS, Carrier.NATURAL_GAS)]
     assert gas.mwh == 500.0  # 2026's figure only
     assert gas.t_co2 == pytest.approx(500 * 56.1 * 3.6 / 1000)  # IPCC 56.1 t/TJ: 100.98 t
