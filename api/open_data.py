@@ -254,6 +254,7 @@ async def open_data_once(*, year: int | None, out_root: Path, publisher: str | N
     into ``out_root/<year>``."""
     from api.auth.throttle import LoginThrottle
     from api.auth.users import UserDirectory
+    from api.latest_cache import LatestTable
     from api.live import LiveHub
     from api.metrics import ApiMetrics
     from api.settings import ApiSettings
@@ -268,9 +269,14 @@ async def open_data_once(*, year: int | None, out_root: Path, publisher: str | N
     await store.open()
     try:
         # No users, no MQTT: the package is built from the store as the public sees it.
+        metrics = ApiMetrics()
+        latest = LatestTable(district=district, metrics=metrics, lookback_s=settings.latest_lookback_s,
+                             max_devices=settings.latest_max_devices,
+                             max_quantities=settings.latest_max_quantities)
         state = ApiState(settings=settings, district=district, store=store, users=UserDirectory([]),
-                         hub=LiveHub(settings=settings, district=district, metrics=ApiMetrics()),
-                         jwt_secret="", throttle=LoginThrottle(per_address=1, per_user=1, window_s=1.0))
+                         hub=LiveHub(settings=settings, district=district, metrics=metrics, latest=latest),
+                         latest=latest, jwt_secret="",
+                         throttle=LoginThrottle(per_address=1, per_user=1, window_s=1.0))
         return await write_open_data(state, year=year, out_dir=out_root / str(year), publisher=publisher)
     finally:
         await store.close()
