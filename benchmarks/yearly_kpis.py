@@ -81,7 +81,8 @@ async def run(url: str, *, firms: int, days: int, repeats: int) -> dict[str, obj
             await http.query(select)
     rollup_s = time.perf_counter() - t_roll
     await http.close()
-    store = InfluxStore(url=url, database=db)
+    # A long timeout: the yearly reads are what is measured, however long they take.
+    store = InfluxStore(url=url, database=db, timeout_s=600.0, retry_total_s=0.0)
     await store.open()
     out: dict[str, object] = {"benchmark": "yearly_kpis", "firms": firms, "days": days,
                               "readings": written, "step_minutes": 15, "write_s": round(write_s, 1),

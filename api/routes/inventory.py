@@ -80,16 +80,16 @@ async def year_inventory(state: ApiState, principal: Principal, year: int) -> In
         rows.append(InventoryRow(
             sector=c.sector.value, sector_label=_SECTOR_LABELS[c.sector.value], carrier=c.carrier.value,
             carrier_label=_CARRIER_LABELS[c.carrier.value],
-            energy_mwh=None if energy is None else round(energy, 3),
+            energy_mwh=None if energy is None else round(energy, 4),
             factor_t_co2_per_mwh=round(c.factor_t_per_mwh, 5),
-            co2_t=None if energy is None else round(c.t_co2, 3), firms=sum(1 for v in contributions if v)))
+            co2_t=None if energy is None else round(c.t_co2, 4), firms=sum(1 for v in contributions if v)))
     # A total is shown only when every cell it adds up is: a withheld cell would be the difference.
     shown = all(r.energy_mwh is not None for r in rows)
     return Inventory(year=year, partial_year=end > now,
                      electricity_factor_t_co2_per_mwh=state.district.inventory.electricity_factor(year),
                      rows=rows,
-                     total_energy_mwh=round(sum(c.mwh for c in cells), 3) if shown else None,
-                     total_co2_t=round(sum(c.t_co2 for c in cells), 3) if shown else None)
+                     total_energy_mwh=round(sum(c.mwh for c in cells), 4) if shown else None,
+                     total_co2_t=round(sum(c.t_co2 for c in cells), 4) if shown else None)
 
 
 @router.get("/district/inventory", summary="Emission inventory of a year: energy and CO2 by sector and "
