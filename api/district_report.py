@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from api.auth.principal import Principal
 from api.problems import ProblemError
+from api.routes.inventory import Inventory, year_inventory
 from api.routes.targets import TargetProgress
 from api.state import ApiState
 from nzd.store.base import EventKind
@@ -46,6 +47,7 @@ class DistrictReport(BaseModel):
     leaks_found: int
     leaks_fixed: int
     targets: list[TargetProgress]
+    inventory: Inventory | None = Field(None, description="the year's emission inventory (yearly reports)")
 
 
 def parse_report_period(period: str) -> tuple[int, int | None]:
@@ -137,4 +139,5 @@ async def district_report(state: ApiState, principal: Principal, period: str) ->
     return DistrictReport(district=d.district, name=d.name or d.district, period=period,
                           firms=len(d.sites), rows=rows, totals=totals,
                           leaks_found=found, leaks_fixed=fixed,
-                          targets=await get_progress(state, principal, year=year))
+                          targets=await get_progress(state, principal, year=year),
+                          inventory=await year_inventory(state, principal, year) if month is None else None)

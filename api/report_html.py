@@ -65,6 +65,16 @@ def render_report_html(report: DistrictReport) -> str:
     trend = "".join(f"<tr><td>{escape(r.label)}</td><td>{fmt(r.co2_t, '', 2)}</td>"
                     f"<td>{_pct(r.renewable_share)}</td><td>{fmt(r.water_intake_m3, '', 0)}</td></tr>"
                     for r in report.rows)
+    inv = report.inventory
+    inventory = "" if inv is None else (
+        "<h2>Emission inventory</h2><table><tr><th>Sector</th><th>Energy carrier</th><th>Energy (MWh)</th>"
+        "<th>CO2 (t)</th></tr>" + "".join(
+            f"<tr><td>{escape(r.sector_label)}</td><td>{escape(r.carrier_label)}</td>"
+            f"<td>{fmt(r.energy_mwh, '', 2)}</td><td>{fmt(r.co2_t, '', 2)}</td></tr>" for r in inv.rows)
+        + f"<tr><th>Total</th><td></td><td>{fmt(inv.total_energy_mwh, '', 2)}</td>"
+          f"<td>{fmt(inv.total_co2_t, '', 2)}</td></tr></table>"
+          f"<p>Grid electricity at {inv.electricity_factor_t_co2_per_mwh} t CO2/MWh (location-based); local "
+          "solar power without CO2.</p>")
     partial = "<p><em>The period is not over: figures are the period so far.</em></p>" if t.partial else ""
     title = f"{escape(report.name)}: {kind} report {report.period}"
     return f"""<!doctype html>
@@ -79,5 +89,5 @@ for more than 85 %, is marked "not published".</p>{partial}
 <h2>In short</h2><table>{summary}</table>
 <h2>Targets</h2>{''.join(targets) or '<p>No targets have been set yet.</p>'}
 <h2>Trend</h2><table><tr><th>Period</th><th>CO2 (t)</th><th>Local solar share</th><th>Water (m3)</th></tr>
-{trend}</table></body></html>
+{trend}</table>{inventory}</body></html>
 """

@@ -117,7 +117,18 @@ def render_report_pdf(report: DistrictReport) -> bytes:
             f"{fmt(p.actual, p.target.unit, 2)}: <b>{status_words(p.status)}</b>"
             + ("" if p.gap is None else f" (gap {p.gap:+.2f} {p.target.unit})") + ".", styles["Normal"]))
         story.append(_target_chart(p))
-    story += [Spacer(1, 6), _co2_chart(report), Spacer(1, 8),
+    story += [Spacer(1, 6), _co2_chart(report)]
+    inv = report.inventory
+    if inv is not None:
+        story += [Paragraph("Emission inventory (Covenant of Mayors layout)", styles["Heading2"]),
+                  Table([["Sector", "Energy carrier", "Energy (MWh)", "CO2 (t)"]]
+                        + [[r.sector_label, r.carrier_label, fmt(r.energy_mwh, "", 2), fmt(r.co2_t, "", 2)]
+                           for r in inv.rows]
+                        + [["Total", "", fmt(inv.total_energy_mwh, "", 2), fmt(inv.total_co2_t, "", 2)]],
+                        colWidths=[170, 150, 70, 60], style=grid),
+                  Paragraph(f"Grid electricity at {inv.electricity_factor_t_co2_per_mwh} t CO2/MWh "
+                            "(location-based); local solar power without CO2.", styles["Normal"])]
+    story += [Spacer(1, 8),
               Paragraph(f"Made {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} from measured meter data.",
                         styles["Italic"])]
     doc.build(story)

@@ -77,7 +77,9 @@ def test_the_yearly_report_as_json_pdf_and_html(api: ApiServer, tmp_path: Path) 
     assert report["totals"]["renewable_share"] is None  # one firm's PV: not published
     assert report["leaks_found"] == 2 and report["leaks_fixed"] == 0  # the seeded leaks, still active
     assert [r["label"] for r in report["rows"]][:3] == ["2026-01", "2026-02", "2026-03"]
-    assert monthly["rows"][0]["label"] == "2026-12-01"
+    assert monthly["rows"][0]["label"] == "2026-12-01" and monthly["inventory"] is None
+    grid = next(r for r in report["inventory"]["rows"] if r["carrier"] == "grid_electricity")
+    assert grid["energy_mwh"] == pytest.approx(1.92)
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     (tmp_path / "r.pdf").write_bytes(pdf.content)
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(tmp_path / "r.pdf"),
@@ -86,6 +88,7 @@ def test_the_yearly_report_as_json_pdf_and_html(api: ApiServer, tmp_path: Path) 
     text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True,
                           check=True, timeout=60).stdout
     assert "Firms taking part" in text and "not published" in text
+    assert "Emission inventory" in text and "Electricity (grid)" in text
     assert html.headers["content-type"].startswith("text/html")
-    assert "Leaks found / fixed" in html.text and "<svg" in html.text
+    assert "Leaks found / fixed" in html.text and "<svg" in html.text and "Emission inventory" in html.text
     assert not any(s in html.text for s in ("tintoria", "lanificio", "logistica", "depuratore"))
