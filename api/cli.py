@@ -64,5 +64,29 @@ def token_cmd(token_id: str = typer.Argument(..., help="A name for the token, [a
     typer.echo(f"  - id: {token_id}\n    hash: '{hashed}'")
 
 
+export_app = typer.Typer(help="Exports for partners and portals.", no_args_is_help=True)
+
+
+@export_app.command("open-data")
+def open_data_cmd(
+    year: int | None = typer.Option(None, help="Calendar year (default: yesterday's local year)."),
+    out: str = typer.Option("open-data", help="Folder to write the package into (one per year inside)."),
+    publisher: str | None = typer.Option(None, help="Publisher for the portal (default: the district)."),
+) -> None:
+    """Write the year's open-data package (Frictionless, CC-BY-4.0), validated before it is written."""
+    import asyncio
+    from pathlib import Path
+
+    from api.open_data import OpenDataError, open_data_once
+
+    try:
+        path = asyncio.run(open_data_once(year=year, out_root=Path(out), publisher=publisher))
+    except OpenDataError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(str(path))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(api_app, name="api")
+    app.add_typer(export_app, name="export")

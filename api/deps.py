@@ -83,7 +83,7 @@ SiteId = Annotated[str, Path(description="Site id from the district registry", e
 
 async def get_site(site: SiteId, principal: PrincipalDep, state: StateDep) -> SiteConfig:
     """The site, if the caller may see it: 403 outside their scope (existing or not), 404 if absent."""
-    if principal.role is Role.PUBLIC:
+    if principal.district_only:
         raise ProblemError(403, "the public view shows district aggregates only; log in to see a site")
     if not principal.may_see_site(site):
         raise ProblemError(403, f"{principal.role.value} '{principal.name}' may not see site '{site}'")
@@ -97,7 +97,7 @@ SiteDep = Annotated[SiteConfig, Depends(get_site)]
 
 
 def guard_public_total(principal: Principal, contributing: int, what: str) -> None:
-    if principal.role is Role.PUBLIC and contributing < MIN_PUBLIC_SITES:
+    if principal.district_only and contributing < MIN_PUBLIC_SITES:
         raise ProblemError(403, f"only {contributing} firm(s) report {what}: a district total would show a "
                                 "single firm's data, so the public view does not show it")
 
@@ -114,7 +114,7 @@ OperatorDep = Annotated[Principal, Depends(require_operator)]
 
 async def require_site_manager(principal: PrincipalDep, site: SiteDep) -> Principal:
     """An operator, or a site manager of the site in the path."""
-    if principal.role is Role.PUBLIC:
+    if principal.district_only:
         raise ProblemError(403, "log in as a site manager or operator to do this")
     return principal
 

@@ -11,12 +11,14 @@ from fastapi import Query
 
 from api.problems import ProblemError
 
-__all__ = ["FromQuery", "IntervalQuery", "ToQuery", "parse_interval_s", "resolve_period"]
+__all__ = ["LONG_SPAN_MS", "FromQuery", "IntervalQuery", "ToQuery", "parse_interval_s", "resolve_period"]
 
 _DAY_MS = 86_400_000
 _INTERVAL = re.compile(r"^([1-9][0-9]{0,5})(s|m|h|d)$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_SPAN_MS = 400 * _DAY_MS
+LONG_SPAN_MS = 20 * 366 * _DAY_MS
+"""Monthly and yearly rows (the long view, docs/reports.md) may span up to 20 years."""
 MAX_POINTS = 20_000
 
 FromQuery = Annotated[datetime | None, Query(
@@ -40,15 +42,17 @@ def _ms(value: datetime, name: str) -> int:
         raise ProblemError(422, f"query.{name}: out of range") from None
 
 
-def resolve_period(from_: datetime | None, to: datetime | None, *,
-                   default_span_ms: int = _DAY_MS) -> tuple[int, int]:
-    """``[start_ms, end_ms)``, checked: start before end, at most ~400 days, within 2000..2200."""
+def resolve_period(from_: datetime | None, to: datetime | None, *, default_span_ms: int = _DAY_MS,
+                   max_span_ms: int | None = None) -> tuple[int, int]:
+    """``[start_ms, end_ms)``, checked: start before end, at most ``max_span_ms`` (default ~400
+    days), within 2000..2200."""
     end_ms = _ms(to, "to") if to is not None else int(time.time() * 1000)
     start_ms = _ms(from_, "from") if from_ is not None else end_ms - default_span_ms
     if start_ms >= end_ms:
         raise ProblemError(422, "query.from: must be before 'to'")
-    if end_ms - start_ms > MAX_SPAN_MS:
-        raise ProblemError(422, "query.to: the period may span at most 400 days")
+    limit_ms = MAX_SPAN_MS if max_span_ms is None else max_span_ms
+    if end_ms - start_ms > limit_ms:
+        raise ProblemError(422, f"query.to: the period may span at most {limit_ms // _DAY_MS} days")
     if start_ms < 946_684_800_000 or end_ms > 7_258_118_400_000:
         raise ProblemError(422, "query.from: the period must lie between the years 2000 and 2200")
     return start_ms, end_ms

@@ -19,10 +19,12 @@ from collections.abc import Iterable, Sequence
 
 __all__ = ["MAX_PUBLIC_SHARE", "MIN_PUBLIC_FIRMS", "contributors", "public_figure", "public_total"]
 
-MIN_PUBLIC_FIRMS = 2
-"""A figure shown to the public needs at least this many contributing firms."""
-MAX_PUBLIC_SHARE: float | None = None
-"""No firm may contribute more than this share of a public figure (None: no dominance rule)."""
+MIN_PUBLIC_FIRMS = 3
+"""A figure shown to the public needs at least this many contributing firms (docs/reports.md)."""
+MAX_PUBLIC_SHARE: float | None = 0.85
+"""No firm may contribute more than this share of a public figure (None: no dominance rule);
+with two firms left the other one could read the first from the total, and a firm of 85 %
+is read from it to within 15 %."""
 
 
 def _values(contributions: Iterable[float | None]) -> list[float]:

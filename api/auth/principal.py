@@ -20,6 +20,9 @@ class Role(StrEnum):
     """Their own sites; may acknowledge alerts there."""
     PUBLIC = "public"
     """District aggregates only, never a single firm's data."""
+    AUTHORITY = "authority"
+    """The municipality or region: district aggregates through the public rule, like the public,
+    and the district's targets, which it may propose and edit; never a single firm's data."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,15 @@ class Principal:
     """The sites of a site manager; ignored for the other roles."""
     expires_at_s: int | None = None
     """When the credentials end (a JWT's ``exp``, epoch s); None: they do not (API tokens)."""
+
+    @property
+    def district_only(self) -> bool:
+        """Sees district figures only, each through the public rule (api/public.py)."""
+        return self.role in (Role.PUBLIC, Role.AUTHORITY)
+
+    @property
+    def may_set_targets(self) -> bool:
+        return self.role in (Role.OPERATOR, Role.AUTHORITY)
 
     def may_see_site(self, site: str) -> bool:
         if self.role is Role.OPERATOR:

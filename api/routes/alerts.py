@@ -12,7 +12,6 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth.principal import Role
 from api.deps import PrincipalDep, SiteDep, SiteManagerDep, StateDep
 from api.problems import ProblemError, problems
 from api.state import ApiState
@@ -70,7 +69,7 @@ async def alert_states(state: ApiState, site: str | None, *, active_only: bool) 
             responses=problems(503))
 async def list_alerts(state: StateDep, principal: PrincipalDep, active_only: ActiveQuery = False
                       ) -> list[AlertOut]:
-    if principal.role is Role.PUBLIC:
+    if principal.district_only:
         return []
     return [a for a in await alert_states(state, None, active_only=active_only)
             if principal.may_see_site(a.alert.site)]

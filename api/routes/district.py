@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.auth.principal import Role
 from api.deps import PrincipalDep, SiteDep, StateDep
 from api.problems import problems
 from api.public import public_total
@@ -50,13 +49,13 @@ async def get_district(state: StateDep, principal: PrincipalDep) -> District:
     visible = [s for s in d.sites if principal.may_see_site(s.id)]
     pv = [sum(p.kwp for p in s.pv) for s in d.sites]
     battery = [sum(b.capacity_kwh for b in s.batteries) for s in d.sites]
-    public = principal.role is Role.PUBLIC
+    public = principal.district_only
     return District(
         district=d.district, name=d.name, timezone=d.timezone, site_count=len(d.sites),
         pv_kwp=public_total(pv) if public else sum(pv),
         battery_kwh=public_total(battery) if public else sum(battery),
         water_severity=d.water_severity.value,
-        sites=[summary(s) for s in visible] if principal.role is not Role.PUBLIC else [],
+        sites=[summary(s) for s in visible] if not principal.district_only else [],
     )
 
 

@@ -19,10 +19,9 @@ import numpy as np
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.auth.principal import Role
 from api.deps import PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.energy import MeasuredKpis, measured_kpis
-from api.periods import resolve_period
+from api.periods import LONG_SPAN_MS, resolve_period
 from api.problems import ProblemError, problems
 from api.public import public_figure
 from nzd.accounting import SiteEnergyKpis
@@ -37,9 +36,14 @@ class PeriodKind(StrEnum):
     HOUR = "hour"
     DAY = "day"
     MONTH = "month"
+    YEAR = "year"
 
 
-PeriodQuery = Annotated[PeriodKind, Query(description="Rows per local hour, day or month")]
+_LONG = (PeriodKind.MONTH, PeriodKind.YEAR)
+
+
+PeriodQuery = Annotated[PeriodKind, Query(description="Rows per local hour, day, month or year (month "
+                                                      "and year: up to 20 years per request)")]
 FromQuery = Annotated[datetime | None, Query(
     alias="from", description="Start: ISO 8601 with an offset, or a local date or date-time in the "
                               "district's time zone; default: today's local midnight",
@@ -104,18 +108,21 @@ def _local(value: datetime | None, tz: ZoneInfo) -> datetime | None:
     return None if value is None or value.tzinfo is not None else value.replace(tzinfo=tz)
 
 
-def _default_period(state: StateDep, from_: datetime | None, to: datetime | None) -> tuple[int, int]:
+def _default_period(state: StateDep, from_: datetime | None, to: datetime | None, *,
+                    long_view: bool = False) -> tuple[int, int]:
     tz = ZoneInfo(state.district.timezone)
     if from_ is None and to is None:  # today, local time
         now = datetime.now(tz)
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         start_ms = int(midnight.timestamp() * 1000)
         return start_ms, max(int(time.time() * 1000), start_ms + 1)
-    return resolve_period(_local(from_, tz) or from_, _local(to, tz) or to)
+    return resolve_period(_local(from_, tz) or from_, _local(to, tz) or to,
+                          max_span_ms=LONG_SPAN_MS if long_view else None)
 
 
 def _check_rows(start_ms: int, end_ms: int, period: PeriodKind) -> None:
-    per = {PeriodKind.HOUR: 3_600_000, PeriodKind.DAY: 86_400_000, PeriodKind.MONTH: 28 * 86_400_000}[period]
+    per = {PeriodKind.HOUR: 3_600_000, PeriodKind.DAY: 86_400_000, PeriodKind.MONTH: 28 * 86_400_000,
+           PeriodKind.YEAR: 365 * 86_400_000}[period]
     if (end_ms - start_ms) // per > _MAX_ROWS:
         raise ProblemError(422, f"query.period: more than {_MAX_ROWS} rows; choose a longer period")
 
@@ -182,6 +189,8 @@ def _calendar_end(start_ms: int, period: str, tz: ZoneInfo) -> int:
     if period == "day":
         # Wall-clock arithmetic: the next local midnight, 23 or 25 hours away on DST days.
         nxt = start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    elif period == "year":
+        nxt = start.replace(year=start.year + 1, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
     else:
         y, mo = (start.year + 1, 1) if start.month == 12 else (start.year, start.month + 1)
         nxt = start.replace(year=y, month=mo, day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -196,7 +205,7 @@ def _nullable(value: float | None, present: bool) -> float | None:
             responses=problems(403, 404, 422, 503))
 async def site_kpis(site: SiteDep, state: StateDep, from_: FromQuery = None, to: ToQuery = None,
                     period: PeriodQuery = PeriodKind.HOUR) -> list[SiteKpiRow]:
-    start_ms, end_ms = _default_period(state, from_, to)
+    start_ms, end_ms = _default_period(state, from_, to, long_view=period in _LONG)
     _check_rows(start_ms, end_ms, period)
     m = await measured_kpis(state.store, state.district, [site], start_ms=start_ms, end_ms=end_ms,
                             period=period.value, raw_span_ms=int(state.settings.raw_span_h * 3_600_000))
@@ -234,7 +243,7 @@ async def site_kpis(site: SiteDep, state: StateDep, from_: FromQuery = None, to:
             responses=problems(403, 422, 503))
 async def district_kpis(state: StateDep, principal: PrincipalDep, from_: FromQuery = None,
                         to: ToQuery = None, period: PeriodQuery = PeriodKind.HOUR) -> list[DistrictKpiRow]:
-    start_ms, end_ms = _default_period(state, from_, to)
+    start_ms, end_ms = _default_period(state, from_, to, long_view=period in _LONG)
     _check_rows(start_ms, end_ms, period)
     m = await measured_kpis(state.store, state.district, list(state.district.sites), start_ms=start_ms,
                             end_ms=end_ms, period=period.value,
@@ -260,7 +269,7 @@ async def district_kpis(state: StateDep, principal: PrincipalDep, from_: FromQue
             self_sufficiency=_nullable(_clean(d.self_sufficiency[i]), has),
             self_sufficiency_with_sharing=_nullable(_clean(d.self_sufficiency_with_sharing[i]), has),
         ))
-    return [_public_row(r, s, i) for i, r in enumerate(rows)] if principal.role is Role.PUBLIC else rows
+    return [_public_row(r, s, i) for i, r in enumerate(rows)] if principal.district_only else rows
 
 
 def _public_row(row: DistrictKpiRow, s: SiteEnergyKpis, i: int) -> DistrictKpiRow:

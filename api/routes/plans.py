@@ -100,7 +100,7 @@ def _check_limits(site: SiteConfig, body: ManualSetpoint) -> None:
 @router.get("/plans", summary="The newest plans, cut to the caller's sites",
             responses=problems(403, 503))
 async def list_plans(state: StateDep, principal: PrincipalDep, limit: LimitQuery = 4) -> list[PlanOut]:
-    if principal.role is Role.PUBLIC:
+    if principal.district_only:
         raise ProblemError(403, "plans name single firms; the public view shows district aggregates only")
     events = await state.store.events(EventKind.PLAN, district=state.district.district, limit=limit)
     return [PlanOut(plan_id=e.key, ts_ms=e.ts_ms, document=scope_plan(e.document, principal)) for e in events]

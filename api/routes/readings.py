@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from api.auth.principal import Role
 from api.deps import PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.flows import Flows
 from api.periods import FromQuery, IntervalQuery, ToQuery, parse_interval_s, resolve_period
@@ -79,7 +78,7 @@ async def flows(site: SiteDep, state: StateDep) -> Response:
             responses=problems(403, 503), response_model=Flows)
 async def district_flows(state: StateDep, principal: PrincipalDep) -> Response:
     await state.latest.ensure_filled(state.store)
-    _, contributing, body = state.latest.district_flows(public=principal.role is Role.PUBLIC)
+    _, contributing, body = state.latest.district_flows(public=principal.district_only)
     guard_public_total(principal, contributing, "power flows")
     return Response(body, media_type="application/json")
 

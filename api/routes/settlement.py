@@ -12,7 +12,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from api.auth.principal import Role
 from api.deps import PrincipalDep, SiteDep, StateDep
 from api.problems import problems
 from api.public import public_figure
@@ -189,7 +188,7 @@ async def district_settlement(state: StateDep, principal: PrincipalDep,
     m = await monthly_settlement(state.store, state.district, month=month)
     t = m.month_total
     row = _configuration_row(t, np.arange(len(t.configurations)), 0)
-    if principal.role is not Role.PUBLIC:
+    if not principal.district_only:
         return row
     # Every figure is built from the firms' energy fed in and drawn: shown to the public only
     # when neither side would reveal a firm (one producer alone, its export would show).

@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.auth.principal import Role
 from api.deps import PrincipalDep, SiteDep, StateDep
 from api.problems import problems
 from nzd.messages import GatewayStatus
@@ -69,7 +68,7 @@ def _summary(statuses: dict[tuple[str, str], GatewayStatus], *, detail: bool) ->
             responses=problems(503))
 async def district_status(state: StateDep, principal: PrincipalDep) -> StatusSummary:
     statuses = await _statuses(state, None)
-    if principal.role is Role.PUBLIC:
+    if principal.district_only:
         return _summary(statuses, detail=False)
     return _summary({k: v for k, v in statuses.items() if principal.may_see_site(k[0])}, detail=True)
 

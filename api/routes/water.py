@@ -13,10 +13,9 @@ import numpy as np
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
 
-from api.auth.principal import Role
 from api.counters import counter_readings
 from api.deps import OperatorDep, PrincipalDep, SiteDep, StateDep, guard_public_total
-from api.periods import FromQuery, ToQuery, resolve_period
+from api.periods import LONG_SPAN_MS, FromQuery, ToQuery, resolve_period
 from api.problems import ProblemError, problems
 from api.public import public_figure
 from api.routes.production import output_per_interval
@@ -92,8 +91,10 @@ def report_window(
         midnight = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
         start_ms = int((midnight - timedelta(days=6)).timestamp() * 1000)
         return start_ms, int(time.time() * 1000)
-    start_ms, end_ms = resolve_period(from_, to)
-    per = {Period.HOUR: 3_600_000, Period.DAY: 86_400_000, Period.MONTH: 28 * 86_400_000}[period]
+    long_view = period in (Period.MONTH, Period.YEAR)
+    start_ms, end_ms = resolve_period(from_, to, max_span_ms=LONG_SPAN_MS if long_view else None)
+    per = {Period.HOUR: 3_600_000, Period.DAY: 86_400_000, Period.MONTH: 28 * 86_400_000,
+           Period.YEAR: 365 * 86_400_000}[period]
     if (end_ms - start_ms) // per > _MAX_ROWS:
         raise ProblemError(422, f"query.period: more than {_MAX_ROWS} rows; choose a longer period")
     return start_ms, end_ms
@@ -177,7 +178,7 @@ async def district_water(state: StateDep, principal: PrincipalDep, from_: FromQu
     guard_public_total(principal, reporting, "water in this period")
     severity = (await current_water_severity(state)).water_severity
     report = _report("district", period, severity, district_water_kpis(parts), None)
-    return _public_report(report, parts) if principal.role is Role.PUBLIC else report
+    return _public_report(report, parts) if principal.district_only else report
 
 
 def _public_report(report: WaterReport, parts: list[WaterKpis]) -> WaterReport:
@@ -249,7 +250,7 @@ async def current_water_severity(state: ApiState) -> WaterSeverityState:
 async def get_water_severity(state: StateDep, principal: PrincipalDep) -> WaterSeverityState:
     level = await current_water_severity(state)
     # Who set it is an account name: for the people who log in, not for the public.
-    return level.model_copy(update={"set_by": None}) if principal.role is Role.PUBLIC else level
+    return level.model_copy(update={"set_by": None}) if principal.district_only else level
 
 
 @router.put("/district/water-severity",

@@ -88,7 +88,7 @@ async def recycled_network(state: StateDep, principal: PrincipalDep, from_: From
               and any(m.role is WaterMeterRole.SUPPLY for m in s.water.meters)]
     if not plants:
         raise ProblemError(404, "no site of the district has a supply meter (the reuse plant's output)")
-    if principal.role is Role.PUBLIC or not (principal.role is Role.OPERATOR
+    if principal.district_only or not (principal.role is Role.OPERATOR
                                              or any(principal.may_see_site(p) for p in plants)):
         raise ProblemError(403, "the recycled network's balance shows the reuse plant's own output: the "
                                 "operator and the plant's site managers see it")

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Body, Path
 from pydantic import BaseModel, Field
 
-from api.auth.principal import Principal, Role
+from api.auth.principal import Principal
 from api.deps import PrincipalDep, SiteDep, SiteManagerDep, StateDep
 from api.problems import ProblemError, problems
 from api.routes.alerts import alert_states
@@ -81,7 +81,7 @@ async def leak_ranking(state: ApiState, principal: Principal) -> list[LeakRow]:
 @router.get("/district/water/leaks", summary="Active leaks ranked by estimated volume and cost (operator: "
             "every firm; site manager: their own)", responses=problems(403, 503))
 async def get_leaks(state: StateDep, principal: PrincipalDep) -> list[LeakRow]:
-    if principal.role is Role.PUBLIC:
+    if principal.district_only:
         raise ProblemError(403, "leaks are shown to the operator and each firm's site manager: a ranking "
                                 "would show single firms")
     return await leak_ranking(state, principal)

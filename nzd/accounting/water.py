@@ -47,6 +47,7 @@ class Period(StrEnum):
     HOUR = "hour"
     DAY = "day"
     MONTH = "month"
+    YEAR = "year"
 
 
 def period_edges(*, start_ms: int, end_ms: int, period: Period | str, timezone: str) -> IntArray:
@@ -66,7 +67,8 @@ def period_edges(*, start_ms: int, end_ms: int, period: Period | str, timezone: 
         edge_s = first.timestamp()
         n = int(np.ceil((end_ms / 1000 - edge_s) / 3600.0))
         return np.asarray([round((edge_s + 3600 * k) * 1000) for k in range(n + 1)], dtype=np.int64)
-    day = local.date().replace(day=1) if kind is Period.MONTH else local.date()
+    day = (local.date().replace(month=1, day=1) if kind is Period.YEAR
+           else local.date().replace(day=1) if kind is Period.MONTH else local.date())
     edges: list[int] = []
     while True:
         edge = round(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp() * 1000)
@@ -75,6 +77,8 @@ def period_edges(*, start_ms: int, end_ms: int, period: Period | str, timezone: 
             return np.asarray(edges, dtype=np.int64)
         if kind is Period.DAY:
             day = day + timedelta(days=1)
+        elif kind is Period.YEAR:
+            day = day.replace(year=day.year + 1)
         else:
             day = day.replace(year=day.year + day.month // 12, month=day.month % 12 + 1)
 

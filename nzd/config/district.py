@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from nzd.config.inventory import InventoryConfig
 from nzd.config.settlement import Region, SettlementConfig
 from nzd.identifiers import Identifier
 
@@ -280,6 +281,8 @@ class DistrictConfig(_Strict):
     """A counter drop of at least this fraction of its value is a reset (meter replaced or
     cleared); a smaller drop is noise and the reading is rejected."""
     settlement: SettlementConfig = Field(default_factory=SettlementConfig)
+    inventory: InventoryConfig = Field(default_factory=InventoryConfig)
+    """Sectors, yearly fuels and CO2 factors of the emission inventory (docs/reports.md)."""
     sites: Annotated[list[SiteConfig], Field(min_length=1)]
 
     def site(self, site_id: str) -> SiteConfig:

@@ -104,6 +104,8 @@ class EventKind(StrEnum):
     """Hourly zonal price, one event per hour (nzd.prices)."""
     BASELINE = "baseline"
     """A day's plan against the fair and the do-nothing baselines (coordinator/baselines.py)."""
+    TARGET = "target"
+    """A district target as set, one event per change, keyed by its metric (nzd/targets.py)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,8 @@ class ApiServer:
     """A token of a user with the public role."""
     influx: InfluxServer
     mosquitto: MosquittoServer
+    authority: User | None = None
+    """The municipality (role authority): district figures and targets only."""
 
     def client(self, user: User | None = None, *, token: str | None = None) -> httpx.Client:
         tok = token or (user.token if user else None)
@@ -132,10 +134,12 @@ def _seed(settings: ServiceSettings) -> None:
     run(_write(settings, readings, events))
 
 
-def _users_file(path: Path) -> tuple[User, User, str]:
+def _users_file(path: Path) -> tuple[User, User, str, User]:
     op_token, op_hash = new_api_token("ops")
     a_token, a_hash = new_api_token("rossi")
     pub_token, pub_hash = new_api_token("comune")
+    auth_token, auth_hash = new_api_token("municipio")
+    authority = User("municipio", "demo-" + secrets.token_hex(6), auth_token)
     operator = User("operator", "demo-" + secrets.token_hex(6), op_token)
     manager = User("rossi", "demo-" + secrets.token_hex(6), a_token)
     doc = {"users": [
@@ -144,9 +148,11 @@ def _users_file(path: Path) -> tuple[User, User, str]:
         {"username": "rossi", "role": "site_manager", "sites": [SITE_A],
          "password_hash": hash_secret(manager.password), "tokens": [{"id": "rossi", "hash": a_hash}]},
         {"username": "comune", "role": "public", "tokens": [{"id": "comune", "hash": pub_hash}]},
+        {"username": "municipio", "role": "authority", "password_hash": hash_secret(authority.password),
+         "tokens": [{"id": "municipio", "hash": auth_hash}]},
     ]}
     path.write_text(yaml.safe_dump(doc))
-    return operator, manager, pub_token
+    return operator, manager, pub_token, authority
 
 
 class _Server(uvicorn.Server):
@@ -171,7 +177,7 @@ def serve(settings: ApiSettings) -> tuple[_Server, threading.Thread, str]:
 def api_server(influxdb: InfluxServer, mosquitto: MosquittoServer,
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
     users_path = tmp_path_factory.mktemp("api") / "users.yaml"
-    operator, manager, pub_token = _users_file(users_path)
+    operator, manager, pub_token, authority = _users_file(users_path)
     settings = ApiSettings(
         influx_url=influxdb.url, influx_database="api_tests", mqtt_url=mosquitto.url,
         district_file=DISTRICT_FILE, users_file=users_path,
@@ -189,6 +195,6 @@ def api_server(influxdb: InfluxServer, mosquitto: MosquittoServer,
         time.sleep(0.05)
     else:
         raise RuntimeError("the API server did not become healthy")
-    yield ApiServer(url, settings, operator, manager, pub_token, influxdb, mosquitto)
+    yield ApiServer(url, settings, operator, manager, pub_token, influxdb, mosquitto, authority)
     server.should_exit = True
     thread.join(timeout=10)

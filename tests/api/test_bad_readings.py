@@ -72,7 +72,7 @@ def _readings(case: str) -> list[Reading]:
 def api(influxdb: InfluxServer, mosquitto: MosquittoServer,
         tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     tmp = tmp_path_factory.mktemp("hand")
-    operator, _, _ = _users_file(tmp / "users.yaml")
+    operator, _, _, _ = _users_file(tmp / "users.yaml")
     db = f"hand_{int(time.time())}"
     run(_write(ServiceSettings(influx_url=influxdb.url, influx_database=db),
                [r for case in CASES for r in _readings(case)], []))

@@ -51,10 +51,10 @@ def test_hourly_kpis_follow_the_counters_and_shared_energy_is_hourly(api_server:
     with api_server.client(api_server.operator) as c:
         district = c.get("/api/v1/district/kpis", params=params).json()
     with api_server.client() as public:
-        shown = public.get("/api/v1/district/kpis", params=params).json()
-    # One firm imports and one exports: the public sees neither, nor the energy shared between them.
-    assert [(r["import_kwh"], r["export_kwh"], r["shared_kwh"]) for r in shown] == [
-        (None, None, None), (None, 0.0, None)]  # nobody exports in the second hour: 0 reveals no one
+        shown = public.get("/api/v1/district/kpis", params=params)
+    # Two firms report (one imports, one exports): fewer than the public rule's three, so the
+    # public sees no row at all, nor the energy shared between them.
+    assert shown.status_code == 403 and "only 2 firm(s) report" in shown.json()["detail"]
     assert [round(r["shared_kwh"], 3) for r in district] == [6.0, 0.0]
     assert round(district[0]["incentive_eur"], 4) == round(6.0 * (110 + 11) / 1000, 4)
     assert round(district[0]["import_kwh"], 3) == 10.0 and round(district[0]["export_kwh"], 3) == 6.0

@@ -132,7 +132,8 @@ def test_systemd_units_have_no_unknown_options(tmp_path: Path) -> None:
     nzd = nzd if nzd.exists() else Path(shutil.which("nzd") or "/bin/true")
     units = sorted((DEPLOY / "systemd").glob("*.service"))
     assert {u.name for u in units} == {"nzd-gateway@.service", "nzd-ingest@.service",
-                                       "nzd-coordinator.service", "nzd-api.service"}
+                                       "nzd-coordinator.service", "nzd-api.service",
+                                       "nzd-open-data.service"}
     paths: list[str] = []
     for unit in units:
         text = unit.read_text()
@@ -149,7 +150,8 @@ def test_systemd_units_have_no_unknown_options(tmp_path: Path) -> None:
     assert result.returncode == 0 and problems == [], "\n".join(problems)
 
 
-@pytest.mark.parametrize("argv", [["ingest"], ["coordinator", "run"], ["api"], ["gateway", "run"]],
+@pytest.mark.parametrize("argv", [["ingest"], ["coordinator", "run"], ["api"], ["gateway", "run"],
+                                  ["export", "open-data"]],
                          ids=lambda argv: " ".join(argv))
 def test_the_commands_the_containers_and_units_run_exist(argv: list[str]) -> None:
     from typer.testing import CliRunner

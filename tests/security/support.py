@@ -28,7 +28,7 @@ def running_api(*, influx: InfluxServer, mosquitto: MosquittoServer, folder: Pat
                 wait_mqtt: bool = True, **overrides: Any) -> Iterator[ApiServer]:
     """An API on its own database; ``overrides`` are ApiSettings fields."""
     users_path = folder / "users.yaml"
-    operator, manager, pub_token = _users_file(users_path)
+    operator, manager, pub_token, authority = _users_file(users_path)
     users_path.chmod(0o600)
     database = "sec_" + secrets.token_hex(4)
     fields: dict[str, Any] = {
@@ -52,7 +52,7 @@ def running_api(*, influx: InfluxServer, mosquitto: MosquittoServer, folder: Pat
         else:
             if wait_mqtt:
                 raise RuntimeError("the API server did not become healthy")
-        yield ApiServer(url, settings, operator, manager, pub_token, influx, mosquitto)
+        yield ApiServer(url, settings, operator, manager, pub_token, influx, mosquitto, authority)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

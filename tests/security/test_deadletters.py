@@ -35,7 +35,7 @@ GATEWAY = "prato-est/tintoria-rossi"
 @pytest.fixture
 def api(broker: MosquittoServer, influxdb: InfluxServer,
         tmp_path: Path) -> Iterator[tuple[str, User, User, str]]:
-    operator, manager, public_token = _users_file(tmp_path / "users.yaml")
+    operator, manager, public_token, _ = _users_file(tmp_path / "users.yaml")
     settings = ApiSettings(influx_url=influxdb.url, influx_database=f"sec_dl_{uuid.uuid4().hex[:8]}",
                            mqtt_url=broker.url, mqtt_username="nzd-api",
                            mqtt_password=SecretStr(ACCOUNTS["nzd-api"]), district_file=DISTRICT_FILE,

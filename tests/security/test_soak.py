@@ -32,7 +32,7 @@ GiB = 1024**3
 def api(broker: MosquittoServer, tmp_path: Path,
         influx_factory: Callable[..., InfluxServer]) -> Iterator[tuple[str, User, InfluxServer]]:
     influx = influx_factory()
-    operator, _, _ = _users_file(tmp_path / "users.yaml")
+    operator, _, _, _ = _users_file(tmp_path / "users.yaml")
     settings = ApiSettings(influx_url=influx.url, influx_database="soak", mqtt_url=broker.url,
                            mqtt_username="nzd-api", mqtt_password=SecretStr(ACCOUNTS["nzd-api"]),
                            district_file=DISTRICT_FILE, users_file=tmp_path / "users.yaml",
