@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query
 
 from api.problems import ProblemError
+from nzd.clock import district_clock
 
 __all__ = ["LONG_SPAN_MS", "FromQuery", "IntervalQuery", "ToQuery", "parse_interval_s", "resolve_period"]
 
@@ -46,7 +46,7 @@ def resolve_period(from_: datetime | None, to: datetime | None, *, default_span_
                    max_span_ms: int | None = None) -> tuple[int, int]:
     """``[start_ms, end_ms)``, checked: start before end, at most ``max_span_ms`` (default ~400
     days), within 2000..2200."""
-    end_ms = _ms(to, "to") if to is not None else int(time.time() * 1000)
+    end_ms = _ms(to, "to") if to is not None else district_clock().now_ms()
     start_ms = _ms(from_, "from") if from_ is not None else end_ms - default_span_ms
     if start_ms >= end_ms:
         raise ProblemError(422, "query.from: must be before 'to'")

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from api.routes import (
     alerts,
     auth,
+    clock,
     deadletters,
     district,
     inventory,
@@ -26,6 +27,7 @@ from api.routes import (
 
 ROUTERS: list[APIRouter] = [
     district.router,
+    clock.router,
     readings.router,
     kpis.router,
     settlement.router,

@@ -6,7 +6,6 @@ alert document, so writers of alerts (leak detection) keep reading valid alerts.
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query
@@ -15,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import PrincipalDep, SiteDep, SiteManagerDep, StateDep
 from api.problems import ProblemError, problems
 from api.state import ApiState
+from nzd.clock import district_clock
 from nzd.identifiers import check_identifier
 from nzd.messages import Alert
 from nzd.store.base import Event, EventKind
@@ -40,7 +40,7 @@ ActiveQuery = Annotated[bool, Query(description="Only alerts still active")]
 
 async def alert_states(state: ApiState, site: str | None, *, active_only: bool) -> list[AlertOut]:
     d = state.district.district
-    since_ms = int(time.time() * 1000) - _LOOKBACK_MS
+    since_ms = district_clock().now_ms() - _LOOKBACK_MS
     newest: dict[str, Event] = {}
     for e in await state.store.events(EventKind.ALERT, district=d, site=site, start_ms=since_ms, limit=5000):
         if e.key not in newest or e.ts_ms > newest[e.key].ts_ms:
@@ -93,7 +93,7 @@ async def ack_alert(
     found = [a for a in await alert_states(state, site.id, active_only=False) if a.alert.id == alert_id]
     if not found:
         raise ProblemError(404, f"no alert '{alert_id}' at site '{site.id}'")
-    now_ms = int(time.time() * 1000)
+    now_ms = district_clock().now_ms()
     doc = {"alert_id": alert_id, "site": site.id, "user": user.name,
            "comment": body.comment if body else ""}
     await state.store.write_events([Event(EventKind.ACK, state.district.district, site.id, now_ms,

@@ -9,7 +9,6 @@ count the counter readings that were rejected (docs/coordinator.md, "Bad reading
 from __future__ import annotations
 
 import math
-import time
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -25,6 +24,7 @@ from api.periods import LONG_SPAN_MS, resolve_period
 from api.problems import ProblemError, problems
 from api.public import public_figure
 from nzd.accounting import SiteEnergyKpis
+from nzd.clock import district_clock
 
 router = APIRouter(prefix="/api/v1", tags=["kpis"])
 
@@ -112,10 +112,10 @@ def _default_period(state: StateDep, from_: datetime | None, to: datetime | None
                     long_view: bool = False) -> tuple[int, int]:
     tz = ZoneInfo(state.district.timezone)
     if from_ is None and to is None:  # today, local time
-        now = datetime.now(tz)
+        now = datetime.fromtimestamp(district_clock().now_s(), tz)
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         start_ms = int(midnight.timestamp() * 1000)
-        return start_ms, max(int(time.time() * 1000), start_ms + 1)
+        return start_ms, max(district_clock().now_ms(), start_ms + 1)
     return resolve_period(_local(from_, tz) or from_, _local(to, tz) or to,
                           max_span_ms=LONG_SPAN_MS if long_view else None)
 
@@ -143,7 +143,7 @@ class _Periods:
         # here, so "partial" compares with the local calendar instead.
         self.index = np.searchsorted(period_edges, self.grid, side="right") - 1
         self.req_start_ms, self.req_end_ms = req_start_ms, req_end_ms
-        self.now_ms = int(time.time() * 1000)
+        self.now_ms = district_clock().now_ms()
         self.period = k.period
 
     def iso(self, i: int) -> str:

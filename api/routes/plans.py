@@ -3,7 +3,6 @@ and the operator's manual setpoints (published over MQTT)."""
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
@@ -13,6 +12,7 @@ from api.auth.principal import Principal, Role
 from api.deps import OperatorDep, PrincipalDep, SiteDep, StateDep
 from api.live import MqttUnavailable
 from api.problems import ProblemError, problems
+from nzd.clock import district_clock
 from nzd.config import SiteConfig, setpoint_limits
 from nzd.messages import Setpoint, SetpointSource
 from nzd.store.base import Event, EventKind
@@ -144,7 +144,7 @@ async def send_setpoint(
                   "value": -50_000, "valid_minutes": 30}}})],
 ) -> EventOut:
     _check_limits(site, body)
-    now_ms = int(time.time() * 1000)
+    now_ms = district_clock().now_ms()
     try:
         sp = Setpoint(id=state.setpoint_ids.next(issued_at_ms=now_ms), asset=body.asset,
                       quantity=body.quantity, value=body.value,

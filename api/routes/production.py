@@ -9,7 +9,6 @@ PRODUCTION events keyed by the day; a day pushed again replaces the earlier figu
 from __future__ import annotations
 
 import math
-import time
 from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -24,6 +23,7 @@ from api.deps import SiteDep, SiteManagerDep, StateDep
 from api.periods import FromQuery, ToQuery, resolve_period
 from api.problems import ProblemError, problems
 from nzd.accounting.counters import counter_per_interval
+from nzd.clock import district_clock
 from nzd.config import DistrictConfig, SiteConfig
 from nzd.store.base import Event, EventKind, TelemetryStore
 
@@ -120,7 +120,7 @@ async def put_production(
         raise ProblemError(422, f"site '{site.id}' counts its output with device "
                                 f"'{site.water.production_device}'; pushed figures would be ignored")
     tz = ZoneInfo(state.district.timezone)
-    now_ms = int(time.time() * 1000)
+    now_ms = district_clock().now_ms()
     if any(_midnight_ms(d.day, tz) > now_ms for d in body.days):
         raise ProblemError(422, "body.days: a day in the future has no output yet")
     unit = site.water.production_unit

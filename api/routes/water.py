@@ -4,7 +4,6 @@ intensity and intake against the drought allowance, computed by nzd.accounting.w
 from __future__ import annotations
 
 import math
-import time
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -31,6 +30,7 @@ from nzd.accounting.water import (
     site_water_kpis,
 )
 from nzd.accounting.water_calendar import WATER_SEVERITY_KEY, severity_changes, severity_per_day
+from nzd.clock import district_clock
 from nzd.config import SiteConfig, WaterSeverity, WaterSource
 from nzd.store.base import Event, EventKind
 
@@ -88,9 +88,10 @@ def report_window(
 ) -> tuple[int, int]:
     if from_ is None and to is None:  # the last seven local days, today included
         tz = ZoneInfo(state.district.timezone)
-        midnight = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        midnight = datetime.fromtimestamp(district_clock().now_s(), tz).replace(
+            hour=0, minute=0, second=0, microsecond=0)
         start_ms = int((midnight - timedelta(days=6)).timestamp() * 1000)
-        return start_ms, int(time.time() * 1000)
+        return start_ms, district_clock().now_ms()
     long_view = period in (Period.MONTH, Period.YEAR)
     start_ms, end_ms = resolve_period(from_, to, max_span_ms=LONG_SPAN_MS if long_view else None)
     per = {Period.HOUR: 3_600_000, Period.DAY: 86_400_000, Period.MONTH: 28 * 86_400_000,
@@ -120,7 +121,7 @@ async def severity_by_day(state: ApiState, edges: np.ndarray) -> list[WaterSever
     events = await state.store.events(EventKind.STATUS, district=state.district.district, site="*",
                                       end_ms=int(day_edges[-1]), limit=5000)
     return severity_per_day(day_edges, changes=severity_changes(events),
-                            default=state.district.water_severity, now_ms=int(time.time() * 1000))
+                            default=state.district.water_severity, now_ms=district_clock().now_ms())
 
 
 def _report(scope: str, period: Period, severity: str, k: WaterKpis, site: SiteConfig | None, *,
@@ -261,7 +262,7 @@ async def put_water_severity(
     body: Annotated[WaterSeverityLevel, Body(openapi_examples={"high": {
         "summary": "The basin authority declared high severity", "value": {"water_severity": "high"}}})],
 ) -> WaterSeverityState:
-    now_ms = int(time.time() * 1000)
+    now_ms = district_clock().now_ms()
     level = body.water_severity.value
     await state.store.write_events([Event(EventKind.STATUS, state.district.district, "*", now_ms,
                                           WATER_SEVERITY_KEY, {"water_severity": level,

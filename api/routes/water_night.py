@@ -7,7 +7,6 @@ Scope: the operator sees every firm; a site manager only their own; the public n
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -26,6 +25,7 @@ from nzd.accounting.water_calendar import (
     night_shift_events,
     night_shift_key,
 )
+from nzd.clock import district_clock
 from nzd.config import SiteConfig
 from nzd.store.base import Event, EventKind
 
@@ -103,7 +103,7 @@ class NightShiftDeclaration(BaseModel):
 
 
 async def _shift_events(state: ApiState, site: SiteConfig) -> dict[date, Event]:
-    now_ms = int(time.time() * 1000)
+    now_ms = district_clock().now_ms()
     return night_shift_events(await state.store.events(
         EventKind.STATUS, district=state.district.district, site=site.id,
         start_ms=now_ms - NIGHT_SHIFT_LOOKBACK_DAYS * 86_400_000, limit=10_000))
@@ -126,7 +126,7 @@ async def _write_shifts(state: ApiState, site: SiteConfig, nights: list[date], *
                         user: str) -> None:
     newest = await _shift_events(state, site)
     # Newer than the event it replaces even within the same millisecond: the newest word wins.
-    ts_ms = max([int(time.time() * 1000)] + [newest[n].ts_ms + 1 for n in nights if n in newest])
+    ts_ms = max([district_clock().now_ms()] + [newest[n].ts_ms + 1 for n in nights if n in newest])
     await state.store.write_events([
         Event(EventKind.STATUS, state.district.district, site.id, ts_ms, night_shift_key(n),
               {"night": n.isoformat(), "declared": declared, "user": user}) for n in nights])
@@ -154,7 +154,7 @@ async def put_night_shifts(
         "value": {"nights": ["2026-12-04", "2026-12-05"]}}})],
 ) -> list[NightShift]:
     _water_site(site)
-    today = datetime.now(ZoneInfo(state.district.timezone)).date()
+    today = datetime.fromtimestamp(district_clock().now_s(), ZoneInfo(state.district.timezone)).date()
     for night in body.nights:
         if not today - timedelta(days=_DAYS_BACK) <= night <= today + timedelta(days=_DAYS_AHEAD):
             raise ProblemError(422, f"body.nights: {night} is not within {_DAYS_BACK} days back and "

@@ -16,6 +16,14 @@
     return body;
   };
   App.kw = w => (w === null || w === undefined || !isFinite(w)) ? "–" : (w / 1000).toFixed(1) + " kW";
+  // District time: simulated in the demo. Read from the API at start, then run at its speed.
+  App.clock = { baseMs: null, realMs: 0, speed: 1 };
+  App.now = () => App.clock.baseMs === null ? Date.now()
+    : App.clock.baseMs + (Date.now() - App.clock.realMs) * App.clock.speed;
+  App.syncClock = async function () {
+    const c = await App.api("/api/v1/clock");
+    App.clock = { baseMs: c.now_ms, realMs: Date.now(), speed: c.speed };
+  };
   App.tz = () => (App.district && App.district.timezone) || undefined;
   App.fmtTime = ms => ms ? new Date(ms).toLocaleString([], { dateStyle: "short", timeStyle: "short", timeZone: App.tz() }) : "–";
   App.esc = s => String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g,
@@ -107,7 +115,7 @@
       ["Incentive today", t.incentive_eur == null ? "–" : t.incentive_eur.toFixed(2), "€"], ["CO₂ today", num(t.co2_kg), "kg"]];
     $("#tiles").innerHTML = tiles.map(([l, v, u, id]) => `<div class="tile" ${id ? `id="${id}"` : ""}><div class="label">${l}</div><div class="value">${v}<span class="unit">${u}</span></div></div>`).join("");
     // Periods are the district's local hours; the first one starts at its local midnight.
-    const midnight = hours.length ? hours[0].period_start_ms : new Date().setHours(0, 0, 0, 0);
+    const midnight = hours.length ? hours[0].period_start_ms : new Date(App.now()).setHours(0, 0, 0, 0);
     Charts.line($("#today-chart"), [
       { label: "consumption kWh", color: "#6c5ce7", kind: "bar", points: hours.map(r => [r.period_start_ms, r.consumption_kwh]) },
       { label: "PV kWh", color: "#e6a700", kind: "bar", points: hours.map(r => [r.period_start_ms, r.pv_kwh]) },
@@ -202,6 +210,7 @@
   App.start = async function () {
     try { App.me = await App.api("/api/v1/auth/me"); } catch (e) { App.me = null; }
     App.district = await App.api("/api/v1/district");
+    await App.syncClock();
     $("#district-name").textContent = App.district.name || App.district.district;
     const pub = App.isPublic();
     $("#user-label").textContent = pub ? "public view" : `${App.me.user} · ${App.me.role.replace("_", " ")}`;
@@ -214,7 +223,7 @@
     App.show("overview");
     if (App.afterStart) App.afterStart();
   };
-  setInterval(() => { $("#clock").textContent = new Date().toLocaleTimeString([], { timeZone: App.tz() }) + (App.tz() ? " " + App.tz() : ""); }, 1000);
+  setInterval(() => { $("#clock").textContent = new Date(App.now()).toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: App.tz() }) + (App.tz() ? " " + App.tz() : "") + (App.clock.speed !== 1 ? ` (×${App.clock.speed})` : ""); }, 1000);
   setInterval(() => { if (!$("#view-overview").hidden) loadTiles().catch(() => {}); }, 60000);
   document.addEventListener("DOMContentLoaded", () => App.start());
 })();

@@ -14,7 +14,7 @@
   async function loadHistory() {
     const site = $("#history-site").value, q = $("#history-quantity").value, hours = +$("#history-range").value;
     const interval = hours <= 24 ? "15m" : hours <= 168 ? "1h" : "6h";
-    const to = new Date(), from = new Date(to.getTime() - hours * 3600e3);
+    const to = new Date(App.now()), from = new Date(to.getTime() - hours * 3600e3);
     $("#history-title").textContent = `${$("#history-quantity").selectedOptions[0].text} — ${$("#history-site").selectedOptions[0].text}`;
     try {
       const series = await App.api(`/api/v1/sites/${site}/history?quantities=${q}&interval=${interval}&from=${from.toISOString()}&to=${to.toISOString()}`);
@@ -33,7 +33,7 @@
     const [plan, setpoints, acks] = await Promise.all([App.api(`/api/v1/sites/${site}/plan`),
       App.api(`/api/v1/sites/${site}/setpoints?limit=10`), App.api(`/api/v1/sites/${site}/acks?limit=10`)]);
     if ($("#plan-site").value !== site) return;  // another site was chosen meanwhile
-    const now = Date.now();
+    const now = App.now();
     const series = [];
     let from = now - 6 * 3600e3, to = now + 18 * 3600e3;
     if (plan) {

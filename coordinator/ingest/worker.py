@@ -42,6 +42,7 @@ from coordinator.ingest.logs import RateLimitedLog
 from coordinator.ingest.metrics import IngestMetrics
 from coordinator.ingest.mqtt_loop import LoopDriver, connect_client, make_client
 from coordinator.ingest.settings import IngestSettings
+from nzd.clock import district_clock
 from nzd.errors import ContractError
 from nzd.messages import Alert, Telemetry, decode, encode
 from nzd.store import Event, EventKind, Reading, StoreError, StoreRejected, StoreUnavailable, TelemetryStore
@@ -343,7 +344,7 @@ class IngestWorker:
                            if id(item) not in unsent)
         if alerts:
             await self._store_alerts(alerts)
-        now_s = time.time()
+        now_s = district_clock().now_s()
         live = [r.ts_ms for r in readings if not r.replayed]
         if live:
             self.metrics.lag.set(max(0.0, now_s - min(live) / 1000))
@@ -417,7 +418,7 @@ class IngestWorker:
     def _dead_letter(self, item: _Inbound, reason: str) -> mqtt.MQTTMessageInfo:
         assert self._client is not None
         payload = dead_letter(reason=reason, topic=item.topic, payload=item.payload,
-                              worker=self.settings.ingest_client_id, ts_ms=int(time.time() * 1000))
+                              worker=self.settings.ingest_client_id, ts_ms=district_clock().now_ms())
         return self._client.publish(self.settings.ingest_deadletter_topic, payload, qos=1)
 
     def _ack(self, batch: list[_Inbound]) -> None:

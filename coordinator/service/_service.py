@@ -38,6 +38,7 @@ from coordinator.service._water import SeverityReader, has_water_meters, leak_ch
 from coordinator.settings import CoordinatorSettings
 from coordinator.state import LiveState
 from coordinator.water import LeakSettings
+from nzd.clock import district_clock
 from nzd.config import DistrictConfig
 from nzd.errors import ContractError
 from nzd.messages import Ack, GatewayStatus, Setpoint, Telemetry, decode, encode
@@ -73,7 +74,7 @@ class CoordinatorService:
     def __init__(self, *, settings: CoordinatorSettings, district: DistrictConfig, planner: Planner,
                  store: TelemetryStore | None = None, open_store: bool = False,
                  metrics: CoordinatorMetrics | None = None,
-                 wall_clock_s: Callable[[], float] = time.time) -> None:
+                 wall_clock_s: Callable[[], float] | None = None) -> None:
         self.settings = settings
         self.district = district
         self.metrics = metrics or CoordinatorMetrics()
@@ -84,7 +85,10 @@ class CoordinatorService:
         self._open_store = open_store
         self._store = store
         self._loads_restored = not any(site.flexible_loads for site in district.sites)
-        self._clock = wall_clock_s
+        # District time (simulated in the demo); intervals are district seconds, slept at its speed.
+        clock = district_clock()
+        self._clock = wall_clock_s or clock.now_s
+        self._district_clock = clock if wall_clock_s is None else None
         self._ids = SetpointIds()
         self._manual = ManualOverrides()
         self._controllable = {a.key: a for a in controllable_assets(district)}
@@ -155,7 +159,10 @@ class CoordinatorService:
                 log.exception("planning step failed")
             now_s = self._clock()
             next_s = (now_s // interval_s + 1) * interval_s
-            await asyncio.sleep(max(next_s - now_s, 0.0))
+            if self._district_clock is not None:
+                await asyncio.sleep(self._district_clock.real_until(next_s))
+            else:
+                await asyncio.sleep(max(next_s - now_s, 0.0))
 
     async def _ack_loop(self) -> None:
         period_s = min(self.settings.ack_timeout_s / 4, 1.0)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -23,6 +22,7 @@ from coordinator.water.balances import check_balances
 from coordinator.water.continuous import ContinuousFlowSettings, continuous_flow
 from coordinator.water.nightflow import FloatArray, NightFlow, NightFlowSettings, analyse_nights
 from nzd.accounting.water_calendar import NIGHT_SHIFT_LOOKBACK_DAYS, declared_night_shifts
+from nzd.clock import district_clock
 from nzd.config import DistrictConfig, SiteConfig, WaterMeterConfig
 from nzd.messages import Alert, AlertSeverity, DeviceKind
 from nzd.store import Aggregation, EventKind, StoreError, TelemetryStore
@@ -68,7 +68,7 @@ async def check_leaks(
     """Check every water meter of every site for night-flow leaks and continuous flow, and
     yesterday's water balances (:func:`coordinator.water.balances.check_balances`)."""
     cfg = settings or LeakSettings()
-    now = int(time.time() * 1000) if now_ms is None else now_ms
+    now = district_clock().now_ms() if now_ms is None else now_ms
     report = LeakCheckReport()
     for site in district.sites:
         if site.water is None or not site.water.meters:

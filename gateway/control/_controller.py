@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -19,6 +18,7 @@ from typing import Protocol
 from gateway.control._state import AssetState, SetpointStateStore
 from gateway.control._validate import Decision, is_older, judge, ramp_verdict
 from gateway.delivery import DiskWorker
+from nzd.clock import district_clock
 from nzd.config import AssetConfig
 from nzd.errors import ContractError
 from nzd.messages import Ack, AckResult, Setpoint, decode, encode
@@ -46,7 +46,7 @@ class PointWriter(Protocol):
 
 
 def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
+    return district_clock().now_ms()
 
 
 class SetpointController:

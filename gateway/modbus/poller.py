@@ -25,6 +25,7 @@ from gateway.modbus.result import DeviceStatus, PollResult
 from gateway.modbus.transport import ModbusLink
 from gateway.planner import ReadRequest, decode_responses, plan
 from gateway.profiles import Point, Profile, Table
+from nzd.clock import district_clock
 from nzd.config import DeviceConfig
 from nzd.messages import DeviceKind, Quality
 
@@ -122,7 +123,7 @@ class DevicePoller:
     async def poll_once(self) -> PollResult:
         """Read every planned request once and decode; never raises on device trouble."""
         started = time.monotonic()
-        ts_ms = int(time.time() * 1000)  # the read time: every value of this cycle carries it
+        ts_ms = district_clock().now_ms()  # the read time: every value of this cycle carries it
         if self.profile is None:
             try:
                 await self._discover()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Mapping
 
 from nzd._version import __version__
+from nzd.clock import district_clock
 from nzd.config import GatewayConfig
 from nzd.messages import DeviceState, GatewayState, GatewayStatus
 
@@ -14,7 +14,7 @@ __all__ = ["config_hash", "now_ms", "status_message"]
 
 
 def now_ms() -> int:
-    return time.time_ns() // 1_000_000
+    return district_clock().now_ms()
 
 
 def config_hash(config: GatewayConfig) -> str:

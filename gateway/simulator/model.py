@@ -101,7 +101,8 @@ class DeviceModel:
                 t, daily_m3=w.daily_m3, pattern=w.pattern, leak_m3h=w.leak_m3h, leak_hours=w.leak_hours,
                 tz=site.tz))
         # counters start at a believable reading, not zero
-        base = 1_000_000.0 + self.rng.random() * 9_000_000.0
+        # (high enough that a week of seeded history, counted back from it, stays positive)
+        base = 100_000_000.0 + self.rng.random() * 900_000_000.0
         for q in ("energy_import_wh", "energy_export_wh", "pv_energy_wh", "battery_charge_energy_wh",
                   "battery_discharge_energy_wh", "reactive_energy_import_varh",
                   "reactive_energy_export_varh"):

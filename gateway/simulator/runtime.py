@@ -19,9 +19,10 @@ from gateway.simulator.config import Faults, SimulatorConfig
 from gateway.simulator.device import SimulatedDevice
 from gateway.simulator.model import Site
 from gateway.simulator.pty import PtyPair, open_pty_pair
+from nzd.clock import Clock, district_clock
 from nzd.config import RtuTransport, SerialBusConfig, TcpTransport
 
-__all__ = ["SimClock", "Simulator"]
+__all__ = ["DistrictSimClock", "SimClock", "Simulator"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,21 @@ class SimClock:
         self._t0 = time.monotonic()
 
 
+class DistrictSimClock(SimClock):
+    """The district clock of the environment (``NZD_CLOCK_*``): the simulator then lives in the same
+    time as every other process of the district, whatever its own start-up took."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(clock.now_s(), clock.speed)
+        self._clock = clock
+
+    def now(self) -> float:
+        return self._clock.now_s()
+
+    def restart(self) -> None:
+        pass
+
+
 class Simulator:
     """Serves every device of a :class:`SimulatorConfig`; ``async with Simulator(cfg) as sim:``."""
 
@@ -55,8 +71,12 @@ class Simulator:
             d.name: SimulatedDevice(d, site=site, seed=config.simulator.seed)
             for d in config.devices
         }
-        start = config.simulator.start.timestamp() if config.simulator.start is not None else time.time()
-        self.clock = SimClock(start, config.simulator.speed)
+        shared = district_clock()
+        if shared.is_simulated:
+            self.clock: SimClock = DistrictSimClock(shared)
+        else:
+            start = config.simulator.start.timestamp() if config.simulator.start is not None else time.time()
+            self.clock = SimClock(start, config.simulator.speed)
         self.ptys: dict[str, PtyPair] = {}
         """Serial buses with ``port: auto``: the pseudo-terminal pair made for each."""
         self._servers: list[ModbusTcpServer | ModbusSerialServer] = []

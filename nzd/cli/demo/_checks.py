@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import socket
-from datetime import datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import httpx
 
-__all__ = ["DemoError", "check_influx", "check_port_free", "check_reachable", "free_port", "port_is_free",
+__all__ = ["DEMO_DAY", "DemoError", "check_influx", "check_port_free", "check_reachable", "free_port",
+           "port_is_free",
            "simulated_start"]
 
 
@@ -57,19 +58,27 @@ def check_influx(url: str, *, timeout_s: float = 5.0) -> None:
         raise DemoError(f"InfluxDB at {url} answered /ping with HTTP {r.status_code}")
 
 
-def simulated_start(text: str | None, *, tz: str) -> str | None:
-    """``HH:MM`` (today, district time) or an ISO date-time -> ISO date-time with its offset."""
-    if text is None:
-        return None
+DEMO_DAY = date(2026, 6, 17)
+"""A clear June weekday (a Wednesday) in the reference year's clouds: the demo's default day."""
+DEMO_START = time(7, 0)
+
+
+def simulated_start(text: str | None, *, tz: str) -> datetime:
+    """The simulated moment the demo starts at: by default 07:00 of :data:`DEMO_DAY` (district time);
+    ``HH:MM`` on that day, ``now`` for the wall clock's now, or an ISO date-time."""
     zone = ZoneInfo(tz)
+    if text is None:
+        return datetime.combine(DEMO_DAY, DEMO_START, tzinfo=zone)
+    if text.strip().lower() == "now":
+        return datetime.now(zone).replace(microsecond=0)
     try:
-        at = datetime.combine(datetime.now(zone).date(), time.fromisoformat(text), tzinfo=zone)
+        at = datetime.combine(DEMO_DAY, time.fromisoformat(text), tzinfo=zone)
     except ValueError:
         try:
             at = datetime.fromisoformat(text)
         except ValueError:
-            raise DemoError(f"--start {text!r}: give HH:MM (today) or a date-time such as "
-                            "2026-06-03T07:00:00+02:00") from None
+            raise DemoError(f"--start {text!r}: give HH:MM (on the demo day, {DEMO_DAY}), 'now' or a "
+                            "date-time such as 2026-06-03T07:00:00+02:00") from None
         if at.tzinfo is None:
             at = at.replace(tzinfo=zone)
-    return at.isoformat()
+    return at

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import math
 import secrets
 import signal
 import socket
@@ -12,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,6 +33,8 @@ from nzd.cli.demo._checks import (
 )
 from nzd.cli.demo._processes import ProcessGroup, leftovers
 from nzd.cli.demo._scenario import SITES, DemoFiles, write_demo_files
+from nzd.cli.demo._seed import seed_history
+from nzd.clock import Clock
 
 __all__ = ["DemoOptions", "planning_interval_s", "run_demo"]
 
@@ -55,9 +59,13 @@ class DemoOptions:
 
 
 def planning_interval_s(speed: float) -> float:
-    """A plan per simulated quarter-hour, as in production, but never more often than every 5 s
-    (each plan solves the district MILP and sends setpoints)."""
-    return max(5.0, 900.0 / max(speed, 1.0))
+    """District seconds between plans: a quarter-hour, as in production, but never more often than
+    every 5 real seconds (each plan solves the district MILP and sends setpoints); whole quarters."""
+    return 900.0 * max(1, math.ceil(5.0 * speed / 900.0))
+
+
+_HEAD_START_S = 8.0
+"""Simulated time stands at the start for this long, while the processes come up."""
 
 
 def _write_users(files: DemoFiles) -> None:
@@ -110,7 +118,8 @@ async def _wait_until(check: Callable[[], bool | Awaitable[bool]], group: Proces
     return False
 
 
-def _environment(options: DemoOptions, files: DemoFiles, workdir: Path, mqtt_url: str) -> dict[str, str]:
+def _environment(options: DemoOptions, files: DemoFiles, workdir: Path, mqtt_url: str,
+                 clock: Clock) -> dict[str, str]:
     interval = planning_interval_s(options.speed)
     run_id = secrets.token_hex(3)
     env = {
@@ -125,10 +134,12 @@ def _environment(options: DemoOptions, files: DemoFiles, workdir: Path, mqtt_url
         "NZD_INGEST_CLIENT_ID": f"nzd-demo-ingest-{run_id}",
         "NZD_INGEST_SHARE_GROUP": f"demo-{run_id}",
         "NZD_INGEST_SESSION_EXPIRY_S": "600",
-        # coordinator: one plan per simulated quarter-hour
+        # coordinator: one plan per simulated quarter-hour (district seconds); acks wait real seconds
         "NZD_METRICS_PORT": "0",
         "NZD_PLANNING_INTERVAL_S": f"{interval:g}",
-        "NZD_ACK_TIMEOUT_S": f"{min(30.0, interval):g}",
+        "NZD_ACK_TIMEOUT_S": f"{min(30.0, interval / options.speed):g}",
+        # one district clock for every process
+        **clock.env(),
     }
     if options.influx_url:
         env["NZD_INFLUX_URL"] = options.influx_url
@@ -167,10 +178,11 @@ async def _start_all(options: DemoOptions, files: DemoFiles, group: ProcessGroup
 
 
 def _banner(options: DemoOptions, files: DemoFiles, api_url: str, mqtt_url: str, embedded: bool,
-            group: ProcessGroup) -> None:
+            group: ProcessGroup, start: datetime) -> None:
     interval = planning_interval_s(options.speed)
     typer.echo(f"nzd demo: {len(SITES)} firms of the district 'prato-demo', simulated time at "
-               f"{options.speed:g}x (a plan every {interval:g} s)")
+               f"{options.speed:g}x from {start.strftime('%a %d %b %Y %H:%M')} "
+               f"(a plan every {interval / 60:g} simulated min, {interval / options.speed:g} s)")
     typer.echo(f"  dashboard   {api_url}/")
     typer.echo(f"  operator    user 'operator'  password '{files.credentials['operator']}'")
     typer.echo(f"  site mgr    user 'tintoria'  password '{files.credentials['tintoria']}'")
@@ -179,6 +191,24 @@ def _banner(options: DemoOptions, files: DemoFiles, api_url: str, mqtt_url: str,
     typer.echo(f"  store       {store or files.directory / 'nzd.sqlite'}")
     typer.echo(f"  logs        {files.directory} ({len(group.pids)} processes, pids in {group.pid_file})")
     typer.echo("Ctrl-C stops everything.", nl=True)
+
+
+async def _seed(options: DemoOptions, files: DemoFiles, workdir: Path, start: datetime) -> None:
+    from nzd.settings import ServiceSettings
+    from nzd.store import open_store
+
+    settings = ServiceSettings(influx_url=options.influx_url, influx_database=options.influx_database,
+                               sqlite_path=workdir / "nzd.sqlite")
+    store = open_store(settings)
+    try:
+        await store.open()
+        await seed_history(store, simulator_file=files.simulator, district="prato-demo",
+                           sites=[s.id for s in SITES], end_s=start.timestamp())
+    except Exception as exc:
+        raise DemoError(f"could not write the demo's history: {exc}") from exc
+    finally:
+        with contextlib.suppress(Exception):
+            await store.close()
 
 
 async def run_demo(options: DemoOptions) -> int:
@@ -209,9 +239,14 @@ async def _run(options: DemoOptions) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     device_ports = [free_port() for _ in SITES]
     files = write_demo_files(workdir, mqtt_host=mqtt_host, mqtt_port=mqtt_port, device_ports=device_ports,
-                             speed=options.speed, start=start, poll_interval_s=options.poll_interval_s)
+                             speed=options.speed, start=start.isoformat(),
+                             poll_interval_s=options.poll_interval_s)
     _write_users(files)
-    group = ProcessGroup(log_dir=workdir, env=_environment(options, files, workdir, mqtt_url))
+    typer.echo(f"writing a week of simulated history before {start:%Y-%m-%d %H:%M} ...", err=True)
+    await _seed(options, files, workdir, start)
+    clock = Clock.simulated(start_ms=int(start.timestamp() * 1000), speed=options.speed,
+                            origin_ms=time.time_ns() // 1_000_000 + int(_HEAD_START_S * 1000))
+    group = ProcessGroup(log_dir=workdir, env=_environment(options, files, workdir, mqtt_url, clock))
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -224,7 +259,7 @@ async def _run(options: DemoOptions) -> int:
             await broker.start()
         if not await _start_all(options, files, group, stop, device_ports, api_url):
             return 0  # Ctrl-C during start-up
-        _banner(options, files, api_url, mqtt_url, broker is not None, group)
+        _banner(options, files, api_url, mqtt_url, broker is not None, group, start)
         deadline = None if options.run_for_s is None else time.monotonic() + options.run_for_s
         while not stop.is_set():
             if (failure := _failure(group)) is not None:
