@@ -187,7 +187,9 @@ class Plan:
             "message": self.message,
             "sites": {
                 s: {"grid_import_kw": _r(self.grid_import_kw[i]),
-                    "grid_export_kw": _r(self.grid_export_kw[i])}
+                    "grid_export_kw": _r(self.grid_export_kw[i]),
+                    # the forecasts planned against, to be compared with what is measured
+                    "load_kw": _r(self.load_kw[i]), "pv_kw": _r(self.pv_kw[i])}
                 for i, s in enumerate(self.site_ids)
             },
             "assets": [

@@ -102,7 +102,7 @@ class DeviceModel:
                 tz=site.tz))
         # counters start at a believable reading, not zero
         # (high enough that a week of seeded history, counted back from it, stays positive)
-        base = 100_000_000.0 + self.rng.random() * 900_000_000.0
+        base = 20_000_000.0 + self.rng.random() * 80_000_000.0
         for q in ("energy_import_wh", "energy_export_wh", "pv_energy_wh", "battery_charge_energy_wh",
                   "battery_discharge_energy_wh", "reactive_energy_import_varh",
                   "reactive_energy_export_varh"):

@@ -138,6 +138,8 @@ def _environment(options: DemoOptions, files: DemoFiles, workdir: Path, mqtt_url
         "NZD_METRICS_PORT": "0",
         "NZD_PLANNING_INTERVAL_S": f"{interval:g}",
         "NZD_ACK_TIMEOUT_S": f"{min(30.0, interval / options.speed):g}",
+        # a reading is stale after a few polls, counted in district seconds
+        "NZD_STATE_STALE_S": f"{max(300.0, 4 * options.poll_interval_s * options.speed):g}",
         # one district clock for every process
         **clock.env(),
     }

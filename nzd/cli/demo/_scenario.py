@@ -109,8 +109,11 @@ def _district(sites: tuple[DemoSite, ...]) -> dict[str, Any]:
     return {
         "district": "prato-demo", "name": "Distretto tessile di Prato (demo)", "timezone": "Europe/Rome",
         "latitude": 43.88, "longitude": 11.10,
-        "tariff": {"import_eur_per_kwh": [0.18] * 7 + [0.22] + [0.28] * 4 + [0.26] * 3 + [0.28] * 3
-                   + [0.30] * 2 + [0.24, 0.22, 0.18, 0.18],
+        # A time-of-use tariff with a solar-hours dip at midday (as PV-heavy markets price it) and an
+        # evening peak: what makes moving a batch or a pump into the sun, and a battery charged at noon
+        # and emptied at dusk, worth it.
+        "tariff": {"import_eur_per_kwh": [0.18] * 7 + [0.24] * 3 + [0.26] + [0.17] * 5 + [0.24]
+                   + [0.30] * 4 + [0.24, 0.20, 0.18],
                    "export_eur_per_kwh": 0.09, "incentive_eur_per_mwh": 110,
                    "valorisation_eur_per_mwh": 11, "emission_g_per_kwh": 260},
         "sites": entries,

@@ -22,13 +22,16 @@ from nzd.store.base import Reading, TelemetryStore
 __all__ = ["seed_history"]
 
 _STEP_S = 900
+_JOIN_WH = 50.0
+"""Seeded counters end this far below the simulator's first value: a register's rounding (float32
+kWh) must not make the live counter look lower than the seeded one (a reset)."""
 
 
 def _energy_before(power_w: np.ndarray, end_wh: float) -> np.ndarray:
     """Counter values at each step's start, given the power over each step and the value at the end."""
     step_wh = np.clip(power_w, 0.0, None) * _STEP_S / 3600.0
     after = np.cumsum(step_wh[::-1])[::-1]  # energy from each step's start to the end
-    return end_wh - after
+    return np.clip(end_wh - _JOIN_WH - after, 0.0, None)
 
 
 def _device_readings(cfg: SimDeviceConfig, dev: SimulatedDevice, times_s: np.ndarray, site: Site,
@@ -46,8 +49,8 @@ def _device_readings(cfg: SimDeviceConfig, dev: SimulatedDevice, times_s: np.nda
         rest = np.zeros_like(times_s)
         return {"battery_power_w": rest, "active_power_w": rest,
                 "battery_soc_pct": np.full_like(times_s, cfg.battery.soc_pct),
-                "battery_charge_energy_wh": rest + c["battery_charge_energy_wh"],
-                "battery_discharge_energy_wh": rest + c["battery_discharge_energy_wh"]}
+                "battery_charge_energy_wh": rest + max(0.0, c["battery_charge_energy_wh"] - _JOIN_WH),
+                "battery_discharge_energy_wh": rest + max(0.0, c["battery_discharge_energy_wh"] - _JOIN_WH)}
     if cfg.load or cfg.pv:
         net = load - pv
         return {"active_power_w": net,
@@ -72,7 +75,9 @@ async def seed_history(store: TelemetryStore, *, simulator_file: Path, district:
         if owner is None:
             continue
         dev = SimulatedDevice(cfg, site=site, seed=sim.seed)
-        values = _device_readings(cfg, dev, times_s, site)
+        # only what the device's profile reads, as the gateway would publish it
+        values = {q: v for q, v in _device_readings(cfg, dev, times_s, site).items()
+                  if q in dev.model.quantities}
         if not values:
             continue
         name = cfg.name[len(owner) + 1:]
