@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -264,10 +265,20 @@ class SiteConfig(_Strict):
     they may receive the part of the premium above the 55 % rule."""
 
 
+def _time_zone(value: str) -> str:
+    """An IANA time zone this machine knows (e.g. Europe/Rome), refused here rather than at planning."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}: give an IANA name such as 'Europe/Rome'") from None
+    return value
+
+
 class DistrictConfig(_Strict):
     district: Identifier
     name: str = ""
     timezone: str = "Europe/Rome"
+    _tz = field_validator("timezone")(_time_zone)
     latitude: Annotated[float, Field(ge=-90, le=90)] = 43.88
     longitude: Annotated[float, Field(ge=-180, le=180)] = 11.10
     step_minutes: Annotated[int, Field(ge=1, le=60)] = 15

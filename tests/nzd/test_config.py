@@ -174,6 +174,17 @@ def test_cli_config_check_fails_with_location(tmp_path: Path) -> None:
     assert f"{unknown}:10: sites[0].colour: unknown field" in result.stderr
 
 
+def test_cli_config_check_refuses_an_unknown_time_zone(tmp_path: Path) -> None:
+    text = (EXAMPLES / "district.yaml").read_text()
+    assert "timezone: Europe/Rome" in text
+    roma = _write(tmp_path, "roma.yaml", text.replace("timezone: Europe/Rome", "timezone: Europe/Roma"))
+    line = 1 + roma.read_text().splitlines().index("timezone: Europe/Roma")
+    result = _nzd("config", "check", str(roma))
+    assert result.returncode == 1
+    assert f"{roma}:{line}: timezone: unknown time zone 'Europe/Roma'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_cli_schema() -> None:
     import json
 
