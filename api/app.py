@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.auth.throttle import LoginThrottle
 from api.auth.users import load_users
+from api.docs_ui import install_docs
 from api.latest_cache import LatestTable, keep_filled
 from api.limits import BodyLimitMiddleware
 from api.live import LiveHub
@@ -115,6 +116,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         summary="Net-Zero District: live data, history, KPIs, plans, alerts and the dashboard",
         description=_DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # api.docs_ui serves it from local files
         responses={k: v for k, v in PROBLEM_RESPONSES.items() if k in (401, 422)},
         openapi_tags=[
             {"name": "district", "description": "The registry: district and sites"},
@@ -142,6 +144,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     if cors:
         app.add_middleware(CORSMiddleware, allow_origins=cors, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"], max_age=600)
+    install_docs(app)
     static_dir = resources.files("api") / "static"
     app.mount("/", StaticFiles(directory=str(static_dir), html=True), name="dashboard")
     return app
