@@ -80,6 +80,17 @@ class WaterSeries(_Strict):
     """Totaliser reading at start."""
 
 
+class TankSeries(_Strict):
+    """A tank whose level falls with a steady demand and rises with what its pump delivers: the pump
+    is another simulated device whose ``pump_flow_setpoint_m3h`` register says how much."""
+
+    volume_m3: Annotated[float, Field(gt=0)]
+    demand_m3_per_day: Annotated[float, Field(ge=0)]
+    pump_device: Identifier | None = None
+    level_pct: Annotated[float, Field(ge=0, le=100)] = 50.0
+    """Level at start."""
+
+
 class Faults(_Strict):
     """Misbehaviour to inject, per device."""
 
@@ -108,6 +119,7 @@ class SimDeviceConfig(_Strict):
     pv: PvSeries | None = None
     battery: BatterySeries | None = None
     water: WaterSeries | None = None
+    tank: TankSeries | None = None
     values: dict[str, float] = Field(default_factory=dict)
     """Fixed values for quantities (override the models)."""
     noise_pct: Annotated[float, Field(ge=0, le=50)] = 0.5

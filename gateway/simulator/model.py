@@ -83,6 +83,9 @@ class DeviceModel:
         self.battery_power_w = 0.0
         self.soc_pct = cfg.battery.soc_pct if cfg.battery else 0.0
         self.volume_m3 = cfg.water.volume_m3 if cfg.water else 0.0
+        self.tank_level_pct = cfg.tank.level_pct if cfg.tank else 0.0
+        self.pump_flow_m3h = 0.0
+        """What the tank's pump delivers now (the simulator copies it from the pump's register)."""
         self._load: _DailyCache | None = None
         self._pv: _DailyCache | None = None
         self._water: _DailyCache | None = None
@@ -133,6 +136,13 @@ class DeviceModel:
             self.volume_m3 += flow * dt_h
             v["water_flow_m3h"] = flow
             v["water_volume_m3"] = self.volume_m3
+        if self.cfg.tank:
+            self._tank(v, dt_h)
+        # a plain controller runs while its setpoint asks for something
+        for setpoint, running in (("pump_flow_setpoint_m3h", "pump_running"),
+                                  ("load_power_setpoint_w", "load_running")):
+            if running in self.quantities and setpoint in self.values:
+                v[running] = 1.0 if self.values[setpoint] > 0 else 0.0
         self._analog(v, t)
         self._fill(v)
 
@@ -218,6 +228,16 @@ class DeviceModel:
         if not self._load and not self._pv:
             self._electrical(v, -power_w)
 
+    def _tank(self, v: dict[str, float], dt_h: float) -> None:
+        tank = self.cfg.tank
+        assert tank is not None
+        net_m3 = (self.pump_flow_m3h - tank.demand_m3_per_day / 24.0) * dt_h
+        self.tank_level_pct = min(max(self.tank_level_pct + net_m3 / tank.volume_m3 * 100.0, 0.0), 100.0)
+        level = self.tank_level_pct
+        v["tank_level_pct"] = level
+        v["tank_level_m"] = 4.0 * level / 100.0
+        v["analog_current_ma"] = 4.0 + 16.0 * level / 100.0
+
     def _analog(self, v: dict[str, float], t: float) -> None:
         """Tank level swings over the day; pressure and quality wander a little."""
         phase = 2 * math.pi * ((t / 86400.0) % 1.0)
@@ -235,7 +255,7 @@ class DeviceModel:
                 out[q] = self.cfg.values[q]
             elif q in v:
                 out[q] = v[q]
-            elif q in self.values and q.endswith("_setpoint_w"):
+            elif q in self.values and "_setpoint_" in q:  # what a master wrote stays until rewritten
                 out[q] = self.values[q]
             elif q in self.counters:
                 out[q] = self.counters[q]

@@ -166,6 +166,11 @@ class Simulator:
 
     def refresh(self) -> None:
         t = self.clock.now()
+        for dev in self.devices.values():  # a tank fills with what its pump was last told to deliver
+            tank = dev.cfg.tank
+            if tank is not None and tank.pump_device in self.devices:
+                pump = self.devices[tank.pump_device].model
+                dev.model.pump_flow_m3h = max(0.0, pump.values.get("pump_flow_setpoint_m3h", 0.0))
         for dev in self.devices.values():
             try:
                 dev.refresh(t)

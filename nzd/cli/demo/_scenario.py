@@ -55,6 +55,10 @@ SITES: tuple[DemoSite, ...] = (
 )
 
 
+_TANK_DEMAND_M3_DAY = 500.0
+"""What the recycled-water network draws from the reuse plant's tank per day."""
+
+
 @dataclass(slots=True)
 class DemoFiles:
     directory: Path
@@ -96,7 +100,7 @@ def _district(sites: tuple[DemoSite, ...]) -> dict[str, Any]:
         if s.tank_m3:
             site["tanks"] = [{
                 "id": "recycled-tank", "volume_m3": s.tank_m3, "pump_max_m3h": 60,
-                "pump_kw_per_m3h": 0.4, "demand_m3_per_day": 500, "device": "tank-level",
+                "pump_kw_per_m3h": 0.4, "demand_m3_per_day": _TANK_DEMAND_M3_DAY, "device": "tank-level",
             }]
         if s.water_m3_day:
             meters = [{"device": "water-public", "role": "intake", "source": "public"}]
@@ -169,7 +173,9 @@ def _devices(s: DemoSite, port: int, profiles: dict[str, Path]) -> list[dict[str
                             "transport": tcp, "unit_id": 4,
                             "water": {"daily_m3": s.water_m3_day * s.recycled_share}})
     if s.tank_m3:
-        devices.append({"name": "tank-level", "profile": "seneca_z4ai", "transport": tcp, "unit_id": 5})
+        devices.append({"name": "tank-level", "profile": "seneca_z4ai", "transport": tcp, "unit_id": 5,
+                        "tank": {"volume_m3": s.tank_m3, "demand_m3_per_day": _TANK_DEMAND_M3_DAY,
+                                 "pump_device": f"{s.id}-pump"[:64], "level_pct": 50.0}})
         devices.append({"name": "pump", "profile": str(profiles["demo_pump_controller"]), "transport": tcp,
                         "unit_id": 6, "noise_pct": 0})
     if s.flexible_kwh:

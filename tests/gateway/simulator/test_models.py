@@ -62,3 +62,31 @@ def test_meter_counters_integrate_net_power_and_pv_exports_at_noon() -> None:
     assert m.values["energy_export_wh"] > exported
     assert m.values["energy_total_wh"] == pytest.approx(
         m.values["energy_import_wh"] + m.values["energy_export_wh"])
+
+
+def test_a_tank_falls_with_its_demand_and_rises_with_what_its_pump_delivers() -> None:
+    m = model("seneca_z4ai", tank={"volume_m3": 400, "demand_m3_per_day": 480, "level_pct": 50})
+    m.advance(T0)
+    m.advance(T0 + 3600)  # an hour of 20 m3/h demand, no pumping: 20 of 400 m3
+    assert m.values["tank_level_pct"] == pytest.approx(45)
+    m.pump_flow_m3h = 60
+    m.advance(T0 + 7200)  # +60 - 20 m3
+    assert m.values["tank_level_pct"] == pytest.approx(55)
+
+
+def test_a_written_pump_setpoint_stays_and_the_pump_runs() -> None:
+    import yaml
+
+    from gateway.profiles import Profile
+    from nzd.cli.demo._scenario import PROFILES
+
+    p = Profile.model_validate(yaml.safe_load(yaml.safe_dump(PROFILES["demo_pump_controller"])))
+    cfg = SimDeviceConfig.model_validate({"name": "pump", "profile": "x", "noise_pct": 0,
+                                          "transport": {"type": "tcp", "host": "127.0.0.1", "port": 1}})
+    m = DeviceModel(cfg, kind=p.kind, points=p.resolve(), site=SITE)
+    m.advance(T0)
+    m.write("pump_flow_setpoint_m3h", 42)
+    for k in (1, 2):
+        m.advance(T0 + k * 60)
+        assert m.values["pump_flow_setpoint_m3h"] == 42
+        assert m.values["pump_running"] == 1
