@@ -30,6 +30,36 @@
     c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   App.isPublic = () => !App.me || App.me.role === "public";
 
+  // ---- CSV downloads: any chart (its series) or table, from a button with data-csv="<element id>" ----
+  // ISO 8601 local time of the district with its UTC offset, e.g. 2026-06-17T07:00:00+02:00.
+  App.isoLocal = function (ms) {
+    const local = new Date(ms).toLocaleString("sv-SE", { timeZone: App.tz() }).replace(" ", "T");
+    const off = Math.round((Date.parse(local + "Z") - Math.floor(ms / 1000) * 1000) / 60000);
+    const a = Math.abs(off);
+    return local + (off < 0 ? "-" : "+") + String(Math.floor(a / 60)).padStart(2, "0") + ":" + String(a % 60).padStart(2, "0");
+  };
+  const cell = v => { const t = v === null || v === undefined ? "" : String(v); return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t; };
+  App.csvOf = function (el) {
+    if (el.__series) {
+      const times = [...new Set(el.__series.flatMap(s => s.points.map(p => p[0])))].sort((a, b) => a - b);
+      const maps = el.__series.map(s => new Map(s.points.map(p => [p[0], p[1]])));
+      return [["time", ...el.__series.map(s => s.label)].map(cell).join(","),
+        ...times.map(t => [App.isoLocal(t), ...maps.map(m => m.has(t) && m.get(t) !== null && isFinite(m.get(t)) ? +m.get(t).toFixed(4) : "")].map(cell).join(","))].join("\n") + "\n";
+    }
+    return [...el.querySelectorAll("tr")].map(tr => [...tr.children].filter(c => !c.querySelector("button"))
+      .map(c => cell(c.textContent.trim())).join(",")).join("\n") + "\n";
+  };
+  document.addEventListener("click", ev => {
+    const b = ev.target.closest("[data-csv]"); if (!b) return;
+    ev.preventDefault();
+    const el = document.getElementById(b.dataset.csv); if (!el) return;
+    const url = URL.createObjectURL(new Blob([App.csvOf(el)], { type: "text/csv" }));
+    const a = document.createElement("a");
+    a.href = url; a.download = (b.dataset.name || b.dataset.csv) + ".csv";
+    document.body.appendChild(a); a.click(); a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  });
+
   // ---- login ---------------------------------------------------------------------------
   $("#login-button").onclick = () => { $("#login-error").textContent = ""; $("#login-dialog").showModal(); };
   $("#login-cancel").onclick = () => $("#login-dialog").close();
@@ -124,12 +154,19 @@
   }
   function renderDistrictFlow(f) { $("#district-flow").innerHTML = `<div class="flow">${App.flowSvg("district", f, "District")}</div>`; }
 
+  // A device's headline quantities, in the order a person reads them: [quantity, label, unit, scale].
+  const HEADLINE = [["active_power_w", "total active power", "kW", 1e-3], ["pv_power_w", "PV power", "kW", 1e-3],
+    ["battery_power_w", "battery power", "kW", 1e-3], ["battery_soc_pct", "state of charge", "%", 1],
+    ["water_flow_m3h", "flow", "m³/h", 1], ["tank_level_pct", "tank level", "%", 1],
+    ["pump_flow_setpoint_m3h", "pump flow", "m³/h", 1], ["load_power_setpoint_w", "batch power", "kW", 1e-3]];
   function deviceRows(siteId) {
     const devs = App.latest[siteId] || {};
     return Object.entries(devs).sort().map(([dev, r]) => {
       const flags = r.quality || {};
-      const vals = Object.entries(r.values).filter(([q]) => !q.endsWith("_wh") && q !== "seq").slice(0, 3)
-        .map(([q, v]) => `<span id="val-${siteId}-${dev}-${q}"${flags[q] ? ` class="flagged" title="not good: ${App.esc(flags[q])}"` : ""}>${q.replace(/_/g, " ")}: <b>${Charts.fmt(v)}</b>${flags[q] ? " ⚠" : ""}</span>`).join(" · ")
+      const head = HEADLINE.filter(([q]) => q in r.values);
+      const shown = head.length ? head : Object.keys(r.values).filter(q => !q.endsWith("_wh") && q !== "seq").slice(0, 3).map(q => [q, q.replace(/_/g, " "), "", 1]);
+      const vals = shown.slice(0, 3)
+        .map(([q, label, unit, scale]) => `<span id="val-${siteId}-${dev}-${q}"${flags[q] ? ` class="flagged" title="not good: ${App.esc(flags[q])}"` : ""}>${label}: <b>${Charts.fmt(r.values[q] * scale)}${unit ? " " + unit : ""}</b>${flags[q] ? " ⚠" : ""}</span>`).join(" · ")
         + Object.keys(flags).filter(q => !(q in r.values)).map(q => ` · <span class="flagged">${q.replace(/_/g, " ")}: ${App.esc(flags[q])}</span>`).join("");
       const st = (App.sites[siteId].deviceState || {})[dev];
       const dot = st === undefined ? "unk" : st ? "ok" : "bad";

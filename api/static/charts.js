@@ -35,6 +35,7 @@
   function line(svg, series, opts) {
     opts = opts || {};
     while (svg.firstChild) svg.removeChild(svg.firstChild);
+    svg.__series = series;  // for the CSV download
     const W = svg.clientWidth || 600, H = svg.clientHeight || 220;
     svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
     const m = { l: 64, r: 14, t: 26, b: 24 };

@@ -93,7 +93,7 @@
       return `<tr><td>${App.fmtTime(x.ts)}</td><td>${App.esc(x.site)}</td><td class="sev-${x.severity}">${x.severity}</td><td>${App.esc(x.message)}</td>
         <td>${x.active ? "active" : "cleared"} ${ack ? "· " + ack : ""}</td>
         <td>${a.acknowledged_by ? "" : `<button class="secondary" data-ack="${App.esc(x.site)}/${App.esc(x.id)}">Acknowledge</button>`}</td></tr>`;
-    }).join("");
+    }).join("") + (alerts.length ? "" : `<tr id="no-alerts"><td colspan="6" class="muted">No alerts.</td></tr>`);
     document.querySelectorAll("[data-ack]").forEach(b => b.onclick = async () => {
       const [site, id] = b.dataset.ack.split("/");
       try { await App.api(`/api/v1/sites/${site}/alerts/${id}/ack`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }); }
