@@ -18,6 +18,7 @@ import numpy as np
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from api.csv_export import CSV_RESPONSE, CsvDep, rows_csv
 from api.deps import PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.energy import MeasuredKpis, measured_kpis
 from api.periods import LONG_SPAN_MS, resolve_period
@@ -202,9 +203,9 @@ def _nullable(value: float | None, present: bool) -> float | None:
 
 
 @router.get("/sites/{site}/kpis", summary="Energy and KPIs of one site per period (default: today)",
-            responses=problems(403, 404, 422, 503))
-async def site_kpis(site: SiteDep, state: StateDep, from_: FromQuery = None, to: ToQuery = None,
-                    period: PeriodQuery = PeriodKind.HOUR) -> list[SiteKpiRow]:
+            responses={**problems(403, 404, 422, 503), **CSV_RESPONSE}, response_model=list[SiteKpiRow])
+async def site_kpis(site: SiteDep, state: StateDep, as_csv: CsvDep, from_: FromQuery = None,
+                    to: ToQuery = None, period: PeriodQuery = PeriodKind.HOUR) -> Any:
     start_ms, end_ms = _default_period(state, from_, to, long_view=period in _LONG)
     _check_rows(start_ms, end_ms, period)
     m = await measured_kpis(state.store, state.district, [site], start_ms=start_ms, end_ms=end_ms,
@@ -236,13 +237,16 @@ async def site_kpis(site: SiteDep, state: StateDep, from_: FromQuery = None, to:
             counter_resets={d: kinds["reset"] for d, kinds in ev.items() if "reset" in kinds},
             counter_rollovers={d: kinds["rollover"] for d, kinds in ev.items() if "rollover" in kinds},
         ))
+    if as_csv:
+        return rows_csv(rows, columns=list(SiteKpiRow.model_fields), tz=state.district.timezone,
+                        filename=f"{site.id}-kpis-{period.value}")
     return rows
 
 
 @router.get("/district/kpis", summary="District energy, shared energy and KPIs per period (public)",
-            responses=problems(403, 422, 503))
-async def district_kpis(state: StateDep, principal: PrincipalDep, from_: FromQuery = None,
-                        to: ToQuery = None, period: PeriodQuery = PeriodKind.HOUR) -> list[DistrictKpiRow]:
+            responses={**problems(403, 422, 503), **CSV_RESPONSE}, response_model=list[DistrictKpiRow])
+async def district_kpis(state: StateDep, principal: PrincipalDep, as_csv: CsvDep, from_: FromQuery = None,
+                        to: ToQuery = None, period: PeriodQuery = PeriodKind.HOUR) -> Any:
     start_ms, end_ms = _default_period(state, from_, to, long_view=period in _LONG)
     _check_rows(start_ms, end_ms, period)
     m = await measured_kpis(state.store, state.district, list(state.district.sites), start_ms=start_ms,
@@ -269,7 +273,12 @@ async def district_kpis(state: StateDep, principal: PrincipalDep, from_: FromQue
             self_sufficiency=_nullable(_clean(d.self_sufficiency[i]), has),
             self_sufficiency_with_sharing=_nullable(_clean(d.self_sufficiency_with_sharing[i]), has),
         ))
-    return [_public_row(r, s, i) for i, r in enumerate(rows)] if principal.district_only else rows
+    if principal.district_only:
+        rows = [_public_row(r, s, i) for i, r in enumerate(rows)]
+    if as_csv:
+        return rows_csv(rows, columns=list(DistrictKpiRow.model_fields), tz=state.district.timezone,
+                        filename=f"district-kpis-{period.value}")
+    return rows
 
 
 def _public_row(row: DistrictKpiRow, s: SiteEnergyKpis, i: int) -> DistrictKpiRow:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
+from api.csv_export import CSV_RESPONSE, CsvDep, series_csv
 from api.deps import PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.flows import Flows
 from api.periods import FromQuery, IntervalQuery, ToQuery, parse_interval_s, resolve_period
@@ -84,10 +85,11 @@ async def district_flows(state: StateDep, principal: PrincipalDep) -> Response:
 
 
 @router.get("/sites/{site}/history", summary="Values over a period, aggregated per interval",
-            responses=_SITE_ERRORS)
+            responses={**_SITE_ERRORS, **CSV_RESPONSE}, response_model=list[SeriesOut])
 async def history(
     site: SiteDep,
     state: StateDep,
+    as_csv: CsvDep,
     quantities: Annotated[list[str], Query(
         description="Quantity names (repeat the parameter or separate with commas)",
         examples=[["active_power_w"]], min_length=1, max_length=20)],
@@ -98,7 +100,7 @@ async def history(
     Aggregation.MEAN,
     device: DeviceQuery = None,
     kind: Annotated[DeviceKind | None, Query(description="Only devices of this kind")] = None,
-) -> list[SeriesOut]:
+) -> Any:
     _check_device(device)
     names = [q.strip() for item in quantities for q in item.split(",") if q.strip()]
     unknown = [q for q in names if q not in QUANTITIES]
@@ -112,5 +114,8 @@ async def history(
     series = await state.store.history(
         district=state.district.district, site=site.id, device=device, kind=kind, quantities=names,
         start_ms=start_ms, end_ms=end_ms, every_s=every_s, aggregation=aggregation)
-    return [SeriesOut(site=s.site, device=s.device, kind=s.kind, times_ms=s.times_ms, values=s.values)
-            for s in series]
+    out = [SeriesOut(site=s.site, device=s.device, kind=s.kind, times_ms=s.times_ms, values=s.values)
+           for s in series]
+    if as_csv:
+        return series_csv(out, tz=state.district.timezone, filename=f"{site.id}-history")
+    return out

@@ -76,7 +76,8 @@ def test_site_manager_logs_in_sees_a_live_value_change_and_opens_history(
     expect(grid).not_to_have_text("123.5 kW")
     _publish(api_server, 123_456.0)
     expect(grid).to_have_text("123.5 kW")
-    expect(page.locator(f"#val-{SITE_A}-main-meter-active_power_w b")).to_have_text("123k")
+    # the headline quantity in kW, as the meter shows it
+    expect(page.locator(f"#val-{SITE_A}-main-meter-active_power_w b")).to_have_text("123.5 kW")
     # The gateway's status arrived with the reading: the PV inverter is shown as offline.
     expect(page.locator(f"#dev-{SITE_A}-pv-inverter .dot.bad")).to_have_count(1)
     expect(page.locator(f"#dev-{SITE_A}-main-meter .dot.ok")).to_have_count(1)
