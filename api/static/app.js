@@ -107,8 +107,12 @@
     return f;
   };
 
-  // An energy-flow diagram: grid, PV, battery, loads and water around the site.
-  App.flowSvg = function (id, f, title) {
+  // The nodes a site has: grid and loads always; PV, battery and water only with their devices.
+  App.siteNodes = site => new Set(["grid", "load",
+    ...(devicesFor(site, "pv").size ? ["pv"] : []), ...(devicesFor(site, "battery").size ? ["battery"] : []),
+    ...(((site.water || {}).meters || []).some(m => m.role === "intake") ? ["water"] : [])]);
+  // An energy-flow diagram: grid, PV, battery, loads and water around the site (``only``: those nodes).
+  App.flowSvg = function (id, f, title, only) {
     const W = 420, H = 230, cx = W / 2, cy = H / 2;
     const nodes = [
       { k: "pv", label: "PV", x: cx, y: 28, v: f.pv_w, color: "var(--pv)", into: true },
@@ -116,7 +120,7 @@
       { k: "load", label: "Loads", x: W - 60, y: cy, v: f.load_w, color: "var(--load)", into: false },
       { k: "battery", label: "Battery" + (f.battery_soc_pct != null ? ` ${Math.round(f.battery_soc_pct)}%` : ""), x: 95, y: H - 28, v: f.battery_w, color: "var(--bat)", into: true },
       { k: "water", label: "Water in", x: W - 95, y: H - 28, v: f.water_intake_m3h, color: "var(--water)", into: true, water: true },
-    ];
+    ].filter(n => !only || only.has(n.k));
     let s = `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${App.esc(title)} energy flow">`;
     for (const n of nodes) {
       const has = n.v !== null && n.v !== undefined && Math.abs(n.v) > (n.water ? 0.01 : 50);
@@ -179,7 +183,7 @@
     const site = App.sites[siteId]; if (!site) return;
     const card = document.getElementById("site-" + siteId); if (!card) return;
     const f = App.siteFlows(site.config, App.latest[siteId] || {});
-    card.querySelector(".flow").innerHTML = App.flowSvg(siteId, f, site.config.name);
+    card.querySelector(".flow").innerHTML = App.flowSvg(siteId, f, site.config.name, App.siteNodes(site.config));
     card.querySelector("tbody").innerHTML = deviceRows(siteId);
     card.querySelector(".gateways").innerHTML = "Gateways: " + (Object.values(site.gateways).map(g =>
       `<span class="dot ${g.state === "online" ? "ok" : "bad"}"></span>${App.esc(g.gateway)}`).join(" ") || "no gateway status yet");

@@ -4,6 +4,7 @@
   "use strict";
   const App = window.App, $ = s => document.querySelector(s);
   const HOUR = 3600e3;
+  const stale = site => $("#firm-site").value !== site;  // another firm was chosen meanwhile
 
   function tile(label, value, unit, id) {
     return `<div class="tile" id="${id}"><div class="label">${label}</div><div class="value">${value}<span class="unit">${unit}</span></div></div>`;
@@ -12,6 +13,7 @@
 
   async function loadTiles(site) {
     const rows = await App.api(`/api/v1/sites/${site}/kpis?period=day`);
+    if (stale(site)) return;
     const t = rows[rows.length - 1] || {};
     $("#firm-tiles").innerHTML = tile("Energy used today", num(t.consumption_kwh), "kWh", "firm-energy")
       + tile("Cost today", t.cost_eur == null ? "–" : t.cost_eur.toFixed(2), "€", "firm-cost")
@@ -35,6 +37,7 @@
   async function loadSchedules(site) {
     const root = $("#firm-schedules");
     const plan = await App.api(`/api/v1/sites/${site}/plan`);
+    if (stale(site)) return;
     const assets = plan ? (plan.document.assets || []).filter(a => a.site === site) : [];
     if (!assets.length) { root.innerHTML = `<div class="card"><p class="muted">${plan ? "No controllable asset of this firm is in the plan." : "No plan yet."}</p></div>`; return; }
     const d = plan.document, step = (d.step_minutes || 15) * 60e3, now = App.now();
@@ -42,6 +45,7 @@
     const planEnd = d.start_ms + Math.max(...assets.map(a => a.power_kw.length)) * step;
     $("#firm-meta").textContent = `plan ${plan.plan_id} · ${d.status || ""} · made ${App.fmtTime(plan.ts_ms)}`;
     const measured = await App.api(`/api/v1/sites/${site}/history?quantities=battery_power_w,battery_soc_pct,load_power_setpoint_w,tank_level_pct,pump_flow_setpoint_m3h&interval=15m&from=${new Date(from).toISOString()}&to=${new Date(now).toISOString()}`);
+    if (stale(site)) return;
     const config = App.sites[site].config;
     const cards = [];
     for (const a of assets) for (const s of schedules(a, config)) cards.push({ a, s, id: `firm-chart-${a.asset}-${s.part}` });
@@ -62,6 +66,7 @@
 
   async function loadControls(site) {
     const controls = await App.api(`/api/v1/sites/${site}/controls`);
+    if (stale(site)) return;
     App.firmControls = controls;
     $("#firm-controls").innerHTML = "<tr><th>Asset</th><th>Quantity</th><th>Unit</th><th>Sign</th><th>Local limits</th></tr>" + controls.map(c =>
       `<tr><td>${App.esc(c.asset)}</td><td>${App.esc(c.quantity)}</td><td>${App.esc(c.unit)}</td><td>${App.esc(c.sign)}</td><td>${Charts.fmt(c.min_value)} … ${Charts.fmt(c.max_value)} ${App.esc(c.unit)}</td></tr>`).join("");

@@ -48,10 +48,17 @@ def test_site_manager_and_operator_use_the_firm_view(demo_factory: Callable[...,
         page.screenshot(path=str(ARTIFACTS / "demo-firm-site-manager.png"), full_page=True)
 
         page.click("#logout-button")
+        expect(page.locator("#user-label")).to_have_text("public view")
+        expect(page.locator(".public-note")).to_be_visible()  # the public view has finished loading
         _login(page, demo, "operator")
+        # a firm's flow diagram has only the nodes it has
+        expect(page.locator("#flow-comunita-energetica-battery")).to_have_count(1)
+        expect(page.locator("#flow-logistica-prato-battery")).to_have_count(0)
+        expect(page.locator("#flow-logistica-prato-pv")).to_have_count(1)
         page.click("#tabs [data-view=firm]")
         page.select_option("#firm-site", "comunita-energetica")
-        expect(page.locator("#firm-chart-battery-soc path[data-series=planned]")).to_have_count(1)
+        soc = page.locator("#firm-chart-battery-soc path[data-series=planned]")
+        expect(soc).to_have_count(1, timeout=20_000)
         expect(page.locator("#firm-chart-battery-soc .axis text").first).to_contain_text("%")
         expect(page.locator("#firm-controls")).to_contain_text("positive discharges the battery")
 
