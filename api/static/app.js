@@ -167,7 +167,8 @@
     const devs = App.latest[siteId] || {};
     return Object.entries(devs).sort().map(([dev, r]) => {
       const flags = r.quality || {};
-      const head = HEADLINE.filter(([q]) => q in r.values);
+      // a battery's own power is told once, with its sign (+ discharges), not again as a meter's
+      const head = HEADLINE.filter(([q]) => q in r.values && !(q === "active_power_w" && "battery_power_w" in r.values));
       const shown = head.length ? head : Object.keys(r.values).filter(q => !q.endsWith("_wh") && q !== "seq").slice(0, 3).map(q => [q, q.replace(/_/g, " "), "", 1]);
       const vals = shown.slice(0, 3)
         .map(([q, label, unit, scale]) => `<span id="val-${siteId}-${dev}-${q}"${flags[q] ? ` class="flagged" title="not good: ${App.esc(flags[q])}"` : ""}>${label}: <b>${Charts.fmt(r.values[q] * scale)}${unit ? " " + unit : ""}</b>${flags[q] ? " ⚠" : ""}</span>`).join(" · ")

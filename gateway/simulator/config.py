@@ -120,6 +120,12 @@ class SimDeviceConfig(_Strict):
     battery: BatterySeries | None = None
     water: WaterSeries | None = None
     tank: TankSeries | None = None
+    behind: list[Identifier] = Field(default_factory=list)
+    """Devices behind this (grid) meter whose power enters its reading: a battery (its
+    ``battery_power_w``, discharging lowers the import), a batch controller (its
+    ``load_power_setpoint_w``), a pump controller (its flow times ``kw_per_m3h``)."""
+    kw_per_m3h: Annotated[float, Field(ge=0)] = 0.0
+    """A pump controller's electrical power per m3/h of flow, for the meter it is behind."""
     values: dict[str, float] = Field(default_factory=dict)
     """Fixed values for quantities (override the models)."""
     noise_pct: Annotated[float, Field(ge=0, le=50)] = 0.5

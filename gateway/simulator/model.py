@@ -84,6 +84,8 @@ class DeviceModel:
         self.soc_pct = cfg.battery.soc_pct if cfg.battery else 0.0
         self.volume_m3 = cfg.water.volume_m3 if cfg.water else 0.0
         self.tank_level_pct = cfg.tank.level_pct if cfg.tank else 0.0
+        self.behind_w = 0.0
+        """What the devices behind this meter draw now (the simulator sums it each tick)."""
         self.pump_flow_m3h = 0.0
         """What the tank's pump delivers now (the simulator copies it from the pump's register)."""
         self._load: _DailyCache | None = None
@@ -112,6 +114,17 @@ class DeviceModel:
             share = (0.1 if "export" in q or "battery" in q else 1.0) * (0.3 if "reactive" in q else 1.0)
             self.counters[q] = round(base * share)
 
+    def drawn_w(self) -> float:
+        """What this device draws from its site now (negative: it feeds the site)."""
+        v = self.values
+        if self.cfg.battery:
+            return -self.battery_power_w
+        if "load_power_setpoint_w" in v:
+            return max(0.0, v["load_power_setpoint_w"])
+        if "pump_flow_setpoint_m3h" in v:
+            return max(0.0, v["pump_flow_setpoint_m3h"]) * self.cfg.kw_per_m3h * 1000.0
+        return 0.0
+
     def write(self, quantity: str, value: float) -> None:
         """A master wrote a writable point."""
         if quantity == "battery_power_setpoint_w":
@@ -130,7 +143,7 @@ class DeviceModel:
         if self.kind is DeviceKind.PV_INVERTER or (self._pv and not self._load and not self.cfg.battery):
             self._pv_inverter(v, pv_w, dt_h)
         elif self._load or self._pv:
-            self._meter(v, load_w - pv_w, dt_h)
+            self._meter(v, load_w - pv_w + self.behind_w, dt_h)
         if self._water:
             flow = self._water(t)
             self.volume_m3 += flow * dt_h

@@ -166,6 +166,10 @@ class Simulator:
 
     def refresh(self) -> None:
         t = self.clock.now()
+        for dev in self.devices.values():  # a meter sees what the devices behind it draw
+            if dev.cfg.behind:
+                dev.model.behind_w = sum(self.devices[b].model.drawn_w() for b in dev.cfg.behind
+                                         if b in self.devices)
         for dev in self.devices.values():  # a tank fills with what its pump was last told to deliver
             tank = dev.cfg.tank
             if tank is not None and tank.pump_device in self.devices:

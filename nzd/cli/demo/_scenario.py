@@ -55,6 +55,7 @@ SITES: tuple[DemoSite, ...] = (
 )
 
 
+_PUMP_KW_PER_M3H = 0.4
 _TANK_DEMAND_M3_DAY = 500.0
 """What the recycled-water network draws from the reuse plant's tank per day."""
 
@@ -100,7 +101,8 @@ def _district(sites: tuple[DemoSite, ...]) -> dict[str, Any]:
         if s.tank_m3:
             site["tanks"] = [{
                 "id": "recycled-tank", "volume_m3": s.tank_m3, "pump_max_m3h": 60,
-                "pump_kw_per_m3h": 0.4, "demand_m3_per_day": _TANK_DEMAND_M3_DAY, "device": "tank-level",
+                "pump_kw_per_m3h": _PUMP_KW_PER_M3H, "demand_m3_per_day": _TANK_DEMAND_M3_DAY,
+                "device": "tank-level",
             }]
         if s.water_m3_day:
             meters = [{"device": "water-public", "role": "intake", "source": "public"}]
@@ -177,10 +179,13 @@ def _devices(s: DemoSite, port: int, profiles: dict[str, Path]) -> list[dict[str
                         "tank": {"volume_m3": s.tank_m3, "demand_m3_per_day": _TANK_DEMAND_M3_DAY,
                                  "pump_device": f"{s.id}-pump"[:64], "level_pct": 50.0}})
         devices.append({"name": "pump", "profile": str(profiles["demo_pump_controller"]), "transport": tcp,
-                        "unit_id": 6, "noise_pct": 0})
+                        "unit_id": 6, "noise_pct": 0, "kw_per_m3h": _PUMP_KW_PER_M3H})
     if s.flexible_kwh:
         devices.append({"name": "batch-controller", "profile": str(profiles["demo_batch_controller"]),
                         "transport": tcp, "unit_id": 7, "noise_pct": 0})
+    # The grid meter measures the whole site: what the battery, the batch and the pump draw too.
+    meter["behind"] = [f"{s.id}-{d['name']}"[:64] for d in devices
+                       if d["name"] in ("battery", "pump", "batch-controller")]
     return devices
 
 

@@ -90,3 +90,18 @@ def test_a_written_pump_setpoint_stays_and_the_pump_runs() -> None:
         m.advance(T0 + k * 60)
         assert m.values["pump_flow_setpoint_m3h"] == 42
         assert m.values["pump_running"] == 1
+
+
+def test_a_grid_meter_sees_what_the_battery_behind_it_draws_or_feeds() -> None:
+    meter = model("eastron_sdm630", load={"profile": "g0", "annual_kwh": 0.0})
+    battery = model("victron_ess", battery={"capacity_kwh": 60, "max_power_kw": 30})
+    battery.advance(T0)
+    battery.write("battery_power_setpoint_w", 20_000)  # discharging 20 kW
+    battery.advance(T0 + 60)
+    assert battery.drawn_w() == -20_000
+    meter.behind_w = battery.drawn_w()
+    meter.advance(T0)
+    before_wh = meter.values["energy_export_wh"]
+    meter.advance(T0 + 3600)
+    assert meter.values["active_power_w"] == pytest.approx(-20_000)  # the site exports what the battery feeds
+    assert meter.values["energy_export_wh"] - before_wh == pytest.approx(20_000)  # 20 kW for an hour
