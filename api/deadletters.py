@@ -10,10 +10,11 @@ flood of dead letters costs a bounded amount of memory.
 from __future__ import annotations
 
 import collections
-import time
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from nzd.clock import district_clock
 
 __all__ = ["DeadLetterOut", "DeadLetters"]
 
@@ -52,7 +53,7 @@ class DeadLetters:
             self.unreadable += 1
             letter = DeadLetterOut(reason="unreadable dead letter", topic="", worker="",
                                    payload=payload[:_PAYLOAD_SHOWN].decode("utf-8", "replace"),
-                                   ts=int(time.time() * 1000))
+                                   ts=district_clock().now_ms())
         if len(letter.payload) > _PAYLOAD_SHOWN:
             letter = letter.model_copy(update={"payload": letter.payload[:_PAYLOAD_SHOWN]})
         self.total += 1

@@ -29,6 +29,7 @@ import orjson
 
 from api.flows import Flows, site_flows, sum_flows
 from api.metrics import ApiMetrics
+from nzd.clock import district_clock
 from nzd.config import DistrictConfig, SiteConfig
 from nzd.messages import DeviceKind
 from nzd.store.base import Reading, StoreError, TelemetryStore
@@ -136,7 +137,7 @@ class LatestTable:
 
     async def fill(self, store: TelemetryStore, *, silent_too: bool) -> int:
         """Merge the store's readings of the lookback (and of devices silent longer); returns how many."""
-        since_ms = int(time.time() * 1000) - self.lookback_ms
+        since_ms = district_clock().now_ms() - self.lookback_ms
         district = self.district.district
         readings = await store.latest(district=district, since_ms=since_ms)
         if silent_too:
@@ -176,7 +177,7 @@ class LatestTable:
 
     def site_json(self, site: str, *, device: str | None = None) -> bytes:
         """The ``/latest`` body (a list of ReadingOut), serialised once per change of the site."""
-        now_ms = int(time.time() * 1000)
+        now_ms = district_clock().now_ms()
         devices = self._sites.get(site, {})
         if device is not None:
             rows, _ = self._rows(site, ((k, e) for k, e in devices.items() if k[0] == device), now_ms)

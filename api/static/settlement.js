@@ -5,7 +5,7 @@
   const App = window.App, $ = s => document.querySelector(s);
   const eur = v => v == null ? "–" : v.toFixed(2) + " EUR";
   const kwh = v => v == null ? "–" : (Math.round(v * 10) / 10).toLocaleString() + " kWh";
-  const thisMonth = () => new Date().toLocaleDateString("sv-SE", { timeZone: App.tz() }).slice(0, 7);
+  const thisMonth = () => new Date(App.now()).toLocaleDateString("sv-SE", { timeZone: App.tz() }).slice(0, 7);
 
   function shell() {
     const sites = (App.district.sites || []).filter(s => App.sites[s.id]);

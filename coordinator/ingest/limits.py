@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from nzd.clock import district_clock
 from nzd.messages import Alert, AlertSeverity
 from nzd.store import Reading
 
@@ -116,7 +117,7 @@ class SiteLimits:
         s = self.settings
         threshold = {Limit.DEVICES: s.max_devices, Limit.QUANTITIES: s.max_quantities,
                      Limit.RATE: s.messages_per_s}[limit]
-        now_ms = int(time.time() * 1000)
+        now_ms = district_clock().now_ms()
         # One id per site, limit and hour: a flood that goes on is one alert, not thousands; the
         # site is in the id because the API lists every site's alerts by id.
         stamp = time.strftime("%Y%m%d%H", time.gmtime(now_ms / 1000))

@@ -25,12 +25,12 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import time
 import zlib
 from collections.abc import Callable, Sequence
 
 import orjson
 
+from nzd.clock import district_clock
 from nzd.messages import DeviceKind
 from nzd.store.base import (
     RESERVED_FIELDS,
@@ -354,7 +354,7 @@ class InfluxStore:
                 database=self.database, rollup_policy=self.rollup_policy, kinds=kinds, where=where,
                 quantities=quantities, start_ms=start_ms, end_ms=end_ms, every_s=every_s,
                 aggregation=Aggregation(aggregation), rollup_after_ms=self.rollup_after_ms,
-                now_ms=int(time.time() * 1000))
+                now_ms=district_clock().now_ms())
         res = await self.http.query("; ".join(statements))
         found: dict[tuple[str, str, str], dict[int, dict[str, float]]] = {}
         for part in res:
@@ -396,7 +396,7 @@ class InfluxStore:
         return await influx_counter_bounds(
             self.http, database=self.database, rollup_policy=self.rollup_policy, where=where,
             quantities=quantities, start_ms=start_ms, end_ms=end_ms, every_s=every_s,
-            now_ms=int(time.time() * 1000))
+            now_ms=district_clock().now_ms())
 
     async def write_events(self, events: Sequence[Event]) -> None:
         try:
