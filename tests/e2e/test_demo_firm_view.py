@@ -22,6 +22,9 @@ def _login(page: Page, demo: Demo, user: str) -> None:
     page.fill("#login-password", demo.password(user))
     page.click("#login-submit")
     expect(page.locator("#user-label")).to_contain_text(user)
+    # the start-up after a login ends by showing the overview: wait for it before changing tabs
+    expect(page.locator("#live-state")).to_have_text("● live", timeout=30_000)
+    expect(page.locator("#view-overview")).to_be_visible()
 
 
 def test_site_manager_and_operator_use_the_firm_view(demo_factory: Callable[..., Demo]) -> None:  # noqa: F811
