@@ -14,9 +14,9 @@ so ranges are exact.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 
+from nzd.clock import district_clock
 from nzd.messages import MAX_CONFIRM_RANGES, Confirm, encode
 from nzd.store import Reading
 from nzd.topics import confirm_topic
@@ -59,7 +59,7 @@ class Confirmer:
     def flush(self) -> int:
         """Publish what is pending; returns the number of messages."""
         pending, self._pending = self._pending, {}
-        ts = time.time_ns() // 1_000_000
+        ts = district_clock().now_ms()
         sent = 0
         for (district, site, device), seqs in pending.items():
             topic = confirm_topic(district=district, site=site, device=device)
