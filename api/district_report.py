@@ -18,6 +18,7 @@ from api.problems import ProblemError
 from api.routes.inventory import Inventory, year_inventory
 from api.routes.targets import TargetProgress
 from api.state import ApiState
+from nzd.clock import district_clock
 from nzd.store.base import EventKind
 
 __all__ = ["DistrictReport", "ReportRow", "district_report", "parse_report_period"]
@@ -97,7 +98,7 @@ async def district_report(state: ApiState, principal: Principal, period: str) ->
 
     year, month = parse_report_period(period)
     tz = ZoneInfo(state.district.timezone)
-    now = datetime.now(tz)
+    now = datetime.fromtimestamp(district_clock().now_s(), tz)
     start = datetime(year, month or 1, 1, tzinfo=tz)
     if month is None:
         end = datetime(year + 1, 1, 1, tzinfo=tz)
@@ -109,7 +110,7 @@ async def district_report(state: ApiState, principal: Principal, period: str) ->
     end = min(end, now)
     async def energy_rows(kind: PeriodKind) -> list[Any]:
         try:
-            return await district_kpis(state, principal, from_=start, to=end, period=kind)
+            return await district_kpis(state, principal, as_csv=False, from_=start, to=end, period=kind)
         except ProblemError as e:
             if e.status != 403:  # fewer than three firms report: nothing is published
                 raise

@@ -15,6 +15,7 @@ from api.auth.principal import Principal
 from api.problems import ProblemError
 from api.state import ApiState
 from nzd.accounting.water import Period
+from nzd.clock import district_clock
 from nzd.targets import Metric
 
 __all__ = ["YearlyActuals", "yearly_actuals"]
@@ -39,12 +40,13 @@ async def yearly_actuals(state: ApiState, principal: Principal, *, first_year: i
 
     tz = ZoneInfo(state.district.timezone)
     start = datetime(first_year, 1, 1, tzinfo=tz)
-    end = min(datetime(last_year + 1, 1, 1, tzinfo=tz), datetime.now(tz))
+    end = min(datetime(last_year + 1, 1, 1, tzinfo=tz), datetime.fromtimestamp(district_clock().now_s(), tz))
     out = YearlyActuals(values={m: {} for m in Metric})
     if end <= start:
         return out
     try:
-        rows = await district_kpis(state, principal, from_=start, to=end, period=PeriodKind.YEAR)
+        rows = await district_kpis(state, principal, as_csv=False, from_=start, to=end,
+                                   period=PeriodKind.YEAR)
     except ProblemError as e:
         if e.status != 403:  # fewer firms report than the public rule needs: no figures
             raise

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from api.auth.principal import PUBLIC
 from api.state import ApiState
+from nzd.clock import district_clock
 
 __all__ = ["LICENSE", "OpenDataError", "open_data_once", "validate_package", "write_open_data"]
 
@@ -167,10 +168,11 @@ async def _tables(state: ApiState, year: int) -> list[_Table]:
 
     tz = ZoneInfo(state.district.timezone)
     start = datetime(year, 1, 1, tzinfo=tz)
-    end = min(datetime(year + 1, 1, 1, tzinfo=tz), datetime.now(tz))
+    end = min(datetime(year + 1, 1, 1, tzinfo=tz), datetime.fromtimestamp(district_clock().now_s(), tz))
     tables = []
     try:
-        energy = await district_kpis(state, PUBLIC, from_=start, to=end, period=PeriodKind.MONTH)
+        energy = await district_kpis(state, PUBLIC, as_csv=False, from_=start, to=end,
+                                     period=PeriodKind.MONTH)
     except ProblemError as e:
         if e.status != 403:
             raise

@@ -3,7 +3,6 @@ every change kept as an event; progress per year against each target's path."""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -16,6 +15,7 @@ from api.deps import PrincipalDep, StateDep
 from api.district_year import yearly_actuals
 from api.problems import ProblemError, problems
 from api.state import ApiState
+from nzd.clock import district_clock
 from nzd.store.base import Event, EventKind
 from nzd.targets import METRICS, Metric, Status, Target, path_value, progress
 
@@ -109,7 +109,8 @@ async def put_target(metric: MetricPath, state: StateDep,
     if info.ratio and max(target.baseline_value, target.target_value) > 1:
         raise ProblemError(422, f"body: {metric.value} is a share between 0 and 1")
     doc = {"target": target.model_dump(), "set_by": principal.name, "set_by_role": principal.role.value}
-    event = Event(EventKind.TARGET, state.district.district, "*", int(time.time() * 1000), metric.value, doc)
+    event = Event(EventKind.TARGET, state.district.district, "*", district_clock().now_ms(), metric.value,
+                  doc)
     await state.store.write_events([event])
     return _out(event)
 
@@ -120,7 +121,7 @@ async def get_progress(state: StateDep, principal: PrincipalDep,
                        year: YearQuery = None) -> list[TargetProgress]:
     targets = await current_targets(state)
     tz = ZoneInfo(state.district.timezone)
-    this_year = datetime.now(tz).year
+    this_year = datetime.fromtimestamp(district_clock().now_s(), tz).year
     year = year or this_year
     if not targets:
         return []

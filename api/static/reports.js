@@ -9,7 +9,7 @@
   const STATUS = { ahead: "ahead of the path", on_track: "on track", behind: "behind the path" };
   const num = (v, d) => v == null ? "not published" : (+v).toLocaleString([], { maximumFractionDigits: d == null ? 2 : d });
   const mayEdit = () => App.me && (App.me.role === "authority" || App.me.role === "operator");
-  const thisYear = () => +new Date().toLocaleDateString("sv-SE", { timeZone: App.tz() }).slice(0, 4);
+  const thisYear = () => +new Date(App.now()).toLocaleDateString("sv-SE", { timeZone: App.tz() }).slice(0, 4);
 
   function shell() {
     const year = $("#reports-year") ? $("#reports-year").value : thisYear();
