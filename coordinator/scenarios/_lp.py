@@ -133,10 +133,15 @@ def size_district(inp: SizingInputs, options: SizingOptions | None = None, *,
     solve_s = time.perf_counter() - t0
     cost = float(lp.cost @ x)
     return SizingResult(
-        kwp=take(x, kwp), battery_kwh=take(x, kwh), battery_kw=take(x, kw),
+        kwp=_size(take(x, kwp)), battery_kwh=_size(take(x, kwh)), battery_kw=_size(take(x, kw)),
         import_kw=take(x, imp), export_kw=take(x, exp), charge_kw=take(x, ch), discharge_kw=take(x, dis),
         shared_kwh=take(x, shared), annual_cost_eur=cost, solve_s=solve_s, status=status,
         rows=lp.n_rows, columns=lp.n_vars)
+
+
+def _size(values: FloatArray) -> FloatArray:
+    """Sizes without the solver's -0.0 and 1e-12 noise."""
+    return np.where(np.abs(values) < 1e-7, 0.0, values)
 
 
 def _add_options(lp: LpBuilder, inp: SizingInputs, opts: SizingOptions, *, kwp: IntArray, kwh: IntArray,
