@@ -5,6 +5,7 @@ One LP sizes PV and storage together with their operation on representative days
 (docs/scenarios.md).
 """
 
+from coordinator.scenarios._finance import Finance, cash_flows, finance, payback_years
 from coordinator.scenarios._inputs import (
     BatteryCandidates,
     Money,
@@ -13,7 +14,6 @@ from coordinator.scenarios._inputs import (
     SurfaceCandidates,
     annuity_factor,
 )
-from coordinator.scenarios._finance import Finance, cash_flows, finance, payback_years
 from coordinator.scenarios._lp import SizingError, SizingResult, size_district
 from coordinator.scenarios._report import compare, write_report
 from coordinator.scenarios._run import fixed_sizes, run_scenario

@@ -26,8 +26,15 @@ class Finance:
     """The new PV's cost per kWh it produces over its life (capex and O&M, discounted)."""
 
 
-def cash_flows(*, capex_eur: float, yearly_benefit_eur: float, lifetime_years: int, degradation: float = 0.0,
-               replacement_eur: float = 0.0, replacement_every_years: int = 0) -> FloatArray:
+def cash_flows(
+    *,
+    capex_eur: float,
+    yearly_benefit_eur: float,
+    lifetime_years: int,
+    degradation: float = 0.0,
+    replacement_eur: float = 0.0,
+    replacement_every_years: int = 0,
+) -> FloatArray:
     """-capex in year 0, then the benefit (energy saved + incentive - O&M) each year, shrinking by
     ``degradation`` a year; ``replacement_eur`` again every ``replacement_every_years`` (not in the last)."""
     flows = np.zeros(lifetime_years + 1)
@@ -52,8 +59,15 @@ def payback_years(flows: FloatArray) -> float | None:
     return float(y - 1 + (-cum[y - 1]) / flows[y])
 
 
-def finance(flows: FloatArray, *, rate: float, pv_capex_eur: float = 0.0, pv_om_eur_per_year: float = 0.0,
-            pv_kwh_per_year: float = 0.0, degradation: float = 0.0) -> Finance:
+def finance(
+    flows: FloatArray,
+    *,
+    rate: float,
+    pv_capex_eur: float = 0.0,
+    pv_om_eur_per_year: float = 0.0,
+    pv_kwh_per_year: float = 0.0,
+    degradation: float = 0.0,
+) -> Finance:
     npv = float(npf.npv(rate, flows))
     irr_value = float(npf.irr(flows)) if (flows > 0).any() and (flows < 0).any() else math.nan
     discount = (1.0 + rate) ** -np.arange(flows.size)
@@ -61,8 +75,14 @@ def finance(flows: FloatArray, *, rate: float, pv_capex_eur: float = 0.0, pv_om_
     if pv_kwh_per_year > 0:
         years = np.arange(1, flows.size)
         energy = pv_kwh_per_year * (1.0 - degradation) ** (years - 1)
-        lcoe = float((pv_capex_eur + (pv_om_eur_per_year * discount[1:]).sum())
-                     / (energy * discount[1:]).sum())
-    return Finance(cash_flows_eur=flows, npv_eur=npv, irr=None if math.isnan(irr_value) else irr_value,
-                   simple_payback_years=payback_years(flows),
-                   discounted_payback_years=payback_years(flows * discount), lcoe_eur_per_kwh=lcoe)
+        lcoe = float(
+            (pv_capex_eur + (pv_om_eur_per_year * discount[1:]).sum()) / (energy * discount[1:]).sum()
+        )
+    return Finance(
+        cash_flows_eur=flows,
+        npv_eur=npv,
+        irr=None if math.isnan(irr_value) else irr_value,
+        simple_payback_years=payback_years(flows),
+        discounted_payback_years=payback_years(flows * discount),
+        lcoe_eur_per_kwh=lcoe,
+    )

@@ -14,8 +14,14 @@ import numpy as np
 
 from coordinator.model import FloatArray, IntArray
 
-__all__ = ["BatteryCandidates", "Money", "SizingInputs", "SizingOptions", "SurfaceCandidates",
-           "annuity_factor"]
+__all__ = [
+    "BatteryCandidates",
+    "Money",
+    "SizingInputs",
+    "SizingOptions",
+    "SurfaceCandidates",
+    "annuity_factor",
+]
 
 
 def annuity_factor(rate: float, years: int) -> float:
@@ -129,12 +135,15 @@ class SizingInputs:
 
     def pv_annuity_eur_per_kwp(self) -> FloatArray:
         crf = annuity_factor(self.money.discount_rate, self.money.lifetime_years)
-        return np.asarray(self.surfaces.capex_eur_per_kwp * crf + self.surfaces.om_eur_per_kwp_year,
-                          np.float64)
+        return np.asarray(
+            self.surfaces.capex_eur_per_kwp * crf + self.surfaces.om_eur_per_kwp_year, np.float64
+        )
 
     def battery_annuity(self) -> tuple[FloatArray, FloatArray]:
         """Yearly cost per kWh and per kW of each battery."""
         crf = annuity_factor(self.money.discount_rate, self.money.battery_lifetime_years)
         b = self.batteries
-        return (np.asarray(b.capex_eur_per_kwh * crf + b.om_eur_per_kwh_year, np.float64),
-                np.asarray(b.capex_eur_per_kw * crf, np.float64))
+        return (
+            np.asarray(b.capex_eur_per_kwh * crf + b.om_eur_per_kwh_year, np.float64),
+            np.asarray(b.capex_eur_per_kw * crf, np.float64),
+        )

@@ -54,8 +54,9 @@ def _previous_in_period(period: IntArray) -> IntArray:
     return prev
 
 
-def size_district(inp: SizingInputs, options: SizingOptions | None = None, *,
-                  threads: int | None = None) -> SizingResult:
+def size_district(
+    inp: SizingInputs, options: SizingOptions | None = None, *, threads: int | None = None
+) -> SizingResult:
     """Solve the sizing LP; raises :class:`SizingError` when it has no optimal solution."""
     opts = options or SizingOptions()
     lp = LpBuilder()
@@ -66,19 +67,34 @@ def size_district(inp: SizingInputs, options: SizingOptions | None = None, *,
 
     pv_cost = inp.pv_annuity_eur_per_kwp()
     free = np.isnan(sf.fixed_kwp)
-    kwp = lp.add_vars((S,), lb=np.where(free, 0.0, np.nan_to_num(sf.fixed_kwp)),
-                      ub=np.where(free, sf.max_kwp, np.nan_to_num(sf.fixed_kwp)), cost=pv_cost)
+    kwp = lp.add_vars(
+        (S,),
+        lb=np.where(free, 0.0, np.nan_to_num(sf.fixed_kwp)),
+        ub=np.where(free, sf.max_kwp, np.nan_to_num(sf.fixed_kwp)),
+        cost=pv_cost,
+    )
     e_cost, p_cost = inp.battery_annuity()
-    kwh = lp.add_vars((B,), lb=np.nan_to_num(bt.fixed_kwh), cost=e_cost,
-                      ub=np.where(np.isnan(bt.fixed_kwh), bt.max_kwh, np.nan_to_num(bt.fixed_kwh)))
-    kw = lp.add_vars((B,), lb=np.nan_to_num(bt.fixed_kw), cost=p_cost,
-                     ub=np.where(np.isnan(bt.fixed_kw), bt.max_kw, np.nan_to_num(bt.fixed_kw)))
+    kwh = lp.add_vars(
+        (B,),
+        lb=np.nan_to_num(bt.fixed_kwh),
+        cost=e_cost,
+        ub=np.where(np.isnan(bt.fixed_kwh), bt.max_kwh, np.nan_to_num(bt.fixed_kwh)),
+    )
+    kw = lp.add_vars(
+        (B,),
+        lb=np.nan_to_num(bt.fixed_kw),
+        cost=p_cost,
+        ub=np.where(np.isnan(bt.fixed_kw), bt.max_kw, np.nan_to_num(bt.fixed_kw)),
+    )
 
     # Connection limits; a site whose load alone exceeds its import limit may draw its load.
     imp_ub = np.maximum(inp.import_limit_kw[:, None], inp.load_kw)
     imp = lp.add_vars((N, T), ub=imp_ub, cost=inp.import_eur_per_kwh * dt * w)
-    exp = lp.add_vars((N, T), ub=np.broadcast_to(inp.export_limit_kw[:, None], (N, T)),
-                      cost=-inp.export_eur_per_kwh * dt * w)
+    exp = lp.add_vars(
+        (N, T),
+        ub=np.broadcast_to(inp.export_limit_kw[:, None], (N, T)),
+        cost=-inp.export_eur_per_kwh * dt * w,
+    )
     ch = lp.add_vars((B, T))
     dis = lp.add_vars((B, T))
     soc = lp.add_vars((B, T))
@@ -133,10 +149,20 @@ def size_district(inp: SizingInputs, options: SizingOptions | None = None, *,
     solve_s = time.perf_counter() - t0
     cost = float(lp.cost @ x)
     return SizingResult(
-        kwp=_size(take(x, kwp)), battery_kwh=_size(take(x, kwh)), battery_kw=_size(take(x, kw)),
-        import_kw=take(x, imp), export_kw=take(x, exp), charge_kw=take(x, ch), discharge_kw=take(x, dis),
-        shared_kwh=take(x, shared), annual_cost_eur=cost, solve_s=solve_s, status=status,
-        rows=lp.n_rows, columns=lp.n_vars)
+        kwp=_size(take(x, kwp)),
+        battery_kwh=_size(take(x, kwh)),
+        battery_kw=_size(take(x, kw)),
+        import_kw=take(x, imp),
+        export_kw=take(x, exp),
+        charge_kw=take(x, ch),
+        discharge_kw=take(x, dis),
+        shared_kwh=take(x, shared),
+        annual_cost_eur=cost,
+        solve_s=solve_s,
+        status=status,
+        rows=lp.n_rows,
+        columns=lp.n_vars,
+    )
 
 
 def _size(values: FloatArray) -> FloatArray:
@@ -144,8 +170,16 @@ def _size(values: FloatArray) -> FloatArray:
     return np.where(np.abs(values) < 1e-7, 0.0, values)
 
 
-def _add_options(lp: LpBuilder, inp: SizingInputs, opts: SizingOptions, *, kwp: IntArray, kwh: IntArray,
-                 kw: IntArray, imp: IntArray) -> None:
+def _add_options(
+    lp: LpBuilder,
+    inp: SizingInputs,
+    opts: SizingOptions,
+    *,
+    kwp: IntArray,
+    kwh: IntArray,
+    kw: IntArray,
+    imp: IntArray,
+) -> None:
     w, dt = inp.weight_of_step, inp.step_h
     if opts.co2_cap_kg is not None:
         row = lp.add_rows((1,), ub=opts.co2_cap_kg)
@@ -176,8 +210,15 @@ def _solve(lp: LpBuilder, *, time_limit_s: float, threads: int | None) -> tuple[
     h.addVars(n, lp.lb, lp.ub)
     h.changeColsCost(n, np.arange(n, dtype=np.int32), lp.cost)
     a = lp.matrix()
-    h.addRows(lp.n_rows, lp.row_lb, lp.row_ub, a.nnz, a.indptr.astype(np.int32),
-              a.indices.astype(np.int32), a.data.astype(np.float64))
+    h.addRows(
+        lp.n_rows,
+        lp.row_lb,
+        lp.row_ub,
+        a.nnz,
+        a.indptr.astype(np.int32),
+        a.indices.astype(np.int32),
+        a.data.astype(np.float64),
+    )
     h.run()
     status = h.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:

@@ -35,8 +35,13 @@ def _charts(result: dict[str, Any], folder: Path) -> list[str]:
     fig, ax = plt.subplots(figsize=(8, 4))
     x = range(12)
     ax.bar(x, [v / 1000 for v in m["pv_kwh"]], label="PV used or fed in", color="#f2b705")
-    ax.bar(x, [v / 1000 for v in m["import_kwh"]], bottom=[v / 1000 for v in m["pv_kwh"]], label="grid import",
-           color="#7a869a")
+    ax.bar(
+        x,
+        [v / 1000 for v in m["import_kwh"]],
+        bottom=[v / 1000 for v in m["pv_kwh"]],
+        label="grid import",
+        color="#7a869a",
+    )
     ax.plot(x, [v / 1000 for v in m["consumption_kwh"]], "k.-", label="consumption")
     ax.plot(x, [v / 1000 for v in m["shared_kwh"]], "g.-", label="shared")
     ax.set_xticks(list(x), MONTHS)
@@ -48,7 +53,12 @@ def _charts(result: dict[str, Any], folder: Path) -> list[str]:
     d = result["typical_day"]
     fig, ax = plt.subplots(figsize=(8, 4))
     hours = [i * 24 / len(d["load_kw"]) for i in range(len(d["load_kw"]))]
-    for key, label in (("load_kw", "load"), ("pv_kw", "PV"), ("import_kw", "import"), ("export_kw", "export")):
+    for key, label in (
+        ("load_kw", "load"),
+        ("pv_kw", "PV"),
+        ("import_kw", "import"),
+        ("export_kw", "export"),
+    ):
         ax.plot(hours, d[key], label=label)
     ax.set_xlabel("hour of day")
     ax.set_ylabel("kW (district, mean day)")
@@ -120,14 +130,15 @@ def write_report(result: dict[str, Any], folder: Path) -> list[Path]:
     _csv(folder / "summary.csv", [{"figure": k, "value": v} for k, v in _summary(result).items()])
     charts = _charts(result, folder)
     imgs = "".join(f'<figure><img src="{c}" alt="{c}"></figure>' for c in charts)
-    page = f"""<!doctype html><html lang="en"><meta charset="utf-8"><title>Scenario {html.escape(result['name'])}</title>
+    title = html.escape(result["name"])
+    page = f"""<!doctype html><html lang="en"><meta charset="utf-8"><title>Scenario {title}</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:auto}}td,th{{border:1px solid #ccc;padding:2px 6px}}
 table{{border-collapse:collapse}}img{{max-width:100%}}</style>
-<h1>Scenario {html.escape(result['name'])}</h1><p>{html.escape(result['description'])}</p>
+<h1>Scenario {html.escape(result["name"])}</h1><p>{html.escape(result["description"])}</p>
 <h2>Summary</h2>{_table([{"figure": k, "value": v} for k, v in _summary(result).items()])}
-<h2>PV per surface</h2>{_table(result['surfaces'])}<h2>Batteries</h2>{_table(result['batteries'])}
-<h2>Each firm (statute's split of the incentive)</h2>{_table(result['firms'])}
-<h2>Cost against CO2</h2>{_table(result['co2_curve'])}<h2>Charts</h2>{imgs}</html>"""
+<h2>PV per surface</h2>{_table(result["surfaces"])}<h2>Batteries</h2>{_table(result["batteries"])}
+<h2>Each firm (statute's split of the incentive)</h2>{_table(result["firms"])}
+<h2>Cost against CO2</h2>{_table(result["co2_curve"])}<h2>Charts</h2>{imgs}</html>"""
     (folder / "report.html").write_text(page)
     return sorted(folder.iterdir())
 
@@ -135,13 +146,20 @@ table{{border-collapse:collapse}}img{{max-width:100%}}</style>
 def _summary(r: dict[str, Any]) -> dict[str, Any]:
     y, f = r["year"], r["finance"]
     return {
-        "PV kWp": sum(s["kwp"] for s in r["surfaces"]), "battery kWh": sum(b["kwh"] for b in r["batteries"]),
-        "capex EUR": r["capex_eur"], "annual cost EUR (full year)": r["annual_cost_eur"]["full_year"],
+        "PV kWp": sum(s["kwp"] for s in r["surfaces"]),
+        "battery kWh": sum(b["kwh"] for b in r["batteries"]),
+        "capex EUR": r["capex_eur"],
+        "annual cost EUR (full year)": r["annual_cost_eur"]["full_year"],
         "annual cost EUR (representative days)": r["annual_cost_eur"]["representative_days"],
-        "self-sufficiency": y["self_sufficiency"], "shared kWh/year": y["shared_kwh"],
-        "incentive EUR/year": y["statute_incentive_eur"], "CO2 avoided t/year": r["co2_avoided_t_per_year"],
-        "NPV EUR": f["npv_eur"], "IRR": f["irr"], "simple payback years": f["simple_payback_years"],
-        "discounted payback years": f["discounted_payback_years"], "LCOE EUR/kWh": f["lcoe_eur_per_kwh"],
+        "self-sufficiency": y["self_sufficiency"],
+        "shared kWh/year": y["shared_kwh"],
+        "incentive EUR/year": y["statute_incentive_eur"],
+        "CO2 avoided t/year": r["co2_avoided_t_per_year"],
+        "NPV EUR": f["npv_eur"],
+        "IRR": f["irr"],
+        "simple payback years": f["simple_payback_years"],
+        "discounted payback years": f["discounted_payback_years"],
+        "LCOE EUR/kWh": f["lcoe_eur_per_kwh"],
     }
 
 

@@ -48,8 +48,14 @@ def _per_hour(values: FloatArray, hour_of_step: IntArray, n_hours: int) -> Float
     return out
 
 
-def year_figures(inp: SizingInputs, res: SizingResult, *, config: DistrictConfig, times_ms: IntArray,
-                 month_of_step: IntArray) -> YearFigures:
+def year_figures(
+    inp: SizingInputs,
+    res: SizingResult,
+    *,
+    config: DistrictConfig,
+    times_ms: IntArray,
+    month_of_step: IntArray,
+) -> YearFigures:
     """Figures of a full-year dispatch (weights 1, one step per ``times_ms``)."""
     dt = inp.step_h
     sf = inp.surfaces
@@ -68,17 +74,33 @@ def year_figures(inp: SizingInputs, res: SizingResult, *, config: DistrictConfig
     imp_h = _per_hour(res.import_kw * dt, inp.hour_of_step, H)
     exp_h = _per_hour(res.export_kw * dt, inp.hour_of_step, H)
     pv_h = _per_hour(pv_used * dt, inp.hour_of_step, H)
-    cost_h = _per_hour((res.import_kw * inp.import_eur_per_kwh - res.export_kw * inp.export_eur_per_kwh) * dt,
-                       inp.hour_of_step, H)
+    cost_h = _per_hour(
+        (res.import_kw * inp.import_eur_per_kwh - res.export_kw * inp.export_eur_per_kwh) * dt,
+        inp.hour_of_step,
+        H,
+    )
     co2_h = _per_hour(res.import_kw * inp.emission_g_per_kwh * dt / 1000.0, inp.hour_of_step, H)
-    hour_start_ms = times_ms[:: int(round(1 / dt))] if dt < 1 else times_ms
-    energy = HourlyEnergy(site_ids=inp.site_ids, hour_start_ms=np.asarray(hour_start_ms[:H], np.int64),
-                          import_kwh=imp_h, export_kwh=exp_h, pv_kwh=pv_h, energy_cost_eur=cost_h, co2_kg=co2_h)
+    hour_start_ms = times_ms[:: round(1 / dt)] if dt < 1 else times_ms
+    energy = HourlyEnergy(
+        site_ids=inp.site_ids,
+        hour_start_ms=np.asarray(hour_start_ms[:H], np.int64),
+        import_kwh=imp_h,
+        export_kwh=exp_h,
+        pv_kwh=pv_h,
+        energy_cost_eur=cost_h,
+        co2_kg=co2_h,
+    )
     rules = settlement_rules(config)
     new_plants = tuple(
-        Plant(site_index=int(sf.site_index[k]), plant_id=sf.ids[k], power_kw=float(res.kwp[k]),
-              owners=np.eye(inp.n_sites)[int(sf.site_index[k])])
-        for k in range(sf.count) if res.kwp[k] > 1e-6)
+        Plant(
+            site_index=int(sf.site_index[k]),
+            plant_id=sf.ids[k],
+            power_kw=float(res.kwp[k]),
+            owners=np.eye(inp.n_sites)[int(sf.site_index[k])],
+        )
+        for k in range(sf.count)
+        if res.kwp[k] > 1e-6
+    )
     rules = replace(rules, plants=rules.plants + new_plants)
     statement = settle(energy, rules, period="year")
 
@@ -90,18 +112,28 @@ def year_figures(inp: SizingInputs, res: SizingResult, *, config: DistrictConfig
         np.add.at(out, month_of_step, values_kw.sum(axis=0) * dt)
         return out
 
-    month_of_hour = month_of_step[:: int(round(1 / dt))] if dt < 1 else month_of_step
+    month_of_hour = month_of_step[:: round(1 / dt)] if dt < 1 else month_of_step
     monthly_shared = months.copy()
     np.add.at(monthly_shared, month_of_hour[:H], shared_h.sum(axis=0))
     consumption = float(inp.load_kw.sum() * dt)
     imported = float(res.import_kw.sum() * dt)
     return YearFigures(
-        consumption_kwh=consumption, import_kwh=imported, export_kwh=float(res.export_kw.sum() * dt),
-        pv_kwh=float(pv_used.sum() * dt), new_pv_kwh=float((pv_used * new_share).sum() * dt),
-        shared_kwh=float(shared_h.sum()), incentive_eur=float((shared_h * inp.shared_eur_per_kwh).sum()),
-        energy_cost_eur=float(cost_h.sum()), co2_t=float(co2_h.sum()) / 1000.0,
+        consumption_kwh=consumption,
+        import_kwh=imported,
+        export_kwh=float(res.export_kw.sum() * dt),
+        pv_kwh=float(pv_used.sum() * dt),
+        new_pv_kwh=float((pv_used * new_share).sum() * dt),
+        shared_kwh=float(shared_h.sum()),
+        incentive_eur=float((shared_h * inp.shared_eur_per_kwh).sum()),
+        energy_cost_eur=float(cost_h.sum()),
+        co2_t=float(co2_h.sum()) / 1000.0,
         self_sufficiency=1.0 - imported / consumption if consumption > 0 else 0.0,
-        site_energy_cost_eur=cost_h.sum(axis=1), site_incentive_eur=statement.incentive_eur.sum(axis=1),
-        site_pv_kwh=pv_h.sum(axis=1), monthly_import_kwh=monthly(res.import_kw),
-        monthly_export_kwh=monthly(res.export_kw), monthly_pv_kwh=monthly(pv_used),
-        monthly_consumption_kwh=monthly(inp.load_kw), monthly_shared_kwh=monthly_shared)
+        site_energy_cost_eur=cost_h.sum(axis=1),
+        site_incentive_eur=statement.incentive_eur.sum(axis=1),
+        site_pv_kwh=pv_h.sum(axis=1),
+        monthly_import_kwh=monthly(res.import_kw),
+        monthly_export_kwh=monthly(res.export_kw),
+        monthly_pv_kwh=monthly(pv_used),
+        monthly_consumption_kwh=monthly(inp.load_kw),
+        monthly_shared_kwh=monthly_shared,
+    )

@@ -69,8 +69,13 @@ class BatterySpec(_Strict):
 
 
 class PvCosts(_Strict):
-    eur_per_kwp: dict[SurfaceKind, NonNegative] = Field(default_factory=lambda: {
-        SurfaceKind.ROOF: 950.0, SurfaceKind.CARPORT: 1400.0, SurfaceKind.GROUND: 800.0})
+    eur_per_kwp: dict[SurfaceKind, NonNegative] = Field(
+        default_factory=lambda: {
+            SurfaceKind.ROOF: 950.0,
+            SurfaceKind.CARPORT: 1400.0,
+            SurfaceKind.GROUND: 800.0,
+        }
+    )
     om_eur_per_kwp_year: NonNegative = 15.0
 
 
@@ -134,10 +139,10 @@ class ScenarioSpec(_Strict):
     incentive_eur_per_mwh: NonNegative | None = None
     """Shared energy's value (TIP + valorisation) everywhere; None: the registry's settlement rules."""
     options: OptionsSpec = OptionsSpec()
-    co2_sweep_pct: list[Annotated[float, Field(ge=0, lt=100)]] = Field(default_factory=lambda: [0, 25, 50])
+    co2_sweep_pct: list[Annotated[float, Field(ge=0, lt=100)]] = Field(
+        default_factory=lambda: [0.0, 25.0, 50.0]
+    )
     """Cost-CO2 curve: the sizing again with CO2 capped this many % below the cost optimum's."""
-    check_full_year: bool = True
-    """Dispatch the chosen sizes over the whole year (at ``step_minutes``) and report the difference."""
 
     @model_validator(mode="after")
     def _unique(self) -> ScenarioSpec:
@@ -161,8 +166,9 @@ def resolve_paths(spec: ScenarioSpec, base: Path) -> ScenarioSpec:
 
     update = {"district": rel(spec.district) or spec.district}
     weather = spec.weather.model_copy(update={"file": rel(spec.weather.file) or spec.weather.file})
-    loads = spec.loads.model_copy(update={"measured_csv": rel(spec.loads.measured_csv)
-                                          or spec.loads.measured_csv})
+    loads = spec.loads.model_copy(
+        update={"measured_csv": rel(spec.loads.measured_csv) or spec.loads.measured_csv}
+    )
     return spec.model_copy(update={**update, "weather": weather, "loads": loads})
 
 

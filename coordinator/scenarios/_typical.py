@@ -39,8 +39,9 @@ def _features(inp: SizingInputs, steps_per_day: int) -> tuple[np.ndarray, list[s
     return data, names
 
 
-def representative_days(inp: SizingInputs, *, steps_per_day: int, n_days: int,
-                        start_iso: str = "2025-01-01") -> RepresentativeDays:
+def representative_days(
+    inp: SizingInputs, *, steps_per_day: int, n_days: int, start_iso: str = "2025-01-01"
+) -> RepresentativeDays:
     """Cluster the year's days with tsam (hierarchical, medoids) and take the real day nearest to each
     cluster's representative."""
     import pandas as pd
@@ -51,13 +52,19 @@ def representative_days(inp: SizingInputs, *, steps_per_day: int, n_days: int,
     minutes = 24 * 60 // steps_per_day
     index = pd.date_range(start_iso, periods=data.shape[1], freq=f"{minutes}min")
     frame = pd.DataFrame(data.T, index=index, columns=names)
-    extremes = tsam.ExtremeConfig(method="new_cluster", max_period=["district_load"],
-                                  min_period=["pv"] if "pv" in names else [])
+    extremes = tsam.ExtremeConfig(
+        method="new_cluster", max_period=["district_load"], min_period=["pv"] if "pv" in names else []
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = tsam.aggregate(frame, max(n_days - 2, 1), period_duration=24,
-                                cluster=tsam.ClusterConfig(representation="medoid"), extremes=extremes,
-                                preserve_column_means=False)
+        result = tsam.aggregate(
+            frame,
+            max(n_days - 2, 1),
+            period_duration=24,
+            cluster=tsam.ClusterConfig(representation="medoid"),
+            extremes=extremes,
+            preserve_column_means=False,
+        )
     assignment = np.asarray(result.cluster_assignments, np.int64)[:n_year]
     by_day = data[:, : n_year * steps_per_day].reshape(data.shape[0], n_year, steps_per_day)
     peak_day = int(by_day[names.index("district_load")].sum(axis=1).argmax())
@@ -75,8 +82,11 @@ def representative_days(inp: SizingInputs, *, steps_per_day: int, n_days: int,
     order = np.argsort(days)
     day_arr = np.asarray(days, np.int64)[order]
     weight_arr = np.asarray(weights, np.int64)[order]
-    return RepresentativeDays(inputs=select_days(inp, day_arr, weight_arr, steps_per_day=steps_per_day),
-                              days=day_arr, weights=weight_arr)
+    return RepresentativeDays(
+        inputs=select_days(inp, day_arr, weight_arr, steps_per_day=steps_per_day),
+        days=day_arr,
+        weights=weight_arr,
+    )
 
 
 def select_days(inp: SizingInputs, days: IntArray, weights: IntArray, *, steps_per_day: int) -> SizingInputs:
@@ -88,9 +98,15 @@ def select_days(inp: SizingInputs, days: IntArray, weights: IntArray, *, steps_p
     local_hour = np.arange(steps.size, dtype=np.int64) // per_hour
     sf = replace(inp.surfaces, yield_kw_per_kwp=inp.surfaces.yield_kw_per_kwp[:, steps])
     return replace(
-        inp, load_kw=inp.load_kw[:, steps], existing_pv_kw=inp.existing_pv_kw[:, steps],
-        import_eur_per_kwh=inp.import_eur_per_kwh[:, steps], export_eur_per_kwh=inp.export_eur_per_kwh[:, steps],
-        emission_g_per_kwh=inp.emission_g_per_kwh[:, steps], hour_of_step=local_hour,
+        inp,
+        load_kw=inp.load_kw[:, steps],
+        existing_pv_kw=inp.existing_pv_kw[:, steps],
+        import_eur_per_kwh=inp.import_eur_per_kwh[:, steps],
+        export_eur_per_kwh=inp.export_eur_per_kwh[:, steps],
+        emission_g_per_kwh=inp.emission_g_per_kwh[:, steps],
+        hour_of_step=local_hour,
         shared_eur_per_kwh=inp.shared_eur_per_kwh[:, hours],
         weight_of_step=np.repeat(weights.astype(np.float64), steps_per_day),
-        period_of_step=np.repeat(np.arange(days.size, dtype=np.int64), steps_per_day), surfaces=sf)
+        period_of_step=np.repeat(np.arange(days.size, dtype=np.int64), steps_per_day),
+        surfaces=sf,
+    )

@@ -45,8 +45,15 @@ def read_typical_year(path: Path, *, source: str) -> TypicalYear:
     return TypicalYear(col("ghi"), col("dni"), col("dhi"), col("temp_air"))
 
 
-def pv_yield_kw_per_kwp(epoch_s: FloatArray, *, lat: float, lon: float, tilt_deg: float, azimuth_deg: float,
-                        weather: TypicalYear | None) -> FloatArray:
+def pv_yield_kw_per_kwp(
+    epoch_s: FloatArray,
+    *,
+    lat: float,
+    lon: float,
+    tilt_deg: float,
+    azimuth_deg: float,
+    weather: TypicalYear | None,
+) -> FloatArray:
     """AC kW per kWp at ``epoch_s`` (step starts); ``weather`` None: the synthetic year."""
     if weather is None:
         return pv_power_w(1.0, epoch_s, lat=lat, lon=lon, tilt_deg=tilt_deg, azimuth_deg=azimuth_deg) / 1000.0
@@ -58,8 +65,16 @@ def pv_yield_kw_per_kwp(epoch_s: FloatArray, *, lat: float, lon: float, tilt_deg
     pos = pvlib.solarposition.get_solarposition(idx, lat, lon, method="nrel_numpy")
     zenith = pos["apparent_zenith"].to_numpy(np.float64)
     poa = pvlib.irradiance.get_total_irradiance(
-        tilt_deg, azimuth_deg, zenith, pos["azimuth"].to_numpy(np.float64), weather.dni[hour],
-        weather.ghi[hour], weather.dhi[hour], albedo=0.2, model="isotropic")["poa_global"]
+        tilt_deg,
+        azimuth_deg,
+        zenith,
+        pos["azimuth"].to_numpy(np.float64),
+        weather.dni[hour],
+        weather.ghi[hour],
+        weather.dhi[hour],
+        albedo=0.2,
+        model="isotropic",
+    )["poa_global"]
     poa_w_m2 = np.nan_to_num(np.asarray(poa, np.float64))
     cell_c = weather.temp_c[hour] + 0.03 * poa_w_m2
     kw = poa_w_m2 / 1000.0 * PERFORMANCE_RATIO * (1.0 - 0.004 * (cell_c - 25.0))

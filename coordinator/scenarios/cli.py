@@ -10,13 +10,16 @@ __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
-    scenario_app = typer.Typer(help="Scenarios: what to build where, and what it earns (docs/scenarios.md).",
-                               no_args_is_help=True)
+    scenario_app = typer.Typer(
+        help="Scenarios: what to build where, and what it earns (docs/scenarios.md).", no_args_is_help=True
+    )
 
     @scenario_app.command("run")
     def run(
         file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Scenario YAML."),
-        out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: ./scenario-NAME)."),
+        out: Path | None = typer.Option(
+            None, "--out", "-o", help="Output folder (default: ./scenario-NAME)."
+        ),
     ) -> None:
         """Size PV and batteries for the scenario; write CSV, PNG charts and report.html."""
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -30,27 +33,32 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"nzd scenario run: {exc}", err=True)
             raise typer.Exit(2) from None
         folder = out or Path(f"scenario-{spec.name}")
-        with Progress(TextColumn("{task.description:<32}"), BarColumn(), TimeElapsedColumn(),
-                      transient=True) as bar:
+        with Progress(
+            TextColumn("{task.description:<32}"), BarColumn(), TimeElapsedColumn(), transient=True
+        ) as bar:
             task = bar.add_task("starting", total=1.0)
             try:
-                result = run_scenario(spec, progress=lambda stage, done: bar.update(task, description=stage,
-                                                                                   completed=done))
+                result = run_scenario(
+                    spec, progress=lambda stage, done: bar.update(task, description=stage, completed=done)
+                )
             except (SizingError, ValueError, OSError) as exc:
                 typer.echo(f"nzd scenario run: {exc}", err=True)
                 raise typer.Exit(1) from None
         write_report(result, folder)
         f = result["finance"]
-        typer.echo(f"{spec.name}: {sum(s['kwp'] for s in result['surfaces']):.0f} kWp PV, "
-                   f"{sum(b['kwh'] for b in result['batteries']):.0f} kWh storage, "
-                   f"capex {result['capex_eur']:,.0f} EUR, NPV {f['npv_eur']:,.0f} EUR, "
-                   f"CO2 avoided {result['co2_avoided_t_per_year']:.1f} t/year")
+        typer.echo(
+            f"{spec.name}: {sum(s['kwp'] for s in result['surfaces']):.0f} kWp PV, "
+            f"{sum(b['kwh'] for b in result['batteries']):.0f} kWh storage, "
+            f"capex {result['capex_eur']:,.0f} EUR, NPV {f['npv_eur']:,.0f} EUR, "
+            f"CO2 avoided {result['co2_avoided_t_per_year']:.1f} t/year"
+        )
         typer.echo(f"report: {folder / 'report.html'}")
 
     @scenario_app.command("compare")
     def compare_cmd(
-        folders: list[Path] = typer.Argument(..., exists=True, file_okay=False,
-                                             help="Output folders of `nzd scenario run`."),
+        folders: list[Path] = typer.Argument(
+            ..., exists=True, file_okay=False, help="Output folders of `nzd scenario run`."
+        ),
         csv_out: Path | None = typer.Option(None, "--csv", help="Also write the table as CSV."),
     ) -> None:
         """Scenarios side by side: one row per figure, one column per scenario."""

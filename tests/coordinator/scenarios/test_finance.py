@@ -10,8 +10,14 @@ from coordinator.scenarios import cash_flows, finance, payback_years
 
 
 def test_npv_and_irr_equal_numpy_financial():
-    flows = cash_flows(capex_eur=100_000.0, yearly_benefit_eur=14_000.0, lifetime_years=20, degradation=0.005,
-                       replacement_eur=20_000.0, replacement_every_years=10)
+    flows = cash_flows(
+        capex_eur=100_000.0,
+        yearly_benefit_eur=14_000.0,
+        lifetime_years=20,
+        degradation=0.005,
+        replacement_eur=20_000.0,
+        replacement_every_years=10,
+    )
     assert flows[0] == -100_000.0
     assert flows[1] == 14_000.0
     assert flows[2] == pytest.approx(14_000.0 * 0.995)

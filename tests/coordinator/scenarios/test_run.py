@@ -26,20 +26,63 @@ sites:
 
 def _write_epw(path: Path) -> None:
     """A typical year of clear days: GHI a half sine from 6 to 18 h, 800 W/m2 at noon, 20 °C."""
-    header = ["LOCATION,Prato,TOS,ITA,test,000000,43.88,11.10,1.0,60.0"] + [
-        "DESIGN CONDITIONS,0", "TYPICAL/EXTREME PERIODS,0", "GROUND TEMPERATURES,0",
-        "HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0", "COMMENTS 1,written by a test", "COMMENTS 2,",
-        "DATA PERIODS,1,1,Data,Sunday, 1/ 1,12/31"]
+    header = [
+        "LOCATION,Prato,TOS,ITA,test,000000,43.88,11.10,1.0,60.0",
+        "DESIGN CONDITIONS,0",
+        "TYPICAL/EXTREME PERIODS,0",
+        "GROUND TEMPERATURES,0",
+        "HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0",
+        "COMMENTS 1,written by a test",
+        "COMMENTS 2,",
+        "DATA PERIODS,1,1,Data,Sunday, 1/ 1,12/31",
+    ]
     rows = []
     days_in_month = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
     for month, n in enumerate(days_in_month, start=1):
         for day in range(1, n + 1):
             for hour in range(1, 25):
-                ghi = max(0.0, 800.0 * np.sin(np.pi * (hour - 0.5 - 6) / 12)) if 6 <= hour - 0.5 <= 18 else 0.0
+                ghi = (
+                    max(0.0, 800.0 * np.sin(np.pi * (hour - 0.5 - 6) / 12)) if 6 <= hour - 0.5 <= 18 else 0.0
+                )
                 dhi = 0.2 * ghi
                 dni = 0.0 if ghi == 0 else 600.0
-                fields = [2005, month, day, hour, 0, "?", 20.0, 10.0, 50, 101325, 0, 0, 300, round(ghi), dni,
-                          round(dhi), 0, 0, 0, 0, 180, 2.0, 0, 0, 20, 9999, 9, 999999999, 10, 0.1, 0, 88, 0.2, 0, 0]
+                fields = [
+                    2005,
+                    month,
+                    day,
+                    hour,
+                    0,
+                    "?",
+                    20.0,
+                    10.0,
+                    50,
+                    101325,
+                    0,
+                    0,
+                    300,
+                    round(ghi),
+                    dni,
+                    round(dhi),
+                    0,
+                    0,
+                    0,
+                    0,
+                    180,
+                    2.0,
+                    0,
+                    0,
+                    20,
+                    9999,
+                    9,
+                    999999999,
+                    10,
+                    0.1,
+                    0,
+                    88,
+                    0.2,
+                    0,
+                    0,
+                ]
                 rows.append(",".join(str(f) for f in fields))
     path.write_text("\n".join(header + rows) + "\n")
 
@@ -95,7 +138,10 @@ def test_scenario_results(scenario_file: Path):
     curve = [p for p in result["co2_curve"] if p["feasible"]]
     assert curve[0]["reduction_pct"] == 0
     if len(curve) > 1:
-        assert curve[1]["co2_t"] < curve[0]["co2_t"] and curve[1]["annual_cost_eur"] >= curve[0]["annual_cost_eur"]
+        assert (
+            curve[1]["co2_t"] < curve[0]["co2_t"]
+            and curve[1]["annual_cost_eur"] >= curve[0]["annual_cost_eur"]
+        )
 
 
 def test_cli_run_and_compare(scenario_file: Path, tmp_path: Path):
@@ -104,8 +150,16 @@ def test_cli_run_and_compare(scenario_file: Path, tmp_path: Path):
     res = runner.invoke(app, ["scenario", "run", str(scenario_file), "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "kWp PV" in res.output
-    for name in ("result.json", "report.html", "surfaces.csv", "firms.csv", "cost_co2.png", "monthly_balance.png",
-                 "cash_flow.png", "typical_day.png"):
+    for name in (
+        "result.json",
+        "report.html",
+        "surfaces.csv",
+        "firms.csv",
+        "cost_co2.png",
+        "monthly_balance.png",
+        "cash_flow.png",
+        "typical_day.png",
+    ):
         assert (out / name).is_file(), name
     assert (out / "cost_co2.png").read_bytes()[:4] == b"\x89PNG"
     assert "mill-roof" in (out / "report.html").read_text()
