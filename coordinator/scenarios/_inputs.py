@@ -92,6 +92,8 @@ class SizingOptions:
     firm_budget_eur: dict[int, float] = field(default_factory=dict)
     """Per site index: upper bound on the investment that site owns."""
     time_limit_s: float = 600.0
+    solver: str = "choose"
+    """HiGHS's solver: "choose", "simplex" or "ipm" (interior point, for full-year LPs)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,7 +145,7 @@ def size_district(
     _add_options(lp, inp, opts, kwp=kwp, kwh=kwh, kw=kw, imp=imp)
 
     t0 = time.perf_counter()
-    x, status = _solve(lp, time_limit_s=opts.time_limit_s, threads=threads)
+    x, status = _solve(lp, time_limit_s=opts.time_limit_s, threads=threads, solver=opts.solver)
     solve_s = time.perf_counter() - t0
     cost = float(lp.cost @ x)
     return SizingResult(
@@ -201,11 +201,12 @@ def _add_options(
         lp.add_terms(row, kw, bt.capex_eur_per_kw * bt.owners[:, site])
 
 
-def _solve(lp: LpBuilder, *, time_limit_s: float, threads: int | None) -> tuple[FloatArray, str]:
+def _solve(lp: LpBuilder, *, time_limit_s: float, threads: int | None, solver: str) -> tuple[FloatArray, str]:
     h = _new_highs()
     if threads:
         h.setOptionValue("threads", threads)
     h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("solver", solver)
     n = lp.n_vars
     h.addVars(n, lp.lb, lp.ub)
     h.changeColsCost(n, np.arange(n, dtype=np.int32), lp.cost)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -99,7 +100,11 @@ def run_scenario(
     out["representative_days"] = {"days": rd.days.tolist(), "weights": rd.weights.tolist()}
     out["typical_day"] = _typical_day(full, checked, y.steps_per_day)
     say("done", 1.0)
-    return out
+    # Plain JSON types (numpy scalars become floats and ints): the result goes to files and the store.
+    plain: dict[str, Any] = json.loads(
+        json.dumps(out, default=lambda o: o.item() if hasattr(o, "item") else str(o))
+    )
+    return plain
 
 
 def _co2_curve(

@@ -87,6 +87,49 @@ def register(app: typer.Typer) -> None:
                 w.writeheader()
                 w.writerows(rows)
 
+    @scenario_app.command("worker")
+    def worker(
+        poll_s: float = typer.Option(
+            2.0, "--poll", min=0.1, help="Seconds between looks for queued scenarios."
+        ),
+        once: bool = typer.Option(False, "--once", help="Run what is queued, then stop."),
+    ) -> None:
+        """Run scenarios submitted through the API (SCENARIO events in the store); results go back there.
+        Store and registry from NZD_* variables (NZD_INFLUX_URL, NZD_DISTRICT_FILE, ...)."""
+        import asyncio
+
+        from coordinator.scenarios._jobs import run_pending, worker_loop
+        from nzd.config import load_district
+        from nzd.settings import ServiceSettings
+        from nzd.store import StoreError, open_store
+
+        settings = ServiceSettings()
+        registry = load_district(settings.district_file)
+        store = open_store(settings)
+
+        async def go() -> None:
+            await store.open()
+            try:
+                if once:
+                    n = await run_pending(
+                        store, district=registry.district, district_file=settings.district_file
+                    )
+                    typer.echo(f"{n} scenario(s) run")
+                else:
+                    await worker_loop(
+                        store, district=registry.district, district_file=settings.district_file, poll_s=poll_s
+                    )
+            finally:
+                await store.close()
+
+        try:
+            asyncio.run(go())
+        except StoreError as exc:
+            typer.echo(f"nzd scenario worker: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            pass
+
     app.add_typer(scenario_app, name="scenario")
 
 
