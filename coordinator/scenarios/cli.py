@@ -87,6 +87,47 @@ def register(app: typer.Typer) -> None:
                 w.writeheader()
                 w.writerows(rows)
 
+    @scenario_app.command("sweep")
+    def sweep_cmd(
+        file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Scenario YAML."),
+        import_price: str = typer.Option("1", "--import-price", help="Import price factors, e.g. 0.8,1,1.2."),
+        capex: str = typer.Option("1", "--capex", help="PV capex factors, e.g. 0.8,1,1.2."),
+        dask: str | None = typer.Option(
+            None, "--dask", help="A Dask scheduler's address; default: local processes."
+        ),
+        processes: int = typer.Option(2, "--processes", min=1, help="Local processes (without --dask)."),
+        out: Path = typer.Option(Path("sweep"), "--out", "-o", help="Folder for one report per scenario."),
+    ) -> None:
+        """Run the scenario once per combination of factors, in parallel; write each report and a comparison."""
+        import csv
+
+        from coordinator.scenarios import compare, load_scenario, write_report
+        from coordinator.scenarios._sweep import sensitivities, sweep
+
+        try:
+            spec = load_scenario(file)
+            factors = [[float(x) for x in v.split(",")] for v in (import_price, capex)]
+        except ValueError as exc:
+            typer.echo(f"nzd scenario sweep: {exc}", err=True)
+            raise typer.Exit(2) from None
+        specs = sensitivities(spec, import_price_factors=factors[0], pv_capex_factors=factors[1])
+        typer.echo(f"{len(specs)} scenarios on {dask or f'{processes} local processes'}")
+        results = sweep(specs, dask_address=dask, processes=processes)
+        for r in results:
+            write_report(r, out / r["name"])
+        rows = compare(results)
+        out.mkdir(parents=True, exist_ok=True)
+        with (out / "compare.csv").open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=["figure", *[r["name"] for r in results]])
+            w.writeheader()
+            w.writerows(rows)
+        for r in results:
+            f = r["finance"]
+            typer.echo(
+                f"{r['name']}: NPV {f['npv_eur']:,.0f} EUR, {sum(s['kwp'] for s in r['surfaces']):.0f} kWp"
+            )
+        typer.echo(f"comparison: {out / 'compare.csv'}")
+
     @scenario_app.command("worker")
     def worker(
         poll_s: float = typer.Option(
