@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
         processes: int = typer.Option(2, "--processes", min=1, help="Local processes (without --dask)."),
         out: Path = typer.Option(Path("sweep"), "--out", "-o", help="Folder for one report per scenario."),
     ) -> None:
-        """Run the scenario once per combination of factors, in parallel; write each report and a comparison."""
+        """Run the scenario once per combination of factors, in parallel; write reports and a comparison."""
         import csv
 
         from coordinator.scenarios import compare, load_scenario, write_report
