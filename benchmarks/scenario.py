@@ -108,6 +108,27 @@ def measure(scenario: Path, *, days: int, full_step: int, label: str) -> dict[st
     t0 = time.perf_counter()
     check = size_district(fixed_sizes(year.inputs, kwp=rep.kwp, kwh=rep.battery_kwh, kw=rep.battery_kw))
     t_check = time.perf_counter() - t0
+    n = len(year.inputs.site_ids)
+    path_s = t_year + t_tsam + rep.solve_s + t_check
+    # A first line as soon as the representative-day path is done (the full-year LP can take long).
+    print(
+        json.dumps(
+            {
+                "benchmark": "scenario_sizing",
+                "stage": "representative_days",
+                "district": label,
+                "firms": n,
+                "representative_path_s": round(path_s, 2),
+                "representative_solve_s": round(rep.solve_s, 2),
+                "full_year_check_s": round(t_check, 2),
+                "pv_kwp": round(float(rep.kwp.sum()), 1),
+                "battery_kwh": round(float(rep.battery_kwh.sum()), 1),
+                "annual_cost_representative_estimate_eur": round(rep.annual_cost_eur),
+                "annual_cost_representative_sizes_eur": round(check.annual_cost_eur),
+            }
+        ),
+        flush=True,
+    )
     # The reference: the same LP over the whole year, sizes free (at --full-step minutes).
     ref_year = (
         year
@@ -123,8 +144,6 @@ def measure(scenario: Path, *, days: int, full_step: int, label: str) -> dict[st
     )
     kwp_rep, kwp_full = float(rep.kwp.sum()), float(full.kwp.sum())
     kwh_rep, kwh_full = float(rep.battery_kwh.sum()), float(full.battery_kwh.sum())
-    n = len(year.inputs.site_ids)
-    path_s = t_year + t_tsam + rep.solve_s + t_check
     return {
         "benchmark": "scenario_sizing",
         "district": label,
