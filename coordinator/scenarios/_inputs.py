@@ -118,6 +118,8 @@ class SizingInputs:
     surfaces: SurfaceCandidates
     batteries: BatteryCandidates
     money: Money = Money()
+    year_fraction: float = 1.0
+    """The part of a year the steps stand for (a block of a chunked dispatch): scales the cycle budget."""
 
     @property
     def n_sites(self) -> int:

@@ -122,7 +122,7 @@ def size_district(
         # Cycle life: what it may discharge in a year, spread over its life.
         cyc = lp.add_rows((B,), ub=0.0)
         lp.add_terms(cyc[:, None], dis, w[None, :] * dt)
-        lp.add_terms(cyc, kwh, -bt.cycle_life / inp.money.battery_lifetime_years)
+        lp.add_terms(cyc, kwh, -bt.cycle_life / inp.money.battery_lifetime_years * inp.year_fraction)
 
     # A site exports at most its PV output: grid energy never passes through a meter (or a battery)
     # to earn the incentive (exact while export price + incentive < import price, docs/scenarios.md).

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coordinator.scenarios._dispatch import dispatch_year
 from coordinator.scenarios._finance import cash_flows, finance
 from coordinator.scenarios._inputs import SizingInputs, SizingOptions, annuity_factor
 from coordinator.scenarios._lp import SizingError, SizingResult, size_district
@@ -79,13 +80,11 @@ def run_scenario(
 
     say("dispatching the full year", 0.4)
     t0 = time.perf_counter()
-    checked = size_district(
-        fixed_sizes(full, kwp=kwp, kwh=kwh, kw=kw), replace(opts, co2_cap_kg=None, renewable_share_min=None)
-    )
+    checked = dispatch_year(fixed_sizes(full, kwp=kwp, kwh=kwh, kw=kw), steps_per_day=y.steps_per_day)
     check_s = time.perf_counter() - t0
     say("the year without new assets", 0.55)
     zero_s, zero_b = np.zeros(full.surfaces.count), np.zeros(full.batteries.count)
-    base = size_district(fixed_sizes(full, kwp=zero_s, kwh=zero_b, kw=zero_b), SizingOptions())
+    base = dispatch_year(fixed_sizes(full, kwp=zero_s, kwh=zero_b, kw=zero_b), steps_per_day=y.steps_per_day)
 
     month = np.asarray(
         pd.to_datetime(y.times_ms, unit="ms", utc=True).tz_convert(y.config.timezone).month - 1, np.int64

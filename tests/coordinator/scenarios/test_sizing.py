@@ -156,3 +156,41 @@ def test_budget_cap_and_infeasible_options():
 def test_annuity_factor():
     assert annuity_factor(0.0, 4) == 0.25
     assert annuity_factor(0.05, 20) == pytest.approx(0.05 / (1 - 1.05**-20))
+
+
+def test_dispatch_in_blocks_equals_the_days_solved_together():
+    # Three identical days with a cheap battery: blocks of one day cost what the three days cost
+    # together (storage cyclic per day either way), and the sizes' yearly cost is counted once.
+    from dataclasses import replace
+
+    from coordinator.scenarios import fixed_sizes
+    from coordinator.scenarios._dispatch import dispatch_year
+
+    price = np.where(SUN > 0, 0.30, 0.10)
+    one = _inputs(
+        np.full((1, 24), 50.0),
+        surfaces=_surfaces([0], [20.0], annual_eur_per_kwp=438.0),
+        import_eur=price,
+        batteries=_batteries([0], eur_per_kwh=60.0),
+    )
+    three = replace(
+        one,
+        load_kw=np.tile(one.load_kw, 3),
+        existing_pv_kw=np.tile(one.existing_pv_kw, 3),
+        import_eur_per_kwh=np.tile(one.import_eur_per_kwh, 3),
+        export_eur_per_kwh=np.tile(one.export_eur_per_kwh, 3),
+        emission_g_per_kwh=np.tile(one.emission_g_per_kwh, 3),
+        hour_of_step=np.arange(72),
+        shared_eur_per_kwh=np.tile(one.shared_eur_per_kwh, 3),
+        weight_of_step=np.ones(72),
+        period_of_step=np.repeat(np.arange(3), 24),
+        surfaces=replace(one.surfaces, yield_kw_per_kwp=np.tile(one.surfaces.yield_kw_per_kwp, 3)),
+    )
+    fixed = fixed_sizes(three, kwp=np.array([20.0]), kwh=np.array([300.0]), kw=np.array([50.0]))
+    together = size_district(fixed)
+    blocks = dispatch_year(fixed, steps_per_day=24, block_days=1)
+    assert blocks.annual_cost_eur == pytest.approx(together.annual_cost_eur, rel=1e-9)
+    assert blocks.import_kw.shape == (1, 72)
+    # By hand, per day: 20 kWp cover 20 of 50 kW for 12 h; the battery shifts 300 kWh to the night.
+    day_eur = 30 * 12 * 0.30 + 50 * 12 * 0.10 - 300 * (0.30 - 0.10)
+    assert together.annual_cost_eur == pytest.approx(3 * day_eur + 20 * 438.0 + 300 * 60.0, rel=1e-9)
