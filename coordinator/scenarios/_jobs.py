@@ -115,6 +115,11 @@ async def run_pending(store: TelemetryStore, *, district: str, district_file: Pa
         except (JobError, SizingError, ValueError) as exc:
             log.warning("scenario job %s failed: %s", job_id, exc)
             await _set(store, district, job_id, {"state": "failed", "error": str(exc)})
+        except Exception as exc:  # a bug must not leave the job running forever nor stop the worker
+            log.exception("scenario job %s failed", job_id)
+            await _set(
+                store, district, job_id, {"state": "failed", "error": f"internal error: {type(exc).__name__}"}
+            )
         else:
             try:
                 await _set(store, district, job_id, {"state": "done", "result": result})

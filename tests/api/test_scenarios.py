@@ -121,3 +121,14 @@ def test_operator_runs_a_scenario_in_the_dashboard(
     expect(page.locator("#scenario-tiles")).to_contain_text("kWp")
     expect(page.locator("#scenario-firms")).to_contain_text(SITE_A)
     assert not errors, errors
+
+
+def test_an_impossible_scenario_fails_with_its_reason(api_server: ApiServer) -> None:
+    impossible = {**SCENARIO, "name": "all-green", "options": {"renewable_share_min": 1.0}}
+    with api_server.client(api_server.operator) as op:
+        job = op.post("/api/v1/scenarios", json=impossible).json()["id"]
+    run(_run_once(api_server))
+    with api_server.client(api_server.operator) as op:
+        failed = op.get(f"/api/v1/scenarios/{job}").json()
+    assert failed["state"] == "failed"
+    assert "no optimal sizing" in failed["error"] and failed["result"] is None
