@@ -33,6 +33,7 @@ _COMMAND_MODULES = (
     "gateway.simulator.cli",  # nzd simulate
     "coordinator.ingest.cli",  # nzd ingest
     "coordinator.cli",  # nzd coordinator run, nzd plan
+    "coordinator.scenarios.cli",  # nzd scenario run, compare
     "api.cli",  # nzd api
     "nzd.cli.demo",  # nzd demo
 )

@@ -106,6 +106,8 @@ class EventKind(StrEnum):
     """A day's plan against the fair and the do-nothing baselines (coordinator/baselines.py)."""
     TARGET = "target"
     """A district target as set, one event per change, keyed by its metric (nzd/targets.py)."""
+    SCENARIO = "scenario"
+    """A scenario job's state, and its result when done (coordinator/scenarios)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,121 @@
+"""Scenarios: the operator submits one (a job in the store), a worker runs it, its results are read here.
+
+Results show district totals to everyone; the firms' rows, surfaces and batteries only to the
+operator, and to a firm's manager for that firm.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path
+from pydantic import BaseModel, Field
+
+from api.auth.principal import Role
+from api.deps import MIN_PUBLIC_SITES, OperatorDep, PrincipalDep, StateDep
+from api.problems import ProblemError, problems
+from coordinator.scenarios._jobs import (
+    JobError,
+    latest_jobs,
+    public_view,
+    submit_job,
+    validate_submission,
+    view_for,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["scenarios"])
+
+JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", examples=["3f2a9c81d0e4"])]
+
+
+class Submitted(BaseModel):
+    id: str = Field(examples=["3f2a9c81d0e4"])
+    state: str = Field(examples=["queued"])
+
+
+class JobSummary(BaseModel):
+    id: str
+    name: str | None = None
+    state: str = Field(description="queued, running, done or failed", examples=["done"])
+    submitted_ms: int | None = None
+    updated_ms: int
+    error: str | None = None
+
+
+class JobDetail(JobSummary):
+    scenario: dict[str, Any] | None = Field(default=None, description="The scenario as submitted (operator)")
+    result: dict[str, Any] | None = Field(default=None, description="What the viewer may see of the result")
+
+
+def _summary(job: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": job["id"],
+        "name": (job.get("scenario") or {}).get("name"),
+        "state": job.get("state", "?"),
+        "submitted_ms": job.get("submitted_ms"),
+        "updated_ms": job["updated_ms"],
+        "error": job.get("error"),
+    }
+
+
+@router.post(
+    "/scenarios",
+    status_code=202,
+    summary="Submit a scenario to be sized (operator)",
+    responses=problems(403, 422, 503),
+)
+async def post_scenario(
+    state: StateDep,
+    principal: OperatorDep,
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            examples=[
+                {
+                    "name": "roofs-2026",
+                    "step_minutes": 60,
+                    "surfaces": [{"id": "rossi-roof", "site": "tintoria-rossi", "area_m2": 3000}],
+                }
+            ]
+        ),
+    ],
+) -> Submitted:
+    try:
+        spec = validate_submission(body, district_file=state.settings.district_file)
+    except JobError as exc:
+        raise ProblemError(422, str(exc)) from None
+    ids = {s.id for s in state.district.sites}
+    for item_id, site in [(i.id, i.site) for i in spec.surfaces] + [(b.id, b.site) for b in spec.batteries]:
+        if site not in ids:
+            raise ProblemError(422, f"{item_id}: no site {site!r} in the district")
+    job_id = await submit_job(state.store, district=state.district.district, spec=spec, by=principal.name)
+    return Submitted(id=job_id, state="queued")
+
+
+@router.get("/scenarios", summary="Scenarios and their states, newest first", responses=problems(503))
+async def list_scenarios(state: StateDep) -> list[JobSummary]:
+    jobs = await latest_jobs(state.store, district=state.district.district)
+    rows = sorted(jobs.values(), key=lambda j: j.get("submitted_ms") or 0, reverse=True)
+    return [JobSummary(**_summary(j)) for j in rows]
+
+
+@router.get(
+    "/scenarios/{job_id}",
+    summary="A scenario's state and what the viewer may see of its result",
+    responses=problems(403, 404, 503),
+)
+async def get_scenario(state: StateDep, principal: PrincipalDep, job_id: JobId) -> JobDetail:
+    jobs = await latest_jobs(state.store, district=state.district.district)
+    job = jobs.get(job_id)
+    if job is None:
+        raise ProblemError(404, f"no scenario {job_id}")
+    result = job.get("result")
+    operator = principal.role is Role.OPERATOR
+    if result is not None:
+        if principal.role is Role.PUBLIC:
+            if len(result.get("sites", [])) < MIN_PUBLIC_SITES:
+                raise ProblemError(403, "this scenario covers too few firms for a public district total")
+            result = public_view(result)
+        else:
+            result = view_for(result, operator=operator, sites=principal.sites)
+    return JobDetail(**_summary(job), scenario=job.get("scenario") if operator else None, result=result)
