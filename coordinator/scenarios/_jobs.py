@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from pydantic import ValidationError
 from coordinator.scenarios._lp import SizingError
 from coordinator.scenarios._run import run_scenario
 from coordinator.scenarios._spec import ScenarioSpec
+from nzd.clock import district_clock
 from nzd.store import Event, EventKind, StoreRejected, TelemetryStore
 
 __all__ = [
@@ -64,7 +64,7 @@ async def submit_job(store: TelemetryStore, *, district: str, spec: ScenarioSpec
                 kind=KIND,
                 district=district,
                 site="*",
-                ts_ms=int(time.time() * 1000),
+                ts_ms=district_clock().now_ms(),
                 key=job_id,
                 document={"state": "queued", "by": by, "scenario": document},
             )
@@ -93,7 +93,7 @@ async def _set(store: TelemetryStore, district: str, job_id: str, document: dict
                 kind=KIND,
                 district=district,
                 site="*",
-                ts_ms=int(time.time() * 1000),
+                ts_ms=district_clock().now_ms(),
                 key=job_id,
                 document=document,
             )
