@@ -32,12 +32,19 @@ def _simulator_model() -> type[BaseModel]:
     return model
 
 
+def _scenario_model() -> type[BaseModel]:
+    module = importlib.import_module("coordinator.scenarios")
+    model: type[BaseModel] = module.ScenarioSpec
+    return model
+
+
 def _models() -> dict[str, Callable[[], type[BaseModel]]]:
     return {
         "gateway": lambda: GatewayConfig,
         "district": lambda: DistrictConfig,
         "profile": _profile_model,
         "simulator": _simulator_model,
+        "scenario": _scenario_model,
     }
 
 
@@ -49,6 +56,8 @@ def detect_kind(data: Any) -> str | None:
         return "district"
     if "simulator" in data:
         return "simulator"
+    if "surfaces" in data or "representative_days" in data:
+        return "scenario"
     if "devices" in data or "gateway" in data:
         return "gateway"
     if "points" in data:
@@ -94,6 +103,8 @@ def _load(path: Path, kind: str) -> None:
     if kind == "profile":
         loader = importlib.import_module("gateway.profiles").load_profile
         loader(path)
+    elif kind == "scenario":
+        importlib.import_module("coordinator.scenarios").load_scenario(path)
     elif kind == "gateway":
         errors = _gateway_references(path, load_model(path, GatewayConfig))
         if errors:
@@ -104,8 +115,10 @@ def _load(path: Path, kind: str) -> None:
 
 @config_app.command("check")
 def check(
-    files: list[Path] = typer.Argument(..., help="Gateway configs, district registries, profiles."),
-    kind: str | None = typer.Option(None, help="gateway, district or profile; detected when omitted."),
+    files: list[Path] = typer.Argument(
+        ..., help="Gateway configs, district registries, profiles, simulator configs, scenarios."),
+    kind: str | None = typer.Option(
+        None, help="gateway, district, profile, simulator or scenario; detected when omitted."),
 ) -> None:
     """Validate files; print every problem as FILE:LINE: FIELD: MESSAGE and exit 1 if any."""
     failed = 0
@@ -116,7 +129,7 @@ def check(
             if file_kind is None or file_kind not in _models():
                 raise ConfigError([
                     f"{path}:1: <document>: cannot tell the kind of file "
-                    "(expected 'sites', 'devices' or 'points' at the top; or pass --kind)"
+                    "(expected 'sites', 'devices', 'points' or 'surfaces' at the top; or pass --kind)"
                 ])
             _load(path, file_kind)
         except ConfigError as exc:

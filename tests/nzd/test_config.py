@@ -220,3 +220,15 @@ devices:
 """)
     with pytest.raises(ConfigError, match=rf"{path}:9: devices\[0\].poll_offset_s: must be less than"):
         load_gateway_config(path)
+
+
+def test_cli_config_check_knows_scenario_files(tmp_path: Path) -> None:
+    for name in ("scenario.yaml", "scenario-district.yaml"):
+        (tmp_path / name).write_text((EXAMPLES / name).read_text())
+    typo = tmp_path / "scenario.yaml"
+    typo.write_text(typo.read_text().replace("representative_days: 12", "representative_dayz: 12"))
+    line = 1 + typo.read_text().splitlines().index("representative_dayz: 12")
+    result = _nzd("config", "check", str(typo))
+    assert result.returncode == 1
+    assert f"{typo}:{line}: representative_dayz: unknown field" in result.stderr
+    assert "ok (scenario)" in _nzd("config", "check", str(EXAMPLES / "scenario.yaml")).stdout
