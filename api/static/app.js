@@ -78,7 +78,9 @@
   App.logout = function () { App.token = null; sessionStorage.removeItem("nzd.token"); App.start(); };
 
   // ---- tabs ----------------------------------------------------------------------------
-  document.querySelectorAll("#tabs button").forEach(b => b.onclick = () => App.show(b.dataset.view));
+  // A tab picked while the app is still starting (after a login) stays picked: start ends on it.
+  let picked = null;
+  document.querySelectorAll("#tabs button").forEach(b => b.onclick = () => { picked = b.dataset.view; App.show(picked); });
   App.show = function (view) {
     document.querySelectorAll("#tabs button").forEach(b => b.classList.toggle("active", b.dataset.view === view));
     document.querySelectorAll(".view").forEach(v => v.hidden = v.id !== "view-" + view);
@@ -250,6 +252,7 @@
   }
 
   App.start = async function () {
+    picked = null;
     try { App.me = await App.api("/api/v1/auth/me"); } catch (e) { App.me = null; }
     App.district = await App.api("/api/v1/district");
     await App.syncClock();
@@ -262,7 +265,7 @@
     $("#site-cards").innerHTML = pub ? `<div class="public-note">Public view: district totals only. Each firm's data is visible to its site manager and the district operator.</div>` : "";
     if (!pub) await loadSites();
     connectLive();
-    App.show("overview");
+    App.show(picked || "overview");
     if (App.afterStart) App.afterStart();
   };
   setInterval(() => { $("#clock").textContent = new Date(App.now()).toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: App.tz() }) + (App.tz() ? " " + App.tz() : "") + (App.clock.speed !== 1 ? ` (×${App.clock.speed})` : ""); }, 1000);
