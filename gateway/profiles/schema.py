@@ -27,6 +27,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from gateway.profiles.headline import check_headline, headline_of
 from gateway.profiles.point import Point, PointError, resolve_point
 from gateway.profiles.types import (
     MAX_BITS_PER_REQUEST,
@@ -308,39 +309,16 @@ class Profile(_Strict):
         for i, r in enumerate(self.limits.forbidden):
             if r.end < r.start:
                 yield ("limits", "forbidden", i, "end"), "must not be below start"
-        yield from self._check_headline()
+        yield from check_headline(self.headline, self.points, self.options)
         points, errors = self._resolve(overrides={})
         yield from errors
         # every point must be readable on its own, in one request
         if not errors:
             yield from self._check_readable(points)
 
-    def _quantities(self) -> set[str]:
-        """Every quantity a point may read: literal names and the values of ``$option`` names."""
-        found: set[str] = set()
-        for spec in self.points:
-            if not spec.quantity.startswith("$"):
-                found.add(spec.quantity)
-                continue
-            opt = self.options.get(spec.quantity[1:])
-            if opt is not None:
-                found |= {str(v) for v in [opt.default, *(opt.choices or [])] if v != "none"}
-        return found
-
-    def _check_headline(self) -> Iterator[tuple[Loc, str]]:
-        known = self._quantities()
-        for i, name in enumerate(self.headline):
-            if name not in known:
-                yield ("headline", i), (
-                    f"{name!r} is not a quantity of this profile's points (known: {', '.join(sorted(known))})"
-                )
-            elif name in self.headline[:i]:
-                yield ("headline", i), f"{name!r} is named twice"
-
     def headline_of(self, points: list[Point]) -> list[str]:
         """The headline quantities the resolved ``points`` read (options may leave some out)."""
-        have = {p.quantity for p in points}
-        return [q for q in self.headline if q in have]
+        return headline_of(self.headline, points)
 
     def _check_readable(self, points: list[Point]) -> Iterator[tuple[Loc, str]]:
         for p in points:
