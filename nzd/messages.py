@@ -150,6 +150,8 @@ class DeviceState(_Message):
     last_read_ts: EpochMs | None = None
     errors: Annotated[StrictInt, Field(ge=0)] = 0
     detail: str | None = None
+    headline: list[str] = Field(default_factory=list)
+    """The quantities a person reads the device by, from its profile (dashboard device rows)."""
 
 
 class GatewayStatus(_Message):

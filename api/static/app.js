@@ -160,18 +160,21 @@
   }
   function renderDistrictFlow(f) { $("#district-flow").innerHTML = `<div class="flow">${App.flowSvg("district", f, "District")}</div>`; }
 
-  // A device's headline quantities, in the order a person reads them: [quantity, label, unit, scale].
-  const HEADLINE = [["active_power_w", "total active power", "kW", 1e-3], ["pv_power_w", "PV power", "kW", 1e-3],
-    ["battery_power_w", "battery power", "kW", 1e-3], ["battery_soc_pct", "state of charge", "%", 1],
-    ["water_flow_m3h", "flow", "m³/h", 1], ["tank_level_pct", "tank level", "%", 1],
-    ["pump_flow_setpoint_m3h", "pump flow", "m³/h", 1], ["load_power_setpoint_w", "batch power", "kW", 1e-3]];
+  // How a quantity reads: its name without the unit, and the unit a person reads it in (W as kW).
+  const UNITS = [["_w", "kW", 1e-3], ["_pct", "%", 1], ["_m3h", "m³/h", 1], ["_m3", "m³", 1], ["_bar", "bar", 1],
+    ["_m", "m", 1], ["_v", "V", 1], ["_a", "A", 1], ["_hz", "Hz", 1]];
+  function readable(q) {
+    const u = UNITS.find(([suffix]) => q.endsWith(suffix));
+    return u ? [q, q.slice(0, -u[0].length).replace(/_/g, " "), u[1], u[2]] : [q, q.replace(/_/g, " "), "", 1];
+  }
   function deviceRows(siteId) {
     const devs = App.latest[siteId] || {};
+    const headlines = App.sites[siteId].headline || {};
     return Object.entries(devs).sort().map(([dev, r]) => {
       const flags = r.quality || {};
-      // a battery's own power is told once, with its sign (+ discharges), not again as a meter's
-      const head = HEADLINE.filter(([q]) => q in r.values && !(q === "active_power_w" && "battery_power_w" in r.values));
-      const shown = head.length ? head : Object.keys(r.values).filter(q => !q.endsWith("_wh") && q !== "seq").slice(0, 3).map(q => [q, q.replace(/_/g, " "), "", 1]);
+      // the device's profile names what it is read by (gateway status); else its first raw values
+      const head = (headlines[dev] || []).filter(q => q in r.values);
+      const shown = (head.length ? head : Object.keys(r.values).filter(q => !q.endsWith("_wh") && q !== "seq").slice(0, 3)).map(readable);
       const vals = shown.slice(0, 3)
         .map(([q, label, unit, scale]) => `<span id="val-${siteId}-${dev}-${q}"${flags[q] ? ` class="flagged" title="not good: ${App.esc(flags[q])}"` : ""}>${label}: <b>${Charts.fmt(r.values[q] * scale)}${unit ? " " + unit : ""}</b>${flags[q] ? " ⚠" : ""}</span>`).join(" · ")
         + Object.keys(flags).filter(q => !(q in r.values)).map(q => ` · <span class="flagged">${q.replace(/_/g, " ")}: ${App.esc(flags[q])}</span>`).join("");
@@ -197,11 +200,14 @@
     for (const s of App.district.sites) {
       const [config, latest, status] = await Promise.all([App.api(`/api/v1/sites/${s.id}`), App.api(`/api/v1/sites/${s.id}/latest`),
         App.api(`/api/v1/sites/${s.id}/status`)]);
-      const deviceState = {};
-      for (const g of status.gateways) for (const [d, st] of Object.entries(g.status.devices || {})) deviceState[d] = g.status.state === "online" && st.online;
+      const deviceState = {}, headline = {};
+      for (const g of status.gateways) for (const [d, st] of Object.entries(g.status.devices || {})) {
+        deviceState[d] = g.status.state === "online" && st.online;
+        if (st.headline) headline[d] = st.headline;
+      }
       const gateways = {};
       for (const g of status.gateways) gateways[g.status.gateway] = g.status;
-      App.sites[s.id] = { config, deviceState, gateways };
+      App.sites[s.id] = { config, deviceState, headline, gateways };
       App.latest[s.id] = {};
       for (const r of latest) App.latest[s.id][r.device] = { ts: r.ts_ms, values: r.values, quality: r.quality || {}, old: !!r.old };
       root.insertAdjacentHTML("beforeend", `<div class="card" id="site-${s.id}"><div class="site-head"><h3>${App.esc(s.name)}</h3><span class="muted">${App.esc(s.activity)}</span></div>
@@ -240,7 +246,10 @@
     });
     es.addEventListener("status", ev => {
       const m = JSON.parse(ev.data), s = App.sites[m.site]; if (!s) return;
-      for (const [d, st] of Object.entries(m.devices || {})) s.deviceState[d] = m.state === "online" && st.online;
+      for (const [d, st] of Object.entries(m.devices || {})) {
+        s.deviceState[d] = m.state === "online" && st.online;
+        if (st.headline) s.headline[d] = st.headline;
+      }
       s.gateways[m.gateway] = m;
       App.renderSite(m.site);
     });

@@ -65,9 +65,9 @@ class DevicePoller:
         self.points: list[Point] = []
         self.requests: list[ReadRequest] = []
         self._metrics = poll_metrics()
+        self.status = DeviceStatus()
         if profile is not None:
             self._use(profile)
-        self.status = DeviceStatus()
         self._retry_pause_s = self.settings.offline_retry_s
 
     def _use(self, profile: Profile) -> None:
@@ -76,6 +76,7 @@ class DevicePoller:
         self.points = profile.resolve(self.config.profile_options,
                                       where=f"devices[{self.config.name}].profile_options")
         self.requests = plan(self.points, profile.limits, unit_id=self.config.unit_id)
+        self.status.headline = profile.headline_of(self.points)
 
     async def _discover(self) -> None:
         from gateway.modbus.sunspec import build_profile, discover

@@ -60,7 +60,9 @@ class DeviceStatus:
     bad_values: int = 0
     """Quantities reported with a quality flag."""
     detail: str | None = "not polled yet"
+    headline: list[str] = field(default_factory=list)
+    """The profile's headline quantities this device reads."""
 
     def state(self) -> DeviceState:
         return DeviceState(online=self.online, last_read_ts=self.last_read_ts_ms, errors=self.errors,
-                           detail=self.detail)
+                           detail=self.detail, headline=list(self.headline))

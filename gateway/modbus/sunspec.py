@@ -212,6 +212,10 @@ def _points(device: SunSpecDevice) -> list[dict[str, Any]]:
     return specs
 
 
+_HEADLINE = {DeviceKind.BATTERY: ("battery_power_w", "battery_soc_pct"),
+             DeviceKind.PV_INVERTER: ("pv_power_w",), DeviceKind.ELECTRICITY_METER: ("active_power_w",)}
+
+
 def build_profile(device: SunSpecDevice) -> Profile:
     """A profile for the models found (kind from the models: battery, PV inverter or meter)."""
     import sunspec2
@@ -236,6 +240,8 @@ def build_profile(device: SunSpecDevice) -> Profile:
         "limits": {"max_registers": 125, "max_gap": 125},
         "defaults": {"table": "holding"},
         "points": points,
+        # what a person reads the device by, among the quantities its models carry
+        "headline": [q for q in _HEADLINE[kind] if any(p["quantity"] == q for p in points)],
     })
 
 

@@ -27,6 +27,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from gateway.profiles.headline import check_headline, headline_of
 from gateway.profiles.point import Point, PointError, resolve_point
 from gateway.profiles.types import (
     MAX_BITS_PER_REQUEST,
@@ -287,6 +288,9 @@ class Profile(_Strict):
     )
     defaults: Defaults = Field(default_factory=Defaults)
     points: Annotated[list[PointSpec], Field(min_length=1)]
+    headline: list[str] = Field(default_factory=list)
+    """The quantities a person reads this device by (e.g. total active power; a battery's
+    power and state of charge), in order; the dashboard's device rows show these."""
     note: str = ""
 
     # -- validation -------------------------------------------------------------------
@@ -305,11 +309,16 @@ class Profile(_Strict):
         for i, r in enumerate(self.limits.forbidden):
             if r.end < r.start:
                 yield ("limits", "forbidden", i, "end"), "must not be below start"
+        yield from check_headline(self.headline, self.points, self.options)
         points, errors = self._resolve(overrides={})
         yield from errors
         # every point must be readable on its own, in one request
         if not errors:
             yield from self._check_readable(points)
+
+    def headline_of(self, points: list[Point]) -> list[str]:
+        """The headline quantities the resolved ``points`` read (options may leave some out)."""
+        return headline_of(self.headline, points)
 
     def _check_readable(self, points: list[Point]) -> Iterator[tuple[Loc, str]]:
         for p in points:

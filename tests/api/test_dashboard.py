@@ -43,12 +43,15 @@ def _publish(server: ApiServer, power_w: float, quality: dict[str, Quality] | No
         async with aiomqtt.Client(server.mosquitto.host, server.mosquitto.port) as client:
             now_ms = int(time.time() * 1000)
             status = GatewayStatus(gateway="gw-rossi", state=GatewayState.ONLINE, ts=now_ms, devices={
-                "main-meter": DeviceState(online=True, last_read_ts=now_ms),
+                "main-meter": DeviceState(online=True, last_read_ts=now_ms, headline=["active_power_w"]),
                 "pv-inverter": DeviceState(online=False, errors=3, detail="Modbus timeout")})
             await client.publish(status_topic(district=DISTRICT, site=SITE_A, gateway="gw-rossi"),
                                  encode(status), qos=1, retain=True)
             reading = Telemetry(ts=int(time.time() * 1000), seq=99, device="main-meter",
-                                kind=DeviceKind.ELECTRICITY_METER, values={"active_power_w": power_w},
+                                kind=DeviceKind.ELECTRICITY_METER,
+                                # raw values first: the row shows what the profile's headline names
+                                values={"voltage_l1_v": 231.0, "current_l1_a": 12.0, "frequency_hz": 50.0,
+                                        "active_power_w": power_w},
                                 quality=quality or {})
             await client.publish(telemetry_topic(district=DISTRICT, site=SITE_A, device="main-meter"),
                                  encode(reading), qos=1)
@@ -78,6 +81,13 @@ def test_site_manager_logs_in_sees_a_live_value_change_and_opens_history(
     expect(grid).to_have_text("123.5 kW")
     # the headline quantity in kW, as the meter shows it
     expect(page.locator(f"#val-{SITE_A}-main-meter-active_power_w b")).to_have_text("123.5 kW")
+    expect(page.locator(f"#val-{SITE_A}-main-meter-voltage_l1_v")).to_have_count(0)
+    # the API hands the headline to the site's manager, for their own site only
+    with api_server.client(api_server.manager_a) as c:
+        devices = [g["status"]["devices"] for g in c.get(f"/api/v1/sites/{SITE_A}/status").json()["gateways"]]
+        assert {"main-meter": ["active_power_w"]}.items() <= {
+            d: st.get("headline") for ds in devices for d, st in ds.items()}.items()
+        assert c.get("/api/v1/sites/logistica-prato/status").status_code == 403
     # The gateway's status arrived with the reading: the PV inverter is shown as offline.
     expect(page.locator(f"#dev-{SITE_A}-pv-inverter .dot.bad")).to_have_count(1)
     expect(page.locator(f"#dev-{SITE_A}-main-meter .dot.ok")).to_have_count(1)

@@ -138,6 +138,7 @@ PROFILES: dict[str, dict[str, Any]] = {
              "write": {"min": 0, "max": 1_000_000}},
             {"quantity": "load_running", "address": 102, "type": "u16"},
         ],
+        "headline": ["load_power_setpoint_w"],
     },
     "demo_pump_controller": {
         "manufacturer": "nzd demo", "model": "pump controller",
@@ -148,6 +149,7 @@ PROFILES: dict[str, dict[str, Any]] = {
              "write": {"min": 0, "max": 1000}},
             {"quantity": "pump_running", "address": 101, "type": "u16"},
         ],
+        "headline": ["pump_flow_setpoint_m3h"],
     },
 }
 

@@ -46,6 +46,9 @@ async def test_discovery_walks_the_model_chain_and_polls_with_scale_factors(
                    for m in found.models)
         profile = build_profile(found)
         assert profile.kind is kind
+        assert profile.headline == {DeviceKind.BATTERY: ["battery_power_w", "battery_soc_pct"],
+                                    DeviceKind.PV_INVERTER: ["pv_power_w"],
+                                    DeviceKind.ELECTRICITY_METER: ["active_power_w"]}[kind]
         served = sim.devices["ss"].served()
         result = (await poll_once([gateway_device("ss", "sunspec", tcp(port))]))["ss"]
     assert result.ok and result.kind is kind

@@ -51,6 +51,9 @@ async def test_status_reports_readings_dropped_for_the_disk_budget_and_devices_g
         assert "nzd_gateway_broker_connected 1.0" in metrics
         await until(lambda: any(s.devices.get("meter-00") and s.devices["meter-00"].online
                                 for s in sub.statuses()), timeout_s=20, what="devices online")
+        # the status tells what the device is read by, from its profile (the dashboard's device rows)
+        assert all(s.devices["meter-00"].headline == ["active_power_w"] for s in sub.statuses()
+                   if "meter-00" in s.devices)
         modbus.close()  # the devices stop answering
         await until(lambda: any(s.state is GatewayState.ONLINE and s.devices.get("meter-00")
                                 and not s.devices["meter-00"].online for s in sub.statuses()[1:]),
