@@ -9,8 +9,9 @@ integrates power.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -52,6 +53,9 @@ class MeasuredKpis:
     across a gap); a period without any such interval has no data."""
     events: list[dict[str, dict[str, list[int]]]]
     """Per site: device -> event (``COUNTER_EVENTS``) -> times of the readings."""
+    rendered: dict[str, Any] = field(default_factory=dict)
+    """A route's answer built from these figures, when it depends on nothing else (kept with
+    them in the KPI cache)."""
 
 
 def aligned_period(start_ms: int, end_ms: int, step_minutes: int) -> tuple[int, int]:

@@ -212,6 +212,20 @@ async def site_kpis(site: SiteDep, state: StateDep, as_csv: CsvDep, from_: FromQ
                           end_ms=end_ms, period=period.value,
                           raw_span_ms=int(state.settings.raw_span_h * 3_600_000))
     p = _Periods(m, tz=state.district.timezone, req_start_ms=start_ms, req_end_ms=end_ms)
+    # A window that ended before now: every row, ``partial`` too, follows from the figures alone.
+    fixed = end_ms <= p.now_ms
+    rows = m.rendered.get("site_rows") if fixed else None
+    if rows is None:
+        rows = _site_rows(m, p)
+        if fixed:
+            m.rendered["site_rows"] = rows
+    if as_csv:
+        return rows_csv(rows, columns=list(SiteKpiRow.model_fields), tz=state.district.timezone,
+                        filename=f"{site.id}-kpis-{period.value}")
+    return rows
+
+
+def _site_rows(m: MeasuredKpis, p: _Periods) -> list[SiteKpiRow]:
     s = m.kpis.sites
     rows = []
     for i, t in enumerate(p.starts):
@@ -238,9 +252,6 @@ async def site_kpis(site: SiteDep, state: StateDep, as_csv: CsvDep, from_: FromQ
             counter_resets={d: kinds["reset"] for d, kinds in ev.items() if "reset" in kinds},
             counter_rollovers={d: kinds["rollover"] for d, kinds in ev.items() if "rollover" in kinds},
         ))
-    if as_csv:
-        return rows_csv(rows, columns=list(SiteKpiRow.model_fields), tz=state.district.timezone,
-                        filename=f"{site.id}-kpis-{period.value}")
     return rows
 
 

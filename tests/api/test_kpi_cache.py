@@ -19,7 +19,8 @@ def _iso(ms: int) -> str:
 
 
 def _reading(ts: int, seq: int, wh: float) -> Reading:
-    return Reading(DISTRICT, SITE, "main-meter", METER, ts, seq, {"energy_import_wh": wh, "energy_export_wh": 0.0})
+    return Reading(DISTRICT, SITE, "main-meter", METER, ts, seq,
+                   {"energy_import_wh": wh, "energy_export_wh": 0.0})
 
 
 def test_a_cached_answer_lasts_until_a_reading_in_its_range_arrives(api_server: ApiServer) -> None:
