@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 
+from api.kpi_cache import KpiCache
 from nzd.messages import DeviceKind, Telemetry
 from nzd.store import Reading
 from tests.api.conftest import DISTRICT, ApiServer, write
 from tests.api.test_latest import publish
 
 HOUR_MS = 3_600_000
+DAY_MS = 86_400_000
 SITE = "tintoria-rossi"
 METER = DeviceKind.ELECTRICITY_METER
 
@@ -54,3 +56,34 @@ def test_a_cached_answer_lasts_until_a_reading_in_its_range_arrives(api_server: 
     while (got := imports()) != [12.0, 8.0] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert got == [12.0, 8.0]
+
+
+def test_answers_are_kept_only_while_no_reading_in_their_reach_may_be_unstored() -> None:
+    cache: KpiCache[str] = KpiCache(max_entries=2, settle_s=60.0)
+    key = (("a",), 100 * DAY_MS, 130 * DAY_MS, "day", 0)
+    assert not cache.put(key, "x", started_s=cache.started())  # the subscription is not connected
+    cache.set_live(True)
+    assert cache.put(key, "x", started_s=cache.started()) and cache.get(key) == "x"
+    cache.saw("b", 120 * DAY_MS)  # another site
+    cache.saw("a", 138 * DAY_MS)  # more than a week after the period
+    assert cache.get(key) == "x"
+    cache.saw("a", 136 * DAY_MS)  # a bounding reading after the period
+    assert cache.get(key) is None
+    # Seen moments ago, so perhaps not stored yet: the answer just computed is not kept.
+    assert not cache.put(key, "y", started_s=cache.started()) and cache.get(key) is None
+    other = (("a",), 10 * DAY_MS, 11 * DAY_MS, "hour", 0)
+    assert cache.put(other, "z", started_s=cache.started())
+    cache.set_live(False)  # a disconnect: what the store got meanwhile is unknown
+    cache.set_live(True)
+    assert cache.get(other) is None and len(cache) == 0
+
+
+def test_the_least_recently_used_answer_goes_first() -> None:
+    cache: KpiCache[int] = KpiCache(max_entries=2, settle_s=0.0)
+    cache.set_live(True)
+    keys = [(("a",), k * DAY_MS, (k + 1) * DAY_MS, "day", 0) for k in range(3)]
+    cache.put(keys[0], 0, started_s=cache.started())
+    cache.put(keys[1], 1, started_s=cache.started())
+    assert cache.get(keys[0]) == 0
+    cache.put(keys[2], 2, started_s=cache.started())
+    assert [cache.get(k) for k in keys] == [0, None, 2]
