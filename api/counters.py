@@ -14,6 +14,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from nzd.store.base import Series, TelemetryStore
 
 __all__ = ["DEFAULT_RAW_SPAN_MS", "CounterReadings", "counter_readings", "counter_series"]
@@ -31,21 +34,46 @@ class CounterReadings:
     flagged: list[bool]
 
 
-def _add(out: dict[tuple[str, str, str], dict[int, tuple[float, bool]]], series: list[Series],
+_Chunk = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]
+
+
+def _add(out: dict[tuple[str, str, str], list[_Chunk]], series: list[Series],
          quantities: Sequence[str], devices: Collection[str] | None, *, only: str | None = None) -> None:
+    """Each series' present values as arrays, appended in order: a later chunk's reading replaces
+    an earlier one's at the same time (see :func:`_merge`)."""
     for s in series:
         if devices is not None and s.device not in devices:
             continue
+        times = np.asarray(s.times_ms, dtype=np.int64)
         for q in quantities:
             values, flags = s.values.get(q, []), s.flags.get(q, [])
-            pts = [(t, v, f is not None) for t, v, f in zip(s.times_ms, values, flags, strict=True)
-                   if v is not None]
+            if len(values) != len(times) or len(flags) != len(times):
+                raise ValueError(f"{s.site}/{s.device}: {q} has {len(values)} values and {len(flags)} flags "
+                                 f"for {len(times)} times")
+            present = np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
+            idx = np.flatnonzero(present)
             if only == "last":
-                pts = pts[-1:]
+                idx = idx[-1:]
             elif only == "first":
-                pts = pts[:1]
-            for t, v, bad in pts:
-                out.setdefault((s.site, s.device, q), {})[int(t)] = (float(v), bad)
+                idx = idx[:1]
+            if idx.size == 0:
+                continue
+            v = np.array([values[i] for i in idx.tolist()], dtype=np.float64)
+            bad = np.fromiter((flags[i] is not None for i in idx.tolist()), dtype=bool, count=idx.size)
+            out.setdefault((s.site, s.device, q), []).append((times[idx], v, bad))
+
+
+def _merge(chunks: list[_Chunk]) -> CounterReadings:
+    """Sorted by time; at a time held by several chunks, the last chunk's reading."""
+    t = np.concatenate([c[0] for c in chunks])
+    order = np.argsort(t, kind="stable")
+    ts = t[order]
+    last = np.ones(ts.shape, dtype=bool)
+    last[:-1] = ts[1:] != ts[:-1]
+    sel = order[last]
+    v = np.concatenate([c[1] for c in chunks])[sel]
+    bad = np.concatenate([c[2] for c in chunks])[sel]
+    return CounterReadings(t[sel].tolist(), v.tolist(), bad.tolist())
 
 
 async def counter_series(
@@ -58,7 +86,7 @@ async def counter_series(
     ``every_s`` forces a resolution (None: raw)."""
     if every_s == "auto":
         every_s = None if end_ms - start_ms <= raw_span_ms else _BUCKET_S
-    found: dict[tuple[str, str, str], dict[int, tuple[float, bool]]] = {}
+    found: dict[tuple[str, str, str], list[_Chunk]] = {}
     # Three independent reads: issued together, the request waits for the slowest, not the sum.
     main, before, after = await asyncio.gather(
         store.counter_bounds(district=district, site=site, quantities=quantities,
@@ -70,11 +98,7 @@ async def counter_series(
     _add(found, main, quantities, devices)
     _add(found, before, quantities, devices, only="last")
     _add(found, after, quantities, devices, only="first")
-    out: dict[tuple[str, str, str], CounterReadings] = {}
-    for key, by_time in found.items():
-        times = sorted(by_time)
-        out[key] = CounterReadings(times, [by_time[t][0] for t in times], [by_time[t][1] for t in times])
-    return out
+    return {key: _merge(chunks) for key, chunks in found.items()}
 
 
 async def counter_readings(

@@ -9,14 +9,16 @@ integrates power.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 
 from api.counters import DEFAULT_RAW_SPAN_MS, CounterReadings, counter_series
+from api.kpi_cache import KpiCache
 from nzd.accounting import EnergyKpis, EnergySeries, TariffSeries, energy_kpis, tariff_series
 from nzd.accounting.counter_rules import CounterRules
 from nzd.accounting.counters import counter_intervals, interval_edges
@@ -24,7 +26,8 @@ from nzd.config import DistrictConfig, MeterRole, SiteConfig
 from nzd.config.district import PriceProfile
 from nzd.store.base import TelemetryStore
 
-__all__ = ["COUNTER_EVENTS", "MeasuredKpis", "aligned_period", "measured_energy", "measured_kpis"]
+__all__ = ["COUNTER_EVENTS", "MeasuredKpis", "aligned_period", "cached_kpis", "measured_energy",
+           "measured_kpis"]
 
 COUNTER_EVENTS = ("flagged", "noise", "excess", "reset", "rollover")
 _QUANTITIES = ("energy_import_wh", "energy_export_wh", "pv_energy_wh", "battery_discharge_energy_wh",
@@ -50,6 +53,9 @@ class MeasuredKpis:
     across a gap); a period without any such interval has no data."""
     events: list[dict[str, dict[str, list[int]]]]
     """Per site: device -> event (``COUNTER_EVENTS``) -> times of the readings."""
+    rendered: dict[str, Any] = field(default_factory=dict)
+    """A route's answer built from these figures, when it depends on nothing else (kept with
+    them in the KPI cache)."""
 
 
 def aligned_period(start_ms: int, end_ms: int, step_minutes: int) -> tuple[int, int]:
@@ -115,6 +121,22 @@ async def measured_kpis(store: TelemetryStore, district: DistrictConfig, sites: 
     kpis = energy_kpis(m.series, m.tariff, period=period, timezone=district.timezone)
     return MeasuredKpis(kpis=kpis, start_ms=m.start_ms, end_ms=m.end_ms, covered=m.covered,
                         metered=m.metered, bounded=~np.isnan(m.series.import_kwh), events=m.events)
+
+
+async def cached_kpis(cache: KpiCache[MeasuredKpis], store: TelemetryStore, district: DistrictConfig,
+                      sites: list[SiteConfig], *, start_ms: int, end_ms: int, period: str,
+                      raw_span_ms: int = DEFAULT_RAW_SPAN_MS) -> MeasuredKpis:
+    """:func:`measured_kpis` through ``cache`` (api/kpi_cache.py): the same answer, computed
+    again only after a reading that may change it. The answer's arrays are shared: read only."""
+    key = (tuple(s.id for s in sites), start_ms, end_ms, period, raw_span_ms)
+    found = cache.get(key)
+    if found is not None:
+        return found
+    started_s = cache.started()
+    m = await measured_kpis(store, district, sites, start_ms=start_ms, end_ms=end_ms, period=period,
+                            raw_span_ms=raw_span_ms)
+    cache.put(key, m, started_s=started_s)
+    return m
 
 
 async def measured_energy(store: TelemetryStore, district: DistrictConfig, sites: list[SiteConfig], *,

@@ -22,6 +22,8 @@ from starlette.types import Receive, Scope, Send
 
 from api.auth.principal import MIN_PUBLIC_SITES, Principal
 from api.deadletters import DeadLetters
+from api.energy import MeasuredKpis
+from api.kpi_cache import KpiCache
 from api.latest_cache import LatestTable
 from api.metrics import ApiMetrics
 from api.settings import ApiSettings
@@ -97,6 +99,9 @@ class LiveHub:
         self._client: aiomqtt.Client | None = None
         self._last_public_s = 0.0
         self.deadletters = DeadLetters()
+        self.kpis: KpiCache[MeasuredKpis] = KpiCache(max_entries=settings.kpi_cache_entries,
+                                                     settle_s=settings.kpi_cache_settle_s)
+        """Measured KPIs, dropped by the readings this subscription sees (api/kpi_cache.py)."""
 
     # clients -------------------------------------------------------------
 
@@ -150,6 +155,7 @@ class LiveHub:
             self.dispatch("plan", site, sse_frame("plan", {"site": site, "plan_id": message.plan_id}))
         elif isinstance(message, Telemetry):
             if message.device == topic.name:  # as ingest: a reading on another device's topic is not stored
+                self.kpis.saw(site, message.ts)
                 self.latest.update(Reading(
                     district=topic.district, site=site, device=message.device, kind=message.kind,
                     ts_ms=message.ts, seq=message.seq, values=message.values, replayed=message.replayed,
@@ -198,6 +204,7 @@ class LiveHub:
                     if reconnecting:
                         self.latest.refresh_soon.set()
                     reconnecting = True
+                    self.kpis.set_live(True)
                     self.connected.set()
                     self.metrics.mqtt_connected.set(1)
                     log.info("subscribed to the live topics of %s", d)
@@ -219,6 +226,7 @@ class LiveHub:
                 log.warning("MQTT connection lost (%s); reconnecting in 2 s", exc)
             finally:
                 self._client = None
+                self.kpis.set_live(False)
                 self.connected.clear()
                 self.metrics.mqtt_connected.set(0)
             await asyncio.sleep(2.0)

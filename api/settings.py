@@ -54,6 +54,12 @@ class ApiSettings(ServiceSettings):
     """Quantities per device kept in memory; a device of the profiles has fewer than 30."""
     access_log: bool = True
     mqtt_client_id: str | None = None
+    kpi_cache_entries: int = Field(256, ge=0)
+    """Measured-KPI answers kept in memory until a reading that may change them arrives
+    (api/kpi_cache.py); 0 keeps none."""
+    kpi_cache_settle_s: float = Field(10.0, ge=0)
+    """An answer is not kept when a reading in its range arrived this shortly before it was
+    computed: ingest may not have stored it yet."""
     raw_span_h: float = Field(48.0, gt=0)
     """Energy, KPI and counter requests spanning more than this read the 15-minute rollups (the
     first and last reading of each bucket, at their own times) instead of raw readings."""

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from api.csv_export import CSV_RESPONSE, CsvDep, rows_csv
 from api.deps import PrincipalDep, SiteDep, StateDep, guard_public_total
-from api.energy import MeasuredKpis, measured_kpis
+from api.energy import MeasuredKpis, cached_kpis
 from api.periods import LONG_SPAN_MS, resolve_period
 from api.problems import ProblemError, problems
 from api.public import public_figure
@@ -208,9 +208,24 @@ async def site_kpis(site: SiteDep, state: StateDep, as_csv: CsvDep, from_: FromQ
                     to: ToQuery = None, period: PeriodQuery = PeriodKind.HOUR) -> Any:
     start_ms, end_ms = _default_period(state, from_, to, long_view=period in _LONG)
     _check_rows(start_ms, end_ms, period)
-    m = await measured_kpis(state.store, state.district, [site], start_ms=start_ms, end_ms=end_ms,
-                            period=period.value, raw_span_ms=int(state.settings.raw_span_h * 3_600_000))
+    m = await cached_kpis(state.hub.kpis, state.store, state.district, [site], start_ms=start_ms,
+                          end_ms=end_ms, period=period.value,
+                          raw_span_ms=int(state.settings.raw_span_h * 3_600_000))
     p = _Periods(m, tz=state.district.timezone, req_start_ms=start_ms, req_end_ms=end_ms)
+    # A window that ended before now: every row, ``partial`` too, follows from the figures alone.
+    fixed = end_ms <= p.now_ms
+    rows = m.rendered.get("site_rows") if fixed else None
+    if rows is None:
+        rows = _site_rows(m, p)
+        if fixed:
+            m.rendered["site_rows"] = rows
+    if as_csv:
+        return rows_csv(rows, columns=list(SiteKpiRow.model_fields), tz=state.district.timezone,
+                        filename=f"{site.id}-kpis-{period.value}")
+    return rows
+
+
+def _site_rows(m: MeasuredKpis, p: _Periods) -> list[SiteKpiRow]:
     s = m.kpis.sites
     rows = []
     for i, t in enumerate(p.starts):
@@ -237,9 +252,6 @@ async def site_kpis(site: SiteDep, state: StateDep, as_csv: CsvDep, from_: FromQ
             counter_resets={d: kinds["reset"] for d, kinds in ev.items() if "reset" in kinds},
             counter_rollovers={d: kinds["rollover"] for d, kinds in ev.items() if "rollover" in kinds},
         ))
-    if as_csv:
-        return rows_csv(rows, columns=list(SiteKpiRow.model_fields), tz=state.district.timezone,
-                        filename=f"{site.id}-kpis-{period.value}")
     return rows
 
 
@@ -249,9 +261,9 @@ async def district_kpis(state: StateDep, principal: PrincipalDep, as_csv: CsvDep
                         to: ToQuery = None, period: PeriodQuery = PeriodKind.HOUR) -> Any:
     start_ms, end_ms = _default_period(state, from_, to, long_view=period in _LONG)
     _check_rows(start_ms, end_ms, period)
-    m = await measured_kpis(state.store, state.district, list(state.district.sites), start_ms=start_ms,
-                            end_ms=end_ms, period=period.value,
-                            raw_span_ms=int(state.settings.raw_span_h * 3_600_000))
+    m = await cached_kpis(state.hub.kpis, state.store, state.district, list(state.district.sites),
+                          start_ms=start_ms, end_ms=end_ms, period=period.value,
+                          raw_span_ms=int(state.settings.raw_span_h * 3_600_000))
     s = m.kpis.sites
     reporting = np.any(np.nan_to_num(s.import_kwh + s.export_kwh + s.pv_kwh) > 0, axis=1)
     guard_public_total(principal, int(np.count_nonzero(reporting)), "energy in this period")

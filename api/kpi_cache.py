@@ -1,0 +1,115 @@
+"""Measured KPIs kept per request while their answer cannot have changed.
+
+A KPI answer depends on the counter readings from a week before its period to a week after it
+(api/counters.py reads the bounding readings that far). The API's live subscription sees every
+reading ingest stores, so an entry of ``(sites, start, end, period)`` is dropped as soon as a
+reading of one of its sites arrives with a time in that range: a month in the past stays cached,
+a window that includes the present lives only until the site's next reading.
+
+Readings reach the store a moment after the subscription sees them (ingest writes in batches), so
+an answer is not kept when a reading in its range was seen less than ``settle_s`` before its
+computation started or while it ran. Nothing is cached while the subscription is disconnected
+(readings could reach the store unseen), and a reconnect clears everything.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+__all__ = ["REACH_MS", "KpiCache", "KpiKey"]
+
+REACH_MS = 7 * 86_400_000
+"""How far outside a period api/counters.py looks for the readings that bound it."""
+
+T = TypeVar("T")
+KpiKey = tuple[tuple[str, ...], int, int, str, int]
+"""``(site ids, start_ms, end_ms, period, raw_span_ms)``."""
+
+
+@dataclass(slots=True)
+class _Entry(Generic[T]):
+    value: T
+    lo_ms: int
+    hi_ms: int
+
+
+class KpiCache(Generic[T]):
+    def __init__(self, *, max_entries: int, settle_s: float) -> None:
+        self.max_entries = max_entries
+        self.settle_s = settle_s
+        self.live = False
+        self._entries: OrderedDict[KpiKey, _Entry[T]] = OrderedDict()
+        self._by_site: dict[str, set[KpiKey]] = {}
+        self._recent: dict[str, deque[tuple[float, int]]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def _range(key: KpiKey) -> tuple[int, int]:
+        return key[1] - REACH_MS, key[2] + REACH_MS
+
+    def set_live(self, live: bool) -> None:
+        """The subscription (dis)connected: what it did not see may be in the store."""
+        self.live = live
+        self._entries.clear()
+        self._by_site.clear()
+        self._recent.clear()
+
+    def saw(self, site: str, ts_ms: int) -> None:
+        """A reading of ``site`` taken at ``ts_ms`` arrived: drop the answers it may change."""
+        now_s = time.monotonic()
+        recent = self._recent.setdefault(site, deque())
+        recent.append((now_s, ts_ms))
+        while recent and recent[0][0] < now_s - self.settle_s:
+            recent.popleft()
+        keys = self._by_site.get(site)
+        if not keys:
+            return
+        for key in [k for k in keys if self._range(k)[0] <= ts_ms <= self._range(k)[1]]:
+            self._drop(key)
+
+    def get(self, key: KpiKey) -> T | None:
+        entry = self._entries.get(key) if self.live else None
+        if entry is None:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return entry.value
+
+    def started(self) -> float:
+        """Call before reading the store; hand the result to :meth:`put`."""
+        return time.monotonic()
+
+    def put(self, key: KpiKey, value: T, *, started_s: float) -> bool:
+        """Keep ``value`` unless a reading in its range was seen since ``started_s - settle_s``."""
+        if not self.live:
+            return False
+        lo, hi = self._range(key)
+        since = started_s - self.settle_s
+        for site in key[0]:
+            if any(seen_s >= since and lo <= ts <= hi for seen_s, ts in self._recent.get(site, ())):
+                return False
+        self._drop(key)
+        self._entries[key] = _Entry(value, lo, hi)
+        for site in key[0]:
+            self._by_site.setdefault(site, set()).add(key)
+        while len(self._entries) > self.max_entries:
+            self._drop(next(iter(self._entries)))
+        return True
+
+    def _drop(self, key: KpiKey) -> None:
+        if self._entries.pop(key, None) is None:
+            return
+        for site in key[0]:
+            keys = self._by_site.get(site)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._by_site[site]
+
+    def __len__(self) -> int:
+        return len(self._entries)

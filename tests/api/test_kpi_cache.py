@@ -1,0 +1,89 @@
+"""Measured KPIs from the cache until a reading that may change them arrives on the live subscription."""
+
+from __future__ import annotations
+
+import time
+
+from api.kpi_cache import KpiCache
+from nzd.messages import DeviceKind, Telemetry
+from nzd.store import Reading
+from tests.api.conftest import DISTRICT, ApiServer, write
+from tests.api.test_latest import publish
+
+HOUR_MS = 3_600_000
+DAY_MS = 86_400_000
+SITE = "tintoria-rossi"
+METER = DeviceKind.ELECTRICITY_METER
+
+
+def _iso(ms: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
+
+
+def _reading(ts: int, seq: int, wh: float) -> Reading:
+    return Reading(DISTRICT, SITE, "main-meter", METER, ts, seq,
+                   {"energy_import_wh": wh, "energy_export_wh": 0.0})
+
+
+def test_a_cached_answer_lasts_until_a_reading_in_its_range_arrives(api_server: ApiServer) -> None:
+    # Two hours 60 days ago, 2.5 kWh every 15 minutes: 10 kWh per hour.
+    start_ms = (int(time.time() * 1000) - 60 * 86_400_000) // HOUR_MS * HOUR_MS
+    write(api_server, [_reading(start_ms + k * 900_000, 1000 + k, 1000.0 + 2500.0 * k) for k in range(9)])
+    params = {"from": _iso(start_ms), "to": _iso(start_ms + 2 * HOUR_MS), "period": "hour"}
+
+    def imports() -> list[float]:
+        with api_server.client(api_server.operator) as c:
+            r = c.get(f"/api/v1/sites/{SITE}/kpis", params=params)
+        assert r.status_code == 200, r.text
+        return [round(row["import_kwh"], 3) for row in r.json()]
+
+    assert imports() == [10.0, 10.0]
+    # The reading on the hour edge corrected 2 kWh up, straight into the store: the subscription
+    # has not seen it, so the answer is the cached one (what proves that the cache serves it).
+    corrected = _reading(start_ms + HOUR_MS, 1004, 1000.0 + 2500.0 * 4 + 2000.0)
+    write(api_server, [corrected])
+    assert imports() == [10.0, 10.0]
+    # A reading of today is far outside the period's reach: the answer stays.
+    publish(api_server.mosquitto, SITE, [Telemetry(ts=int(time.time() * 1000), seq=1, device="main-meter",
+                                                   kind=METER, values={"energy_import_wh": 5.0e6})])
+    time.sleep(0.5)
+    assert imports() == [10.0, 10.0]
+    # The corrected reading arrives on the subscription (as ingest would publish and store it):
+    # the answer is computed again from the store.
+    publish(api_server.mosquitto, SITE, [Telemetry(ts=corrected.ts_ms, seq=corrected.seq, device="main-meter",
+                                                   kind=METER, values=dict(corrected.values))])
+    deadline = time.monotonic() + 5
+    while (got := imports()) != [12.0, 8.0] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert got == [12.0, 8.0]
+
+
+def test_answers_are_kept_only_while_no_reading_in_their_reach_may_be_unstored() -> None:
+    cache: KpiCache[str] = KpiCache(max_entries=2, settle_s=60.0)
+    key = (("a",), 100 * DAY_MS, 130 * DAY_MS, "day", 0)
+    assert not cache.put(key, "x", started_s=cache.started())  # the subscription is not connected
+    cache.set_live(True)
+    assert cache.put(key, "x", started_s=cache.started()) and cache.get(key) == "x"
+    cache.saw("b", 120 * DAY_MS)  # another site
+    cache.saw("a", 138 * DAY_MS)  # more than a week after the period
+    assert cache.get(key) == "x"
+    cache.saw("a", 136 * DAY_MS)  # a bounding reading after the period
+    assert cache.get(key) is None
+    # Seen moments ago, so perhaps not stored yet: the answer just computed is not kept.
+    assert not cache.put(key, "y", started_s=cache.started()) and cache.get(key) is None
+    other = (("a",), 10 * DAY_MS, 11 * DAY_MS, "hour", 0)
+    assert cache.put(other, "z", started_s=cache.started())
+    cache.set_live(False)  # a disconnect: what the store got meanwhile is unknown
+    cache.set_live(True)
+    assert cache.get(other) is None and len(cache) == 0
+
+
+def test_the_least_recently_used_answer_goes_first() -> None:
+    cache: KpiCache[int] = KpiCache(max_entries=2, settle_s=0.0)
+    cache.set_live(True)
+    keys = [(("a",), k * DAY_MS, (k + 1) * DAY_MS, "day", 0) for k in range(3)]
+    cache.put(keys[0], 0, started_s=cache.started())
+    cache.put(keys[1], 1, started_s=cache.started())
+    assert cache.get(keys[0]) == 0
+    cache.put(keys[2], 2, started_s=cache.started())
+    assert [cache.get(k) for k in keys] == [0, None, 2]
