@@ -53,7 +53,7 @@ def main() -> None:
     api = None
     try:
         ingest.start()
-        operator, _, _ = _users_file(workdir / "users.yaml")
+        operator, _, _, _ = _users_file(workdir / "users.yaml")
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         # The API in a process of its own, as in production: the measurement shares no GIL with it.
