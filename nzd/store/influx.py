@@ -22,10 +22,7 @@ the database's default policy.
 
 from __future__ import annotations
 
-import functools
 import logging
-import math
-import zlib
 from collections.abc import Callable, Sequence
 
 import orjson
@@ -41,120 +38,41 @@ from nzd.store.base import (
     Series,
     StoreError,
     StoreRejected,
-    is_reserved_quantity,
 )
 from nzd.store.influx_http import InfluxHttp
+from nzd.store.influx_lines import (
+    NS_PER_MS,
+    QUALITY_FIELD,
+    REPLAYED_FIELD,
+    SEQ_FIELD,
+    event_slots,
+    parse_quality,
+    parse_series_key,
+    reading_line,
+)
 from nzd.store.lineprotocol import (
     LineProtocolError,
-    escape_name,
-    escape_string_field,
     line,
     quote_ident,
     quote_string,
 )
 from nzd.store.rollup import history_selects, influx_counter_bounds
 
-__all__ = ["EVENTS_MEASUREMENT", "EVENTS_RETENTION_POLICY", "InfluxStore"]
+__all__ = ["EVENTS_MEASUREMENT", "EVENTS_RETENTION_POLICY", "InfluxStore", "parse_series_key", "reading_line"]
 
 log = logging.getLogger(__name__)
 
 EVENTS_MEASUREMENT = "nzd_events"
 EVENTS_RETENTION_POLICY = "nzd_events"
 ROLLUP_POLICY = "downsampled_15m"
-_SEQ = "seq"
-_QUALITY = "nzd_quality"
-_REPLAYED = "nzd_replayed"
+_SEQ, _QUALITY, _REPLAYED = SEQ_FIELD, QUALITY_FIELD, REPLAYED_FIELD
 _RESERVED = RESERVED_FIELDS
 assert {_SEQ, _QUALITY, _REPLAYED} == RESERVED_FIELDS
-_NS_PER_MS = 1_000_000
+_NS_PER_MS = NS_PER_MS
 _ALL_KINDS = ",".join(quote_ident(k.value) for k in DeviceKind)
 
 
 _SILENT_CHUNK = 100
-_HEADS: dict[tuple[str, str, str, str], str] = {}
-_MAX_HEADS = 100_000
-
-
-@functools.lru_cache(maxsize=4096)
-def _field_key(name: str) -> str:
-    if is_reserved_quantity(name):
-        raise LineProtocolError(f"quantity name {name!r} is reserved (a tag key, time, seq or nzd_...)")
-    return escape_name(name, what="field key")
-
-
-def _head(r: Reading) -> str:
-    """Measurement and tags, cached: a district has a bounded set of devices."""
-    key = (r.kind, r.district, r.site, r.device)
-    head = _HEADS.get(key)
-    if head is None:
-        head = line(DeviceKind(r.kind).value, {"district": r.district, "site": r.site, "device": r.device},
-                    {_SEQ: 0}, 0).rsplit(" ", 2)[0]
-        if len(_HEADS) < _MAX_HEADS:
-            _HEADS[key] = head
-    return head
-
-
-def reading_line(r: Reading) -> str:
-    """One reading as a line of protocol (time in ms); the hot path of ingest."""
-    parts = []
-    for q, v in r.values.items():
-        f = float(v)
-        if not math.isfinite(f):
-            raise LineProtocolError(f"field {q!r} is {f!r}; only finite numbers can be stored")
-        parts.append(f"{_field_key(q)}={f!r}")
-    parts.append(f"{_SEQ}={int(r.seq)}i")
-    if r.quality:
-        parts.append(f"{_QUALITY}={escape_string_field(orjson.dumps(r.quality).decode())}")
-    if r.replayed:
-        parts.append(f"{_REPLAYED}=true")
-    return f"{_head(r)} {','.join(parts)} {int(r.ts_ms)}"
-
-
-def _event_slots(events: Sequence[Event]) -> list[int]:
-    """Nanosecond timestamps: ts_ms plus an offset from the key, distinct within a batch."""
-    taken: set[tuple[str, str, str, int]] = set()
-    out: list[int] = []
-    for e in events:
-        offset = zlib.crc32(e.key.encode("utf-8", "surrogatepass")) % _NS_PER_MS
-        while True:
-            ident = (e.kind.value, e.district, e.site, e.ts_ms * _NS_PER_MS + offset)
-            if ident not in taken:
-                break
-            offset = (offset + 1) % _NS_PER_MS
-        taken.add(ident)
-        out.append(ident[3])
-    return out
-
-
-def _quality(document: object) -> dict[str, str]:
-    if not isinstance(document, str):
-        return {}
-    try:
-        parsed = orjson.loads(document)
-    except orjson.JSONDecodeError:
-        return {}
-    return {str(k): str(v) for k, v in parsed.items()} if isinstance(parsed, dict) else {}
-
-
-def parse_series_key(key: str) -> tuple[str, dict[str, str]]:
-    """``measurement,tag=value,...`` as SHOW SERIES gives it (line-protocol escapes) -> name, tags."""
-    fields: list[list[str]] = [[""]]  # per comma-separated piece: the parts around its first "="
-    i = 0
-    while i < len(key):
-        ch = key[i]
-        if ch == "\\" and i + 1 < len(key):
-            fields[-1][-1] += key[i + 1]
-            i += 2
-            continue
-        if ch == ",":
-            fields.append([""])
-        elif ch == "=" and len(fields) > 1 and len(fields[-1]) == 1:
-            fields[-1].append("")
-        else:
-            fields[-1][-1] += ch
-        i += 1
-    tags = {piece[0]: piece[1] for piece in fields[1:] if len(piece) == 2}
-    return fields[0][0], tags
 
 
 class InfluxStore:
@@ -318,7 +236,7 @@ class InfluxStore:
             ts_ms, seq, quality, replayed = s["values"][0][:4]
             out.append(Reading(district=district, site=key[1], device=key[2], kind=DeviceKind(key[0]),
                                ts_ms=int(ts_ms), seq=int(seq), values=values.get(key, {}),
-                               replayed=replayed is True, quality=_quality(quality)))
+                               replayed=replayed is True, quality=parse_quality(quality)))
         out.sort(key=lambda r: (r.site, r.device, r.kind.value))
         return out
 
@@ -404,7 +322,7 @@ class InfluxStore:
                 line(EVENTS_MEASUREMENT,
                      {"kind": EventKind(e.kind).value, "district": e.district, "site": e.site},
                      {"key": e.key, "document": orjson.dumps(e.document).decode()}, ts_ns)
-                for e, ts_ns in zip(events, _event_slots(events), strict=True)
+                for e, ts_ns in zip(events, event_slots(events), strict=True)
             ]
         except (LineProtocolError, TypeError, ValueError) as exc:
             raise StoreRejected(f"cannot store event: {exc}") from exc

@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-
 from nzd.messages import DeviceKind
 from nzd.quantities import QUANTITIES, QuantityKind
 from nzd.store.base import Aggregation, Series
 from nzd.store.influx_http import InfluxHttp
+from nzd.store.influx_lines import parse_quality
 from nzd.store.lineprotocol import quote_ident
 
 __all__ = ["BOUND_PREFIX", "ROLLUP_STEP_S", "all_kinds", "bounds_select", "counter_fields",
@@ -57,16 +56,6 @@ def all_kinds(database: str, policy: str) -> str:
     return ", ".join(f"{db}.{quote_ident(policy)}.{quote_ident(k.value)}" for k in DeviceKind)
 
 
-def _parse_flags(document: object) -> dict[str, str]:
-    if not isinstance(document, str):
-        return {}
-    try:
-        parsed = orjson.loads(document)
-    except orjson.JSONDecodeError:
-        return {}
-    return {str(k): str(v) for k, v in parsed.items()} if isinstance(parsed, dict) else {}
-
-
 _Row = dict[str, tuple[float | None, str | None]]
 
 
@@ -77,7 +66,7 @@ def _collect(results: list[dict[str, Any]], quantities: Sequence[str],
             key = (s["tags"]["site"], s["tags"]["device"], s["name"])
             idx = {c: i for i, c in enumerate(s["columns"])}
             for row in s["values"]:
-                flags = _parse_flags(row[idx[_QUALITY]]) if _QUALITY in idx else {}
+                flags = parse_quality(row[idx[_QUALITY]]) if _QUALITY in idx else {}
                 values: _Row = {}
                 for q in quantities:
                     v = row[idx[q]] if q in idx else None
