@@ -210,7 +210,7 @@ async def site_kpis(site: SiteDep, state: StateDep, as_csv: CsvDep, from_: FromQ
     _check_rows(start_ms, end_ms, period)
     m = await cached_kpis(state.hub.kpis, state.store, state.district, [site], start_ms=start_ms,
                           end_ms=end_ms, period=period.value,
-                          raw_span_ms=int(state.settings.raw_span_h * 3_600_000))
+                          raw_span_ms=int(state.settings.raw_span_h * 3_600_000), archive=state.hub.archive)
     p = _Periods(m, tz=state.district.timezone, req_start_ms=start_ms, req_end_ms=end_ms)
     # A window that ended before now: every row, ``partial`` too, follows from the figures alone.
     fixed = end_ms <= p.now_ms
@@ -263,7 +263,7 @@ async def district_kpis(state: StateDep, principal: PrincipalDep, as_csv: CsvDep
     _check_rows(start_ms, end_ms, period)
     m = await cached_kpis(state.hub.kpis, state.store, state.district, list(state.district.sites),
                           start_ms=start_ms, end_ms=end_ms, period=period.value,
-                          raw_span_ms=int(state.settings.raw_span_h * 3_600_000))
+                          raw_span_ms=int(state.settings.raw_span_h * 3_600_000), archive=state.hub.archive)
     s = m.kpis.sites
     reporting = np.any(np.nan_to_num(s.import_kwh + s.export_kwh + s.pv_kwh) > 0, axis=1)
     guard_public_total(principal, int(np.count_nonzero(reporting)), "energy in this period")
