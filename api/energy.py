@@ -24,6 +24,7 @@ from api.kpi_cache import KpiCache
 from nzd.accounting import EnergyKpis, EnergySeries, TariffSeries, energy_kpis, tariff_series
 from nzd.accounting.counter_rules import CounterRules
 from nzd.accounting.counters import counter_intervals, interval_edges
+from nzd.accounting.kpis import zero_nan
 from nzd.config import DistrictConfig, MeterRole, SiteConfig
 from nzd.config.district import PriceProfile
 from nzd.store.base import TelemetryStore
@@ -209,28 +210,27 @@ async def _measure(store: TelemetryStore, district: DistrictConfig, sites: list[
     start_ms, end_ms = aligned_period(start_ms, end_ms, district.step_minutes)
     n = (end_ms - start_ms) // step_ms
     days = [] if archive is None else archive.closed_days(start_ms, end_ms)
-    parts = [SiteEnergy.blank(n) for _ in sites]
-
-    def place(got: list[SiteEnergy], lo: int, hi: int) -> None:
-        for whole, part in zip(parts, got, strict=True):
-            whole.put((lo - start_ms) // step_ms, part, first=0, n=(hi - lo) // step_ms, lo_ms=lo, hi_ms=hi)
+    energy = np.full((len(sites), len(ARCHIVE_QUANTITIES), n), np.nan)  # [site, quantity, interval]
+    covered = np.zeros(energy.shape, dtype=bool)
+    metered = np.zeros(energy.shape[:2], dtype=bool)
+    parts = [SiteEnergy(energy[i], covered[i], metered[i]) for i in range(len(sites))]  # views
 
     # Closed days from the archive; the rest (a partial first or last day, today) from the counters.
     runs = [(start_ms, end_ms)] if not days else [(start_ms, days[0][0]), (days[-1][1], end_ms)]
     for lo, hi in runs:
         if hi > lo:
-            place(await _from_counters(store, district, sites, start_ms=lo, end_ms=hi,
-                                       raw_span_ms=raw_span_ms), lo, hi)
+            got = await _from_counters(store, district, sites, start_ms=lo, end_ms=hi,
+                                       raw_span_ms=raw_span_ms)
+            for whole, part in zip(parts, got, strict=True):
+                whole.put((lo - start_ms) // step_ms, part, first=0, n=(hi - lo) // step_ms,
+                          lo_ms=lo, hi_ms=hi)
     if days and archive is not None:
-        place(await archive.energy(sites, days, archive_compute(store, district, raw_span_ms=raw_span_ms)),
-              days[0][0], days[-1][1])
-    energy = np.stack([p.energy for p in parts])  # [site, quantity, interval]
-    covered = np.stack([p.covered for p in parts])
-    metered = np.stack([p.metered for p in parts])
+        await archive.energy(sites, days, archive_compute(store, district, raw_span_ms=raw_span_ms),
+                             into=parts, offset=(days[0][0] - start_ms) // step_ms)
     series = EnergySeries(site_ids=tuple(s.id for s in sites), start_ms=start_ms,
-                          step_minutes=district.step_minutes, import_kwh=energy[:, 0].copy(),
-                          export_kwh=energy[:, 1].copy(), pv_kwh=np.nan_to_num(energy[:, 2]),
-                          battery_net_kwh=np.nan_to_num(energy[:, 3]))
+                          step_minutes=district.step_minutes, import_kwh=energy[:, 0],
+                          export_kwh=energy[:, 1], pv_kwh=zero_nan(energy[:, 2]),
+                          battery_net_kwh=zero_nan(energy[:, 3]))
     times = start_ms + np.arange(n, dtype=np.int64) * step_ms
     tariffs = [district.tariff_for(s.id) for s in sites]
     tariff = tariff_series(

@@ -114,7 +114,8 @@ def local_days(start_ms: int, end_ms: int, timezone: str) -> list[Day]:
 @dataclass(slots=True)
 class _Kept:
     end_ms: int
-    metered: BoolArray
+    metered: int
+    """Bit q: the site had a meter for ``ARCHIVE_QUANTITIES[q]`` that day."""
     events: Events
 
 
@@ -220,6 +221,20 @@ class EnergyArchive:
         while days.recent and days.recent[0][0] < now_s - self.settle_s - 3600.0:
             days.recent.popleft()
 
+    def forget(self, start_ms: int, end_ms: int) -> int:
+        """Readings of ``[start_ms, end_ms)`` reached the store unseen: drop every site's days
+        they may change (and keep none being computed); how many site-days were dropped."""
+        lo, hi = start_ms - _REACH_MS, end_ms + _REACH_MS
+        now_s = time.monotonic()
+        dropped = 0
+        for kept in self._sites.values():
+            held = len(kept.days)
+            kept.drop(lo, hi)
+            dropped += held - len(kept.days)
+        for site in self.site_ids:  # refuse what is being computed now (the store has them already)
+            self._site(site).recent.append((now_s - self.settle_s, lo, hi))
+        return dropped
+
     def closed_days(self, start_ms: int, end_ms: int) -> list[Day]:
         """The local days wholly in ``[start_ms, end_ms)`` the archive may hold: over for
         ``close_after_s`` and within its ``days``."""
@@ -230,13 +245,14 @@ class EnergyArchive:
         hi = min(end_ms, now_ms - self.close_after_ms)
         return local_days(lo, hi, self.timezone) if hi > lo else []
 
-    async def energy(self, sites: Sequence[SiteConfig], days: list[Day],
-                     compute: Compute) -> list[SiteEnergy]:
+    async def energy(self, sites: Sequence[SiteConfig], days: list[Day], compute: Compute, *,
+                     into: list[SiteEnergy] | None = None, offset: int = 0) -> list[SiteEnergy]:
         """Each site's energy over the consecutive ``days``: archived days as they are, the
-        others computed (and kept unless a reading in their reach arrived meanwhile)."""
-        lo_ms, hi_ms = days[0][0], days[-1][1]
-        n = (hi_ms - lo_ms) // self.step_ms
-        out = [SiteEnergy.blank(n) for _ in sites]
+        others computed (and kept unless a reading in their reach arrived meanwhile). Written
+        into ``into`` (blank, the days from interval ``offset`` on) when given."""
+        lo_ms = days[0][0] - offset * self.step_ms
+        n = (days[-1][1] - days[0][0]) // self.step_ms
+        out = into if into is not None else [SiteEnergy.blank(n) for _ in sites]
         missing = [self._copy(s.id, days, lo_ms, out[i]) for i, s in enumerate(sites)]
         if not any(missing):
             return out
@@ -259,17 +275,32 @@ class EnergyArchive:
         return out
 
     def _copy(self, site: str, days: list[Day], lo_ms: int, into: SiteEnergy) -> set[int]:
-        """Copy the archived ones of ``days`` into ``into``; the starts of the others."""
+        """Copy the archived ones of ``days`` into ``into`` (interval 0 at ``lo_ms``); the starts
+        of the others."""
         kept = self._sites.get(site)
+        if kept is None:
+            return {start for start, _ in days}
         missing: set[int] = set()
+        run: list[int] = []  # [first start, last end] of the current run of archived days
+        metered = 0
+
+        def flush() -> None:
+            if run:  # one copy per run of archived days
+                kept.read(run[0], into, (run[0] - lo_ms) // self.step_ms, (run[1] - run[0]) // self.step_ms)
+                run.clear()
+
         for start, end in days:
-            day = None if kept is None else kept.days.get(start)
-            if day is None or kept is None:
+            day = kept.days.get(start)
+            if day is None:
+                flush()
                 missing.add(start)
                 continue
-            kept.read(start, into, (start - lo_ms) // self.step_ms, (end - start) // self.step_ms)
-            into.metered |= day.metered
-            merge_events(into.events, day.events, lo_ms=start, hi_ms=end)
+            run[:] = [run[0] if run else start, end]
+            metered |= day.metered
+            if day.events:
+                merge_events(into.events, day.events, lo_ms=start, hi_ms=end)
+        flush()
+        into.metered |= np.asarray([bool(metered >> q & 1) for q in range(_Q)])
         return missing
 
     @staticmethod
@@ -299,7 +330,7 @@ class EnergyArchive:
             kept.write(start, part, first, (end - start) // self.step_ms)
             events: Events = {}
             merge_events(events, part.events, lo_ms=start, hi_ms=end)
-            kept.days[start] = _Kept(end, part.metered.copy(), events)
+            kept.days[start] = _Kept(end, sum(1 << q for q in range(_Q) if part.metered[q]), events)
             kept.max_end_ms = max(kept.max_end_ms, end)
         self._forget_before(kept, horizon_ms)
 

@@ -25,7 +25,7 @@ from nzd.config import DistrictConfig
 from nzd.messages import DeviceKind, Telemetry
 from nzd.store import Reading
 from nzd.store.sqlite import SqliteStore
-from tests.api.conftest import DISTRICT, ApiServer, write
+from tests.api.conftest import DISTRICT, ApiServer, write, write_unseen
 from tests.api.test_latest import publish
 
 H = 3_600_000
@@ -220,7 +220,7 @@ def test_the_api_serves_archived_days_until_the_subscription_sees_a_change(api_s
     # The reading at the second day's end corrected 50 kWh up, straight into the store: the hourly
     # answer (not in the KPI cache) still comes from the archived days.
     k = (days[1][1] - origin) // 900_000
-    write(api_server, [reading(k, 50_000.0)])
+    write_unseen(api_server, [reading(k, 50_000.0)])
     hourly = rows("hour")
     assert set(hourly) == {10.0}
     # The same reading replayed over MQTT: the API computes those days again from the store.
