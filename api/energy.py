@@ -24,7 +24,6 @@ from api.kpi_cache import KpiCache
 from nzd.accounting import EnergyKpis, EnergySeries, TariffSeries, energy_kpis, tariff_series
 from nzd.accounting.counter_rules import CounterRules
 from nzd.accounting.counters import counter_intervals, interval_edges
-from nzd.accounting.kpis import zero_nan
 from nzd.config import DistrictConfig, MeterRole, SiteConfig
 from nzd.config.district import PriceProfile
 from nzd.store.base import TelemetryStore
@@ -210,8 +209,9 @@ async def _measure(store: TelemetryStore, district: DistrictConfig, sites: list[
     start_ms, end_ms = aligned_period(start_ms, end_ms, district.step_minutes)
     n = (end_ms - start_ms) // step_ms
     days = [] if archive is None else archive.closed_days(start_ms, end_ms)
-    energy = np.full((len(sites), len(ARCHIVE_QUANTITIES), n), np.nan)  # [site, quantity, interval]
-    covered = np.zeros(energy.shape, dtype=bool)
+    # [site, quantity, interval]; every interval is written below (counters or archive).
+    energy = np.empty((len(sites), len(ARCHIVE_QUANTITIES), n))
+    covered = np.empty(energy.shape, dtype=bool)
     metered = np.zeros(energy.shape[:2], dtype=bool)
     parts = [SiteEnergy(energy[i], covered[i], metered[i]) for i in range(len(sites))]  # views
 
@@ -229,8 +229,8 @@ async def _measure(store: TelemetryStore, district: DistrictConfig, sites: list[
                              into=parts, offset=(days[0][0] - start_ms) // step_ms)
     series = EnergySeries(site_ids=tuple(s.id for s in sites), start_ms=start_ms,
                           step_minutes=district.step_minutes, import_kwh=energy[:, 0],
-                          export_kwh=energy[:, 1], pv_kwh=zero_nan(energy[:, 2]),
-                          battery_net_kwh=zero_nan(energy[:, 3]))
+                          export_kwh=energy[:, 1], pv_kwh=_zero_nan_in_place(energy[:, 2]),
+                          battery_net_kwh=_zero_nan_in_place(energy[:, 3]))
     times = start_ms + np.arange(n, dtype=np.int64) * step_ms
     tariffs = [district.tariff_for(s.id) for s in sites]
     tariff = tariff_series(
@@ -244,6 +244,12 @@ async def _measure(store: TelemetryStore, district: DistrictConfig, sites: list[
                      covered={q: covered[:, i] for i, q in enumerate(ARCHIVE_QUANTITIES)},
                      metered={q: metered[:, i] for i, q in enumerate(ARCHIVE_QUANTITIES)},
                      events=[p.events for p in parts])
+
+
+def _zero_nan_in_place(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Without a PV or battery meter (or its readings) a site has none: 0, not unknown."""
+    np.copyto(values, 0.0, where=np.isnan(values))
+    return values
 
 
 def local_hours(times_ms: npt.NDArray[np.int64], timezone: str) -> npt.NDArray[np.int64]:
