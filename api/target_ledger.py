@@ -3,6 +3,7 @@ API shows them: the agreed targets, the proposals, the history (docs/reports.md)
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -24,6 +25,8 @@ from nzd.targets import (
 
 __all__ = ["ProposalOut", "StepOut", "TargetOut", "next_step_ms", "proposal_out", "read_ledger", "step_out",
            "target_out", "write_step"]
+
+log = logging.getLogger("api")
 
 _STEPS_READ = 20_000
 """Every step of every metric is read to fold the ledger; years of monthly changes stay far below."""
@@ -79,9 +82,15 @@ class StepOut(BaseModel):
 
 def _step(e: Event) -> Step | None:
     try:
-        metric = Metric(e.key)
-    except ValueError:
+        return _parse(e)
+    except (KeyError, TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        # Only the API writes these; one that cannot be read is skipped, never a 500 on every read.
+        log.warning("target event at %d (%s) cannot be read, skipped: %s", e.ts_ms, e.key, exc)
         return None
+
+
+def _parse(e: Event) -> Step:
+    metric = Metric(e.key)
     d: dict[str, Any] = e.document
     if "step" not in d:  # stored before targets needed both parties: in force as set
         return Step(metric=metric, proposal=f"{metric.value}-{e.ts_ms}", kind=StepKind.SET, by=d["set_by"],

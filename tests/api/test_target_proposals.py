@@ -23,14 +23,17 @@ _LEGACY_MS = 1_767_225_600_000  # 2026-01-01T00:00Z
 
 
 async def _older_store(path: Path) -> None:
-    """A target event as nzd wrote it before targets needed both parties."""
+    """A target event as nzd wrote it before targets needed both parties, and a broken one."""
     store = SqliteStore(path=path)
     await store.open()
     try:
         await store.write_events([Event(EventKind.TARGET, "prato-est", "*", _LEGACY_MS, "water_intake_m3", {
             "target": {"baseline_year": 2025, "baseline_value": 1000.0, "target_year": 2030,
                        "target_value": 800.0, "path": "linear", "note": ""},
-            "set_by": "municipio", "set_by_role": "authority"})])
+            "set_by": "municipio", "set_by_role": "authority"}),
+            # one nobody can read (a hand-edited store): skipped, the routes still answer
+            Event(EventKind.TARGET, "prato-est", "*", _LEGACY_MS + 1, "co2_electricity_t",
+                  {"step": "agreed"})])
     finally:
         await store.close()
 
