@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 from api.auth.principal import Principal
 from api.deps import PrincipalDep, StateDep
 from api.problems import ProblemError, problems
+from api.state import ApiState
 from api.target_ledger import ProposalOut, next_step_ms, proposal_out, read_ledger, write_step
 from nzd.targets import (
     METRICS,
@@ -89,7 +90,7 @@ async def put_target(metric: MetricPath, state: StateDep, principal: SetterDep,
     return proposal_out(ledger.proposals[step.proposal])
 
 
-async def _decide(state: StateDep, principal: Principal, proposal: str, kind: StepKind,
+async def _decide(state: ApiState, principal: Principal, proposal: str, kind: StepKind, *,
                   reason: str = "") -> ProposalOut:
     async with state.targets_lock:
         ledger = await read_ledger(state)
@@ -121,11 +122,11 @@ async def agree(proposal: ProposalPath, state: StateDep, principal: SetterDep) -
              summary="Reject the other party's proposal, with a reason")
 async def reject(proposal: ProposalPath, state: StateDep, principal: SetterDep,
                  body: Annotated[Reason, Body()]) -> ProposalOut:
-    return await _decide(state, principal, proposal, StepKind.REJECTED, body.reason)
+    return await _decide(state, principal, proposal, StepKind.REJECTED, reason=body.reason)
 
 
 @router.post("/district/targets/proposals/{proposal}/withdraw", responses=_DECIDED,
              summary="Withdraw your party's proposal, with a reason")
 async def withdraw(proposal: ProposalPath, state: StateDep, principal: SetterDep,
                    body: Annotated[Reason, Body()]) -> ProposalOut:
-    return await _decide(state, principal, proposal, StepKind.WITHDRAWN, body.reason)
+    return await _decide(state, principal, proposal, StepKind.WITHDRAWN, reason=body.reason)
