@@ -84,6 +84,9 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
           "content": _problem_content(403, "site manager 'rossi' may not see site 'logistica-prato'")},
     404: {"description": "No such site, device or alert",
           "content": _problem_content(404, "no site 'nowhere' in district 'prato-est'")},
+    409: {"description": "The request does not fit the current state (e.g. a proposal decided already)",
+          "content": _problem_content(409, "proposal co2_electricity_t-1767225600000 is agreed by operator "
+                                           "(operator) already")},
     422: {"description": "A parameter is invalid",
           "content": _problem_content(422, "query.from: must be before 'to'")},
     429: {"description": "Too many attempts; retry after the Retry-After header's seconds",

@@ -83,11 +83,11 @@ def render_report_html(report: DistrictReport) -> str:
 table{{border-collapse:collapse}}td,th{{border:1px solid #bbb;padding:.2rem .5rem;text-align:left}}
 td{{text-align:right}}</style></head><body>
 <h1>{escape(report.name)}: {kind} report {report.period}</h1>
-<p>How the district is doing against the targets set with the municipality, from the firms' meters.
-No figure here shows a single firm: a figure that fewer than three firms make, or that one firm makes
-for more than 85 %, is marked "not published".</p>{partial}
+<p>How the district is doing against the targets agreed between the municipality and the operator,
+from the firms' meters. No figure here shows a single firm: a figure that fewer than three firms
+make, or that one firm makes for more than 85 %, is marked "not published".</p>{partial}
 <h2>In short</h2><table>{summary}</table>
-<h2>Targets</h2>{''.join(targets) or '<p>No targets have been set yet.</p>'}
+<h2>Targets</h2>{''.join(targets) or '<p>No targets have been agreed yet.</p>'}
 <h2>Trend</h2><table><tr><th>Period</th><th>CO2 (t)</th><th>Local solar share</th><th>Water (m3)</th></tr>
 {trend}</table>{inventory}</body></html>
 """

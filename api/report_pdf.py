@@ -100,14 +100,15 @@ def render_report_pdf(report: DistrictReport) -> bytes:
     ], colWidths=[300, 140], style=grid)
     story: list[Any] = [
         Paragraph(f"{report.name}: {kind.lower()} report {report.period}", styles["Title"]),
-        Paragraph("How the district is doing against the targets set with the municipality, from the "
-                  "firms' meters. No figure here shows a single firm: a figure that fewer than three "
-                  "firms make, or that one firm makes for more than 85 %, is marked 'not published'."
+        Paragraph("How the district is doing against the targets agreed between the municipality and "
+                  "the operator, from the firms' meters. No figure here shows a single firm: a figure "
+                  "that fewer than three firms make, or that one firm makes for more than 85 %, is "
+                  "marked 'not published'."
                   + (" The period is not over: figures are the period so far." if t.partial else ""),
                   styles["Normal"]),
         Spacer(1, 8), summary, Spacer(1, 10), Paragraph("Targets", styles["Heading2"])]
     if not report.targets:
-        story.append(Paragraph("No targets have been set yet.", styles["Normal"]))
+        story.append(Paragraph("No targets have been agreed yet.", styles["Normal"]))
     for p in report.targets:
         story.append(Paragraph(
             f"<b>{p.target.label}</b>: from {fmt(p.target.baseline_value, p.target.unit, 2)} in "

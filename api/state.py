@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from api.auth.throttle import LoginThrottle
@@ -30,3 +31,5 @@ class ApiState:
     setpoint_ids: SetpointIdAllocator = field(
         default_factory=lambda: SetpointIdAllocator(sender=SetpointSender.API))
     """Manual setpoints' ids: unique, never the coordinator's (nzd/setpoint_ids.py)."""
+    targets_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Serialises the targets' proposal steps: each is checked against the steps before it."""

@@ -22,7 +22,8 @@ class Role(StrEnum):
     """District aggregates only, never a single firm's data."""
     AUTHORITY = "authority"
     """The municipality or region: district aggregates through the public rule, like the public,
-    and the district's targets, which it may propose and edit; never a single firm's data."""
+    and the district's targets, which it proposes to the operator and agrees with it (either party
+    proposes, the other agrees); never a single firm's data."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class Principal:
 
     @property
     def may_set_targets(self) -> bool:
+        """May propose targets and answer the other party's proposals (nzd/targets/_agreement.py)."""
         return self.role in (Role.OPERATOR, Role.AUTHORITY)
 
     def may_see_site(self, site: str) -> bool:

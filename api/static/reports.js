@@ -1,5 +1,7 @@
-// The Reports page: the district's targets with their path and the measured years, an edit form for
-// the authority and the operator, and the report and inventory downloads (public figures only).
+// The Reports page: the district's agreed targets with their path and the measured years; for the
+// authority and the operator a form to propose a target or a change and the open proposals, which
+// the other party agrees to or rejects (the proposing party may withdraw them); the report and
+// inventory downloads (public figures only).
 (function () {
   "use strict";
   const App = window.App, $ = s => document.querySelector(s);
@@ -21,7 +23,9 @@
         <button id="reports-inventory">Emission inventory CSV</button>
         <span id="reports-note" class="muted"></span></div>
       <div id="reports-targets" class="grid2"></div>
-      <div class="card" id="target-form-card" hidden><h3>Set a target <small>kept with who set it and when</small></h3>
+      <div class="card" id="target-proposals-card" hidden><h3>Proposals <small>a proposal is the target once the other party agrees</small></h3>
+        <div id="target-proposals"></div></div>
+      <div class="card" id="target-form-card" hidden><h3>Propose a target <small>the other party agrees to it or rejects it; every step is kept</small></h3>
         <form id="target-form" class="stack">
           <label>Metric <select id="target-metric">${METRICS.map(([k, l]) => `<option value="${k}">${l}</option>`).join("")}</select></label>
           <label>Baseline year <input id="target-baseline-year" type="number" min="2000" max="2100" required></label>
@@ -29,7 +33,7 @@
           <label>Target year <input id="target-year" type="number" min="2000" max="2100" required></label>
           <label>Target value <input id="target-value" type="number" step="any" min="0" required></label>
           <label>Note <input id="target-note" maxlength="500"></label>
-          <button type="submit" id="target-save">Save target</button><p id="target-result" class="muted"></p>
+          <button type="submit" id="target-save">Propose</button><p id="target-result" class="muted"></p>
         </form></div>`;
     $("#reports-load").onclick = load;
     $("#reports-pdf").onclick = () => download("/api/v1/district/report.pdf", "pdf");
@@ -38,6 +42,7 @@
     $("#target-metric").onchange = fillForm;
     $("#target-form").addEventListener("submit", save);
     $("#target-form-card").hidden = !mayEdit();
+    $("#target-proposals-card").hidden = !mayEdit();
   }
 
   const year = () => encodeURIComponent($("#reports-year").value);
@@ -93,9 +98,51 @@
         <p>From ${num(t.baseline_value)} in ${t.baseline_year} to ${num(t.target_value)} by ${t.target_year}${t.note ? " · " + App.esc(t.note) : ""}.
         In ${p.year} the path expects ${num(p.expected)}; measured ${num(p.actual)}:
         <b class="target-status" data-status="${p.status || ""}">${STATUS[p.status] || "no measured value yet"}</b>${gap}${p.partial_year ? " · the year so far" : ""}.</p>
-        ${chart(p)}<p class="muted">set by ${App.esc(t.set_by)} (${App.esc(t.set_by_role)}) ${App.fmtTime(t.set_at_ms)}</p></div>`;
-    }).join("") || `<p class="muted">No targets have been set yet.</p>`;
-    if (mayEdit()) fillForm();
+        ${chart(p)}<p class="muted target-agreed">${agreedBy(t)}</p></div>`;
+    }).join("") || `<p class="muted">No targets have been agreed yet.</p>`;
+    if (mayEdit()) { fillForm(); await loadProposals(); }
+  }
+
+  const who = (name, role) => `${App.esc(name)} (${App.esc(role)})`;
+  const agreedBy = t => t.agreed_by == null
+    ? `set by ${who(t.proposed_by, t.proposed_by_role)} ${App.fmtTime(t.agreed_at_ms)}, before targets were agreed`
+    : `proposed by ${who(t.proposed_by, t.proposed_by_role)} ${App.fmtTime(t.proposed_at_ms)}, ` +
+      `agreed by ${who(t.agreed_by, t.agreed_by_role)} ${App.fmtTime(t.agreed_at_ms)}`;
+
+  // The open proposals: the other party agrees or rejects, the proposing party may withdraw; a
+  // rejection and a withdrawal need a reason.
+  async function loadProposals() {
+    const box = $("#target-proposals");
+    let open;
+    try { open = await App.api("/api/v1/district/targets/proposals"); }
+    catch (e) { box.textContent = String(e.message || e); return; }
+    box.innerHTML = open.map(p => {
+      const t = p.target, mine = p.proposed_by_role === App.me.role;
+      const now = (progress.find(q => q.target.metric === p.metric) || {}).target;
+      const was = now ? ` <span class="muted">(agreed now: ${num(now.baseline_value)} in ${now.baseline_year} to ${num(now.target_value)} by ${now.target_year})</span>` : " <span class=\"muted\">(a new target)</span>";
+      const actions = mine
+        ? `<button class="proposal-withdraw secondary">Withdraw</button>`
+        : `<button class="proposal-agree">Agree</button><button class="proposal-reject secondary">Reject</button>`;
+      return `<div class="proposal" id="proposal-${App.esc(p.id)}" data-id="${App.esc(p.id)}">
+        <p><b>${App.esc(p.label)}</b>: from ${num(t.baseline_value)} in ${t.baseline_year} to ${num(t.target_value)} ${App.esc(p.unit)}
+        by ${t.target_year}${t.note ? " · " + App.esc(t.note) : ""}.${was}<br><span class="muted">proposed by ${who(p.proposed_by, p.proposed_by_role)}
+        ${App.fmtTime(p.proposed_at_ms)} · <span class="proposal-waiting">${mine ? `waiting for the ${App.esc(p.awaiting_role)}` : "waiting for you"}</span></span></p>
+        <div class="toolbar">${actions}<label>Reason (to reject or withdraw) <input class="proposal-reason" maxlength="500"></label>
+        <span class="proposal-result muted"></span></div></div>`;
+    }).join("") || `<p class="muted">No open proposals.</p>`;
+    box.querySelectorAll(".proposal").forEach(el => {
+      const act = (verb, needsReason) => async () => {
+        const reason = el.querySelector(".proposal-reason").value.trim(), out = el.querySelector(".proposal-result");
+        if (needsReason && !reason) { out.textContent = "give a reason"; return; }
+        try {
+          await App.api(`/api/v1/district/targets/proposals/${encodeURIComponent(el.dataset.id)}/${verb}`, { method: "POST",
+            headers: { "Content-Type": "application/json" }, body: needsReason ? JSON.stringify({ reason }) : undefined });
+          await load();
+        } catch (e) { out.textContent = String(e.message || e); }
+      };
+      const bind = (cls, verb, needsReason) => { const b = el.querySelector(cls); if (b) b.onclick = act(verb, needsReason); };
+      bind(".proposal-agree", "agree", false); bind(".proposal-reject", "reject", true); bind(".proposal-withdraw", "withdraw", true);
+    });
   }
 
   async function save(ev) {
@@ -103,9 +150,9 @@
     const body = { baseline_year: +$("#target-baseline-year").value, baseline_value: +$("#target-baseline-value").value,
       target_year: +$("#target-year").value, target_value: +$("#target-value").value, note: $("#target-note").value };
     try {
-      await App.api(`/api/v1/district/targets/${$("#target-metric").value}`, { method: "PUT",
+      const p = await App.api(`/api/v1/district/targets/${$("#target-metric").value}`, { method: "PUT",
         headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-      $("#target-result").textContent = "saved"; await load();
+      $("#target-result").textContent = `proposed: waiting for the ${p.awaiting_role} to agree`; await load();
     } catch (e) { $("#target-result").textContent = String(e.message || e); }
   }
 

@@ -324,6 +324,7 @@ class DistrictConfig(_Strict):
 
     def cross_check(self) -> Iterator[tuple[tuple[int | str, ...], str]]:
         site_ids = [s.id for s in self.sites]
+        yield from self.inventory.cross_check(site_ids)
         seen: set[str] = set()
         for i, site in enumerate(self.sites):
             if site.id in seen:

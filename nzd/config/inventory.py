@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
 from enum import StrEnum
 from typing import Annotated
 
@@ -71,3 +72,22 @@ class InventoryConfig(BaseModel):
 
     def site(self, site_id: str) -> SiteInventory:
         return self.sites.get(site_id) or SiteInventory()
+
+    def cross_check(self, site_ids: Collection[str]) -> Iterator[tuple[tuple[int | str, ...], str]]:
+        """Problems as (path from the registry's root, message): the inventory sums over the
+        registry's sites, so an entry under a misspelt id would silently drop that firm's fuels
+        and sector."""
+        for site_id, entry in self.sites.items():
+            loc: tuple[int | str, ...] = ("inventory", "sites", site_id)
+            if site_id not in site_ids:
+                yield loc, f"unknown site {site_id!r} (the registry's sites: {', '.join(site_ids)})"
+            seen: set[tuple[int, Carrier]] = set()
+            for j, fuel in enumerate(entry.fuels):
+                if fuel.carrier not in FUEL_T_PER_MWH:
+                    yield (*loc, "fuels", j, "carrier"), (
+                        f"{fuel.carrier.value} comes from the meters; a yearly figure is for a fuel "
+                        f"({', '.join(c.value for c in FUEL_T_PER_MWH)})")
+                elif (fuel.year, fuel.carrier) in seen:
+                    yield (*loc, "fuels", j), (
+                        f"a second {fuel.carrier.value} figure for {fuel.year}: give the year's total once")
+                seen.add((fuel.year, fuel.carrier))

@@ -16,7 +16,7 @@ import pytest
 
 from tests.api.conftest import ApiServer
 from tests.harness import InfluxServer, MosquittoServer
-from tests.security.support import running_api
+from tests.security.support import agree_target, running_api
 
 YEAR = 2026
 
@@ -46,10 +46,12 @@ def _rows(folder: Path, name: str) -> list[dict[str, str]]:
 
 
 def test_the_package_validates_and_has_the_apis_totals(api: ApiServer, tmp_path: Path) -> None:
-    with api.client(api.authority) as c:
+    agree_target(api, "co2_electricity_t", {
+        "baseline_year": 2025, "baseline_value": 1.0, "target_year": 2030, "target_value": 0.6})
+    with api.client(api.authority) as c:  # a change still open is not published
         assert c.put("/api/v1/district/targets/co2_electricity_t", json={
-            "baseline_year": 2025, "baseline_value": 1.0, "target_year": 2030, "target_value": 0.6,
-        }).status_code == 200
+            "baseline_year": 2025, "baseline_value": 1.0, "target_year": 2030, "target_value": 0.2,
+        }).status_code == 202
     descriptor_path = _export(api, tmp_path / "open")
     assert descriptor_path == tmp_path / "open" / str(YEAR) / "datapackage.json"
     folder = descriptor_path.parent
@@ -81,5 +83,5 @@ def test_the_package_validates_and_has_the_apis_totals(api: ApiServer, tmp_path:
     assert float(grid["final_energy_mwh"]) == pytest.approx(api_grid["energy_mwh"])
     assert float(grid["co2_t"]) == pytest.approx(api_grid["co2_t"])
     targets = _rows(folder, "targets_progress")
-    assert [(t["metric"], t["target_value"]) for t in targets] == [("co2_electricity_t", "0.6")]
+    assert [(t["metric"], t["target_value"]) for t in targets] == [("co2_electricity_t", "0.6")]  # agreed
     assert float(targets[0]["expected"]) == pytest.approx(0.92)  # 1.0 - 0.4 / 5 in 2026

@@ -11,7 +11,7 @@ import pytest
 
 from tests.api.conftest import ApiServer
 from tests.harness import InfluxServer, MosquittoServer
-from tests.security.support import running_api
+from tests.security.support import agree_target, running_api
 
 YEAR = 2026
 
@@ -29,10 +29,9 @@ def test_a_years_progress_against_a_target_by_hand(api: ApiServer) -> None:
     # Target: 0.6 t in 2025 to 0.1 t in 2030: the path expects 0.6 - 0.5 / 5 = 0.5 t in 2026;
     # the gap is 0.4992 - 0.5 = -0.0008 t, within 5 % of the 0.5 t change: on track.
     assert api.authority is not None
+    agree_target(api, "co2_electricity_t", {
+        "baseline_year": 2025, "baseline_value": 0.6, "target_year": 2030, "target_value": 0.1})
     with api.client(api.authority) as c:
-        assert c.put("/api/v1/district/targets/co2_electricity_t", json={
-            "baseline_year": 2025, "baseline_value": 0.6, "target_year": 2030, "target_value": 0.1,
-        }).status_code == 200
         progress = c.get("/api/v1/district/targets/progress", params={"year": YEAR}).json()
         yearly = c.get("/api/v1/district/kpis", params={"from": "2026-01-01", "to": "2027-01-01",
                                                         "period": "year"}).json()
@@ -45,10 +44,16 @@ def test_a_years_progress_against_a_target_by_hand(api: ApiServer) -> None:
     assert co2["gap"] == pytest.approx(-0.0008)
     assert co2["status"] == "on_track"
     assert [p["value"] for p in co2["path"]] == pytest.approx([0.6, 0.5, 0.4, 0.3, 0.2, 0.1])
-    # A tighter target moves the year to "behind": 0.6 -> 0.35 by 2026 expects 0.35.
+    # A tighter target, 0.6 -> 0.35 by 2026, expects 0.35: while it is only proposed the year is
+    # still measured against the agreed path; once the authority agrees, it is "behind".
     with api.client(api.operator) as c:
-        c.put("/api/v1/district/targets/co2_electricity_t", json={
+        r = c.put("/api/v1/district/targets/co2_electricity_t", json={
             "baseline_year": 2025, "baseline_value": 0.6, "target_year": 2026, "target_value": 0.35})
+        assert r.status_code == 202 and r.json()["awaiting_role"] == "authority"
+        (still,) = c.get("/api/v1/district/targets/progress", params={"year": YEAR}).json()
+    assert still["status"] == "on_track" and still["target"]["target_value"] == 0.1
+    with api.client(api.authority) as c:
+        assert c.post(f"/api/v1/district/targets/proposals/{r.json()['id']}/agree").status_code == 200
         (behind,) = c.get("/api/v1/district/targets/progress", params={"year": YEAR}).json()
     assert behind["status"] == "behind" and behind["gap"] == pytest.approx(0.1492)
 

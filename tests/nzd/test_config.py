@@ -232,3 +232,73 @@ def test_cli_config_check_knows_scenario_files(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"{typo}:{line}: representative_dayz: unknown field" in result.stderr
     assert "ok (scenario)" in _nzd("config", "check", str(EXAMPLES / "scenario.yaml")).stdout
+
+
+_INVENTORY = """\
+inventory:
+  electricity_t_co2_per_mwh: {2026: 0.25}
+  sites:
+    tintoria-rossi:
+      fuels:
+        - {year: 2026, carrier: natural_gas, mwh: 500}
+    lanificio-bianchi: {sector: industry_ets}
+"""
+
+
+def _with_inventory(tmp_path: Path, inventory: str) -> Path:
+    text = (EXAMPLES / "district.yaml").read_text()
+    assert "\nsites:\n" in text
+    return _write(tmp_path, "district.yaml", text.replace("\nsites:\n", "\n" + inventory + "sites:\n", 1))
+
+
+def _line(path: Path, fragment: str) -> int:
+    return 1 + next(i for i, text in enumerate(path.read_text().splitlines()) if fragment in text)
+
+
+def test_the_inventory_section_loads_and_names_the_firms_it_describes(tmp_path: Path) -> None:
+    district = load_district(_with_inventory(tmp_path, _INVENTORY))
+    assert district.inventory.site("tintoria-rossi").fuels[0].mwh == 500
+    assert district.inventory.site("lanificio-bianchi").sector == "industry_ets"
+
+
+def test_an_inventory_site_that_is_not_in_the_registry_is_refused_with_its_line(tmp_path: Path) -> None:
+    # A typo in the id would silently drop the firm's 500 MWh of gas and its sector.
+    path = _with_inventory(tmp_path, _INVENTORY.replace("tintoria-rossi:", "tintoria-rosi:")
+                           .replace("lanificio-bianchi:", "lanificio-bianco:"))
+    with pytest.raises(ConfigError) as info:
+        load_district(path)
+    assert info.value.errors == [
+        f"{path}:{_line(path, 'tintoria-rosi:')}: inventory.sites.tintoria-rosi: unknown site "
+        "'tintoria-rosi' (the registry's sites: tintoria-rossi, lanificio-bianchi, logistica-prato, "
+        "depuratore)",
+        f"{path}:{_line(path, 'lanificio-bianco:')}: inventory.sites.lanificio-bianco: unknown site "
+        "'lanificio-bianco' (the registry's sites: tintoria-rossi, lanificio-bianchi, logistica-prato, "
+        "depuratore)"]
+    # The operator's check names it the same way, without a traceback.
+    result = _nzd("config", "check", str(path))
+    assert result.returncode == 1
+    line = _line(path, "tintoria-rosi:")
+    assert f"{path}:{line}: inventory.sites.tintoria-rosi: unknown site" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_inventory_fuel_figures_are_fuels_given_once_a_year(tmp_path: Path) -> None:
+    path = _with_inventory(tmp_path, _INVENTORY.replace(
+        "        - {year: 2026, carrier: natural_gas, mwh: 500}\n",
+        "        - {year: 2026, carrier: natural_gas, mwh: 500}\n"
+        "        - {year: 2026, carrier: natural_gas, mwh: 300}\n"
+        "        - {year: 2026, carrier: grid_electricity, mwh: 90}\n"
+        "        - {year: 2026, carrier: natural_gass, mwh: 1}\n"))
+    with pytest.raises(ConfigError) as info:
+        load_district(path)
+    assert info.value.errors[0].startswith(f"{path}:{_line(path, 'natural_gass')}: "
+                                           "inventory.sites.tintoria-rossi.fuels[3].carrier: input should be")
+    # the pydantic error stops the load before the cross-checks; without it they report both:
+    path = _write(tmp_path, "district.yaml", path.read_text().replace("natural_gass", "lpg"))
+    with pytest.raises(ConfigError) as info:
+        load_district(path)
+    assert info.value.errors == [
+        f"{path}:{_line(path, 'mwh: 300')}: inventory.sites.tintoria-rossi.fuels[1]: a second natural_gas "
+        "figure for 2026: give the year's total once",
+        f"{path}:{_line(path, 'grid_electricity')}: inventory.sites.tintoria-rossi.fuels[2].carrier: "
+        "grid_electricity comes from the meters; a yearly figure is for a fuel (natural_gas, gas_oil, lpg)"]

@@ -20,7 +20,7 @@ from nzd.settings import ServiceSettings
 from tests.api.conftest import DISTRICT_FILE, ApiServer, _seed, _users_file, serve
 from tests.harness import InfluxServer, MosquittoServer
 
-__all__ = ["running_api"]
+__all__ = ["agree_target", "running_api"]
 
 
 @contextlib.contextmanager
@@ -56,3 +56,17 @@ def running_api(*, influx: InfluxServer, mosquitto: MosquittoServer, folder: Pat
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def agree_target(api: ApiServer, metric: str, target: dict[str, Any]) -> dict[str, Any]:
+    """The authority proposes ``target`` and the operator agrees to it: from then on it is the
+    district's target (docs/reports.md). The agreed proposal."""
+    assert api.authority is not None
+    with api.client(api.authority) as c:
+        r = c.put(f"/api/v1/district/targets/{metric}", json=target)
+        assert r.status_code == 202, r.text
+    with api.client(api.operator) as c:
+        r = c.post(f"/api/v1/district/targets/proposals/{r.json()['id']}/agree")
+        assert r.status_code == 200, r.text
+    agreed: dict[str, Any] = r.json()
+    return agreed

@@ -1,9 +1,10 @@
-"""The authority (the municipality) sets the district's targets and reads district figures, never
-one firm's: every route that names a site refuses it, as it refuses the public, and the new
-target routes show district figures only (real API, real InfluxDB)."""
+"""The authority (the municipality) agrees the district's targets with the operator and reads
+district figures, never one firm's: every route that names a site refuses it, as it refuses the
+public, and the target routes show district figures only (real API, real InfluxDB)."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -50,32 +51,69 @@ def test_the_authority_and_the_public_read_no_single_firm_through_any_route(api:
             assert c.get("/api/v1/district").json()["sites"] == []
             # The target routes are district-wide: nothing in them names a firm.
             for path in ("/api/v1/district/targets", "/api/v1/district/targets/history",
-                         "/api/v1/district/targets/progress"):
+                         "/api/v1/district/targets/progress", "/api/v1/district/targets/proposals"):
                 body = c.get(path).text
                 assert c.get(path).status_code == 200
                 assert not any(s in body for s in ("tintoria", "lanificio", "logistica", "depuratore"))
 
 
-def test_authority_and_operator_set_targets_and_the_history_keeps_who_and_when(api: ApiServer) -> None:
+def test_a_target_is_proposed_by_one_party_and_agreed_by_the_other(api: ApiServer) -> None:
     assert api.authority is not None
+    path = "/api/v1/district/targets/co2_electricity_t"
     with api.client(api.authority) as c:
-        r = c.put("/api/v1/district/targets/co2_electricity_t", json=_CO2)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        assert (body["set_by"], body["set_by_role"], body["unit"]) == ("municipio", "authority", "t CO2")
-    with api.client(api.operator) as c:
-        r = c.put("/api/v1/district/targets/co2_electricity_t", json={**_CO2, "target_value": 200.0})
-        assert r.status_code == 200
+        r = c.put(path, json=_CO2)
+        assert r.status_code == 202, r.text
+        proposal = r.json()
+        assert (proposal["state"], proposal["proposed_by"], proposal["proposed_by_role"]) == (
+            "pending", "municipio", "authority")
+        assert (proposal["awaiting_role"], proposal["unit"]) == ("operator", "t CO2")
+        agree = f"/api/v1/district/targets/proposals/{proposal['id']}/agree"
+        # Proposed is not agreed: no target yet, nothing to measure against.
+        assert c.get("/api/v1/district/targets").json() == []
+        assert c.get("/api/v1/district/targets/progress").json() == []
+        r = c.post(agree)  # its own proposal
+        assert r.status_code == 403 and "municipio proposed" in r.json()["detail"]
     for refused in (api.client(), api.client(api.manager_a), api.client(token=api.public_token)):
         with refused as c:
-            assert c.put("/api/v1/district/targets/co2_electricity_t", json=_CO2).status_code == 403
+            assert c.put(path, json=_CO2).status_code == 403
+            assert c.post(agree).status_code == 403
+    with api.client(api.operator) as c:
+        r = c.post(agree)
+        assert r.status_code == 200, r.text
+        assert (r.json()["state"], r.json()["decided_by"]) == ("agreed", "operator")
+        assert c.post(agree).status_code == 409  # decided already
+        # The operator proposes a deeper cut; the authority rejects it with a reason.
+        change = c.put(path, json={**_CO2, "target_value": 200.0}).json()
+        r = c.put(path, json={**_CO2, "target_value": 180.0})
+        assert r.status_code == 409 and "still open" in r.json()["detail"]
+    with api.client(api.authority) as c:
+        reject = f"/api/v1/district/targets/proposals/{change['id']}/reject"
+        assert c.post(reject, json={"reason": "  "}).status_code == 422
+        assert c.post(f"/api/v1/district/targets/proposals/{change['id']}/withdraw",
+                      json={"reason": "not ours"}).status_code == 403  # only its party withdraws
+        r = c.post(reject, json={"reason": "the 2025 baseline misses the new plant"})
+        assert r.status_code == 200 and r.json()["state"] == "rejected"
+        assert c.post("/api/v1/district/targets/proposals/co2_electricity_t-1/agree").status_code == 404
+    with api.client(api.operator) as c:  # and one it withdraws itself
+        again = c.put(path, json={**_CO2, "target_value": 210.0}).json()
+        r = c.post(f"/api/v1/district/targets/proposals/{again['id']}/withdraw", json={"reason": "typo"})
+        assert r.status_code == 200 and r.json()["state"] == "withdrawn"
     with api.client() as c:
-        history = c.get("/api/v1/district/targets/history").json()
         current = c.get("/api/v1/district/targets").json()
-    assert [(h["set_by"], h["target_value"]) for h in history[:2]] == [
-        ("operator", 200.0), ("municipio", 240.0)]
-    assert history[0]["set_at_ms"] >= history[1]["set_at_ms"]
-    assert [(t["metric"], t["target_value"]) for t in current] == [("co2_electricity_t", 200.0)]
+        history = c.get("/api/v1/district/targets/history").json()
+        pending = c.get("/api/v1/district/targets/proposals").json()
+        every = c.get("/api/v1/district/targets/proposals", params={"state": "all"}).json()
+    assert [(t["metric"], t["target_value"], t["proposed_by"], t["agreed_by"]) for t in current] == [
+        ("co2_electricity_t", 240.0, "municipio", "operator")]
+    assert [(h["step"], h["by"], h.get("reason")) for h in history] == [
+        ("withdrawn", "operator", "typo"), ("proposed", "operator", ""),
+        ("rejected", "municipio", "the 2025 baseline misses the new plant"), ("proposed", "operator", ""),
+        ("agreed", "operator", ""), ("proposed", "municipio", "")]
+    assert all(a["at_ms"] > b["at_ms"] for a, b in itertools.pairwise(history))
+    assert history[-1]["target"]["target_value"] == 240.0 and history[0]["target"] is None
+    assert pending == []
+    assert [(p["target"]["target_value"], p["state"]) for p in every] == [
+        (210.0, "withdrawn"), (200.0, "rejected"), (240.0, "agreed")]
 
 
 def test_bad_targets_are_refused_with_a_reason(api: ApiServer) -> None:

@@ -1,4 +1,4 @@
-"""The district's targets as data: a baseline, a target, the path between, and progress.
+"""A target as data: a baseline, a target, the path between, and a year's progress.
 
 A target says where a district figure stood in a baseline year and where it should be by a
 target year; the path between is linear (the value expected in each year in between). A year's
