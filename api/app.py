@@ -18,6 +18,8 @@ from fastapi.staticfiles import StaticFiles
 from api.auth.throttle import LoginThrottle
 from api.auth.users import load_users
 from api.docs_ui import install_docs
+from api.energy import archive_compute
+from api.energy_archive import keep_archived
 from api.latest_cache import LatestTable, keep_filled
 from api.limits import BodyLimitMiddleware
 from api.live import LiveHub
@@ -98,14 +100,20 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         task = asyncio.create_task(hub.run(), name="nzd-api-mqtt")
         refresher = asyncio.create_task(keep_filled(latest, store, every_s=cfg.latest_refresh_s),
                                         name="nzd-api-latest")
+        # The background archive reads without the per-request deadline: a week of many firms
+        # may take the store longer than a request may wait.
+        archiver = asyncio.create_task(keep_archived(
+            hub.archive, district.sites,
+            archive_compute(store.inner, district, raw_span_ms=int(cfg.raw_span_h * 3_600_000)),
+            every_s=cfg.archive_every_s, delay_s=cfg.archive_delay_s), name="nzd-api-archive")
         log.info("API for district %s: %d sites, %d users", district.district, len(district.sites),
                  len(users))
         try:
             yield
         finally:
-            for t in (task, refresher, opener):
+            for t in (task, refresher, archiver, opener):
                 t.cancel()
-            for t in (task, refresher, opener):
+            for t in (task, refresher, archiver, opener):
                 with contextlib.suppress(asyncio.CancelledError):
                     await t
             await store.close()

@@ -9,6 +9,7 @@ integrates power.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from api.counters import DEFAULT_RAW_SPAN_MS, CounterReadings, counter_series
+from api.energy_archive import ARCHIVE_QUANTITIES, Compute, EnergyArchive, SiteEnergy, merge_events
 from api.kpi_cache import KpiCache
 from nzd.accounting import EnergyKpis, EnergySeries, TariffSeries, energy_kpis, tariff_series
 from nzd.accounting.counter_rules import CounterRules
@@ -26,13 +28,12 @@ from nzd.config import DistrictConfig, MeterRole, SiteConfig
 from nzd.config.district import PriceProfile
 from nzd.store.base import TelemetryStore
 
-__all__ = ["COUNTER_EVENTS", "MeasuredKpis", "aligned_period", "cached_kpis", "measured_energy",
-           "measured_kpis"]
+__all__ = ["COUNTER_EVENTS", "MeasuredKpis", "aligned_period", "archive_compute", "cached_kpis",
+           "local_hours", "measured_energy", "measured_kpis"]
 
 COUNTER_EVENTS = ("flagged", "noise", "excess", "reset", "rollover")
 _QUANTITIES = ("energy_import_wh", "energy_export_wh", "pv_energy_wh", "battery_discharge_energy_wh",
                "battery_charge_energy_wh")
-_KPI_QUANTITIES = ("import_kwh", "export_kwh", "pv_kwh", "battery_kwh")
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -115,9 +116,10 @@ def _profile(p: PriceProfile) -> list[float]:
 
 
 async def measured_kpis(store: TelemetryStore, district: DistrictConfig, sites: list[SiteConfig], *,
-                        start_ms: int, end_ms: int, period: str,
-                        raw_span_ms: int = DEFAULT_RAW_SPAN_MS) -> MeasuredKpis:
-    m = await _measure(store, district, sites, start_ms=start_ms, end_ms=end_ms, raw_span_ms=raw_span_ms)
+                        start_ms: int, end_ms: int, period: str, raw_span_ms: int = DEFAULT_RAW_SPAN_MS,
+                        archive: EnergyArchive | None = None) -> MeasuredKpis:
+    m = await _measure(store, district, sites, start_ms=start_ms, end_ms=end_ms, raw_span_ms=raw_span_ms,
+                       archive=archive)
     kpis = energy_kpis(m.series, m.tariff, period=period, timezone=district.timezone)
     return MeasuredKpis(kpis=kpis, start_ms=m.start_ms, end_ms=m.end_ms, covered=m.covered,
                         metered=m.metered, bounded=~np.isnan(m.series.import_kwh), events=m.events)
@@ -125,7 +127,8 @@ async def measured_kpis(store: TelemetryStore, district: DistrictConfig, sites: 
 
 async def cached_kpis(cache: KpiCache[MeasuredKpis], store: TelemetryStore, district: DistrictConfig,
                       sites: list[SiteConfig], *, start_ms: int, end_ms: int, period: str,
-                      raw_span_ms: int = DEFAULT_RAW_SPAN_MS) -> MeasuredKpis:
+                      raw_span_ms: int = DEFAULT_RAW_SPAN_MS,
+                      archive: EnergyArchive | None = None) -> MeasuredKpis:
     """:func:`measured_kpis` through ``cache`` (api/kpi_cache.py): the same answer, computed
     again only after a reading that may change it. The answer's arrays are shared: read only."""
     key = (tuple(s.id for s in sites), start_ms, end_ms, period, raw_span_ms)
@@ -134,17 +137,27 @@ async def cached_kpis(cache: KpiCache[MeasuredKpis], store: TelemetryStore, dist
         return found
     started_s = cache.started()
     m = await measured_kpis(store, district, sites, start_ms=start_ms, end_ms=end_ms, period=period,
-                            raw_span_ms=raw_span_ms)
+                            raw_span_ms=raw_span_ms, archive=archive)
     cache.put(key, m, started_s=started_s)
     return m
 
 
 async def measured_energy(store: TelemetryStore, district: DistrictConfig, sites: list[SiteConfig], *,
-                          start_ms: int, end_ms: int,
-                          raw_span_ms: int = DEFAULT_RAW_SPAN_MS) -> tuple[EnergySeries, TariffSeries]:
+                          start_ms: int, end_ms: int, raw_span_ms: int = DEFAULT_RAW_SPAN_MS,
+                          archive: EnergyArchive | None = None) -> tuple[EnergySeries, TariffSeries]:
     """Measured energy per interval of ``sites`` and their tariffs, on the district's grid."""
-    m = await _measure(store, district, sites, start_ms=start_ms, end_ms=end_ms, raw_span_ms=raw_span_ms)
+    m = await _measure(store, district, sites, start_ms=start_ms, end_ms=end_ms, raw_span_ms=raw_span_ms,
+                       archive=archive)
     return m.series, m.tariff
+
+
+def archive_compute(store: TelemetryStore, district: DistrictConfig, *,
+                    raw_span_ms: int = DEFAULT_RAW_SPAN_MS) -> Compute:
+    """How the archive (api/energy_archive.py) reads days it does not hold: from the counters."""
+    async def compute(sites: Sequence[SiteConfig], start_ms: int, end_ms: int) -> list[SiteEnergy]:
+        return await _from_counters(store, district, sites, start_ms=start_ms, end_ms=end_ms,
+                                    raw_span_ms=raw_span_ms)
+    return compute
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,21 +171,16 @@ class _Measured:
     events: list[dict[str, dict[str, list[int]]]]
 
 
-async def _measure(store: TelemetryStore, district: DistrictConfig, sites: list[SiteConfig], *,
-                   start_ms: int, end_ms: int, raw_span_ms: int) -> _Measured:
-    step_ms = district.step_minutes * 60_000
-    start_ms, end_ms = aligned_period(start_ms, end_ms, district.step_minutes)
-    edges = interval_edges(start_ms=start_ms, end_ms=end_ms, step_ms=step_ms)
+async def _from_counters(store: TelemetryStore, district: DistrictConfig, sites: Sequence[SiteConfig], *,
+                         start_ms: int, end_ms: int, raw_span_ms: int) -> list[SiteEnergy]:
+    """Each site's energy per interval of ``[start_ms, end_ms)`` (on the interval grid) from its counters."""
+    edges = interval_edges(start_ms=start_ms, end_ms=end_ms, step_ms=district.step_minutes * 60_000)
     n = edges.size - 1
-    nan, none = np.full(n, np.nan), np.zeros(n, dtype=bool)
-    energy: dict[str, list[npt.NDArray[np.float64]]] = {q: [] for q in _KPI_QUANTITIES}
-    covered: dict[str, list[BoolArray]] = {q: [] for q in _KPI_QUANTITIES}
-    metered: dict[str, list[bool]] = {q: [] for q in _KPI_QUANTITIES}
-    events: list[dict[str, dict[str, list[int]]]] = []
     everything = await counter_series(store, district=district.district,
                                       site=sites[0].id if len(sites) == 1 else None,
                                       quantities=_QUANTITIES, devices=None, start_ms=start_ms,
                                       end_ms=end_ms, raw_span_ms=raw_span_ms)
+    out = []
     for site in sites:
         readings = {(d, q): r for (s, d, q), r in everything.items() if s == site.id}
         acc = _Site(district, site, readings, edges)
@@ -184,30 +192,81 @@ async def _measure(store: TelemetryStore, district: DistrictConfig, sites: list[
             d = dis or (np.zeros(n), np.ones(n, dtype=bool))
             c = chg or (np.zeros(n), np.ones(n, dtype=bool))
             battery = (d[0] - c[0], d[1] & c[1])
-        found = {"import_kwh": acc.kwh(MeterRole.GRID, "energy_import_wh"),
-                 "export_kwh": acc.kwh(MeterRole.GRID, "energy_export_wh"), "pv_kwh": pv,
-                 "battery_kwh": battery}
-        for q, got in found.items():
-            # Without a PV or battery meter a site has none: 0, not missing.
-            missing_value = nan if q in ("import_kwh", "export_kwh") else np.zeros(n)
-            energy[q].append(missing_value if got is None else got[0])
-            covered[q].append(none if got is None else got[1])
-            metered[q].append(got is not None)
-        events.append(acc.events)
+        found = (acc.kwh(MeterRole.GRID, "energy_import_wh"), acc.kwh(MeterRole.GRID, "energy_export_wh"),
+                 pv, battery)  # in ARCHIVE_QUANTITIES' order
+        part = SiteEnergy.blank(n)
+        for row, got in enumerate(found):
+            if got is not None:
+                part.energy[row], part.covered[row], part.metered[row] = got[0], got[1], True
+        merge_events(part.events, acc.events, lo_ms=start_ms, hi_ms=end_ms)
+        out.append(part)
+    return out
+
+
+async def _measure(store: TelemetryStore, district: DistrictConfig, sites: list[SiteConfig], *,
+                   start_ms: int, end_ms: int, raw_span_ms: int, archive: EnergyArchive | None) -> _Measured:
+    step_ms = district.step_minutes * 60_000
+    start_ms, end_ms = aligned_period(start_ms, end_ms, district.step_minutes)
+    n = (end_ms - start_ms) // step_ms
+    days = [] if archive is None else archive.closed_days(start_ms, end_ms)
+    # [site, quantity, interval]; every interval is written below (counters or archive).
+    energy = np.empty((len(sites), len(ARCHIVE_QUANTITIES), n))
+    covered = np.empty(energy.shape, dtype=bool)
+    metered = np.zeros(energy.shape[:2], dtype=bool)
+    parts = [SiteEnergy(energy[i], covered[i], metered[i]) for i in range(len(sites))]  # views
+
+    # Closed days from the archive; the rest (a partial first or last day, today) from the counters.
+    runs = [(start_ms, end_ms)] if not days else [(start_ms, days[0][0]), (days[-1][1], end_ms)]
+    for lo, hi in runs:
+        if hi > lo:
+            got = await _from_counters(store, district, sites, start_ms=lo, end_ms=hi,
+                                       raw_span_ms=raw_span_ms)
+            for whole, part in zip(parts, got, strict=True):
+                whole.put((lo - start_ms) // step_ms, part, first=0, n=(hi - lo) // step_ms,
+                          lo_ms=lo, hi_ms=hi)
+    if days and archive is not None:
+        await archive.energy(sites, days, archive_compute(store, district, raw_span_ms=raw_span_ms),
+                             into=parts, offset=(days[0][0] - start_ms) // step_ms)
     series = EnergySeries(site_ids=tuple(s.id for s in sites), start_ms=start_ms,
-                          step_minutes=district.step_minutes, import_kwh=np.vstack(energy["import_kwh"]),
-                          export_kwh=np.vstack(energy["export_kwh"]),
-                          pv_kwh=np.nan_to_num(np.vstack(energy["pv_kwh"])),
-                          battery_net_kwh=np.nan_to_num(np.vstack(energy["battery_kwh"])))
-    tz = ZoneInfo(district.timezone)
-    local_hour = np.asarray([datetime.fromtimestamp(t / 1000, tz).hour for t in edges[:-1]], dtype=np.int64)
+                          step_minutes=district.step_minutes, import_kwh=energy[:, 0],
+                          export_kwh=energy[:, 1], pv_kwh=_zero_nan_in_place(energy[:, 2]),
+                          battery_net_kwh=_zero_nan_in_place(energy[:, 3]))
+    times = start_ms + np.arange(n, dtype=np.int64) * step_ms
     tariffs = [district.tariff_for(s.id) for s in sites]
     tariff = tariff_series(
         import_eur_per_kwh=[_profile(t.import_eur_per_kwh) for t in tariffs],
         export_eur_per_kwh=[_profile(t.export_eur_per_kwh) for t in tariffs],
         emission_g_per_kwh=[_profile(t.emission_g_per_kwh) for t in tariffs],
-        local_hour=local_hour, incentive_eur_per_mwh=district.tariff.incentive_eur_per_mwh,
+        local_hour=local_hours(times, district.timezone),
+        incentive_eur_per_mwh=district.tariff.incentive_eur_per_mwh,
         valorisation_eur_per_mwh=district.tariff.valorisation_eur_per_mwh)
     return _Measured(series=series, tariff=tariff, start_ms=start_ms, end_ms=end_ms,
-                     covered={q: np.vstack(v) for q, v in covered.items()},
-                     metered={q: np.asarray(v, dtype=bool) for q, v in metered.items()}, events=events)
+                     covered={q: covered[:, i] for i, q in enumerate(ARCHIVE_QUANTITIES)},
+                     metered={q: metered[:, i] for i, q in enumerate(ARCHIVE_QUANTITIES)},
+                     events=[p.events for p in parts])
+
+
+def _zero_nan_in_place(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Without a PV or battery meter (or its readings) a site has none: 0, not unknown."""
+    np.copyto(values, 0.0, where=np.isnan(values))
+    return values
+
+
+def local_hours(times_ms: npt.NDArray[np.int64], timezone: str) -> npt.NDArray[np.int64]:
+    """The local hour of day of each instant; the zone's offset is looked up once per UTC day
+    (and per instant only on days it changes)."""
+    tz = ZoneInfo(timezone)
+    day_ms = 86_400_000
+
+    def offset_ms(t: int) -> int:
+        off = datetime.fromtimestamp(t / 1000, tz).utcoffset()
+        return 0 if off is None else int(off.total_seconds() * 1000)
+
+    days, index = np.unique(times_ms // day_ms, return_inverse=True)
+    at_start = np.asarray([offset_ms(int(d) * day_ms) for d in days], dtype=np.int64)
+    at_end = np.asarray([offset_ms(int(d + 1) * day_ms - 1) for d in days], dtype=np.int64)
+    offsets = at_start[index]
+    for i in np.flatnonzero(at_start != at_end):  # a day with a change of offset
+        inside = np.flatnonzero(index == i)
+        offsets[inside] = [offset_ms(int(t)) for t in times_ms[inside]]
+    return np.asarray((times_ms + offsets) // 3_600_000 % 24, dtype=np.int64)

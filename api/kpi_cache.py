@@ -46,6 +46,7 @@ class KpiCache(Generic[T]):
         self._recent: dict[str, deque[tuple[float, int]]] = {}
         self.hits = 0
         self.misses = 0
+        self._forgot_s = -1e18
 
     @staticmethod
     def _range(key: KpiKey) -> tuple[int, int]:
@@ -71,6 +72,15 @@ class KpiCache(Generic[T]):
         for key in [k for k in keys if self._range(k)[0] <= ts_ms <= self._range(k)[1]]:
             self._drop(key)
 
+    def forget(self, start_ms: int, end_ms: int) -> int:
+        """Readings of ``[start_ms, end_ms)`` reached the store unseen: drop the answers they may
+        change, and refuse to keep those being computed; how many were dropped."""
+        keys = [k for k in self._entries if self._range(k)[0] < end_ms and self._range(k)[1] >= start_ms]
+        for key in keys:
+            self._drop(key)
+        self._forgot_s = time.monotonic()
+        return len(keys)
+
     def get(self, key: KpiKey) -> T | None:
         entry = self._entries.get(key) if self.live else None
         if entry is None:
@@ -90,6 +100,8 @@ class KpiCache(Generic[T]):
             return False
         lo, hi = self._range(key)
         since = started_s - self.settle_s
+        if started_s <= self._forgot_s:
+            return False  # computed while readings reached the store unseen
         for site in key[0]:
             if any(seen_s >= since and lo <= ts <= hi for seen_s, ts in self._recent.get(site, ())):
                 return False

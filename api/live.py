@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 from api.auth.principal import MIN_PUBLIC_SITES, Principal
 from api.deadletters import DeadLetters
 from api.energy import MeasuredKpis
+from api.energy_archive import EnergyArchive
 from api.kpi_cache import KpiCache
 from api.latest_cache import LatestTable
 from api.metrics import ApiMetrics
@@ -102,6 +103,11 @@ class LiveHub:
         self.kpis: KpiCache[MeasuredKpis] = KpiCache(max_entries=settings.kpi_cache_entries,
                                                      settle_s=settings.kpi_cache_settle_s)
         """Measured KPIs, dropped by the readings this subscription sees (api/kpi_cache.py)."""
+        self.archive = EnergyArchive(site_ids=[s.id for s in district.sites], timezone=district.timezone,
+                                     step_minutes=district.step_minutes, days=settings.archive_days,
+                                     close_after_s=settings.archive_close_after_s,
+                                     settle_s=settings.kpi_cache_settle_s)
+        """Closed days' energy per interval, dropped by the readings it may change (api/energy_archive.py)."""
 
     # clients -------------------------------------------------------------
 
@@ -156,6 +162,7 @@ class LiveHub:
         elif isinstance(message, Telemetry):
             if message.device == topic.name:  # as ingest: a reading on another device's topic is not stored
                 self.kpis.saw(site, message.ts)
+                self.archive.saw(site, message.device, message.ts)
                 self.latest.update(Reading(
                     district=topic.district, site=site, device=message.device, kind=message.kind,
                     ts_ms=message.ts, seq=message.seq, values=message.values, replayed=message.replayed,
@@ -205,6 +212,7 @@ class LiveHub:
                         self.latest.refresh_soon.set()
                     reconnecting = True
                     self.kpis.set_live(True)
+                    self.archive.set_live(True)
                     self.connected.set()
                     self.metrics.mqtt_connected.set(1)
                     log.info("subscribed to the live topics of %s", d)
@@ -227,6 +235,7 @@ class LiveHub:
             finally:
                 self._client = None
                 self.kpis.set_live(False)
+                self.archive.set_live(False)
                 self.connected.clear()
                 self.metrics.mqtt_connected.set(0)
             await asyncio.sleep(2.0)

@@ -60,6 +60,15 @@ class ApiSettings(ServiceSettings):
     kpi_cache_settle_s: float = Field(10.0, ge=0)
     """An answer is not kept when a reading in its range arrived this shortly before it was
     computed: ingest may not have stored it yet."""
+    archive_days: int = Field(400, ge=0)
+    """Closed days whose measured energy per interval the API keeps in memory for long KPI
+    requests (api/energy_archive.py); 0 keeps none (every request reads the counters)."""
+    archive_close_after_s: float = Field(3600.0, ge=0)
+    """A day is archived this long after it ended (readings still on their way)."""
+    archive_every_s: float = Field(600.0, gt=0)
+    """How often the background task archives the days that closed (and refills after a reconnect)."""
+    archive_delay_s: float = Field(30.0, ge=0)
+    """The background task starts this long after the API (startup reads come first)."""
     raw_span_h: float = Field(48.0, gt=0)
     """Energy, KPI and counter requests spanning more than this read the 15-minute rollups (the
     first and last reading of each bucket, at their own times) instead of raw readings."""

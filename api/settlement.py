@@ -16,6 +16,7 @@ import numpy as np
 
 from api.baselines import BaselineSettlements, baseline_settlements
 from api.energy import measured_energy
+from api.energy_archive import EnergyArchive
 from api.problems import ProblemError
 from nzd.accounting.settlement import Settlement, hourly_energy, settle, settlement_rules
 from nzd.config import DistrictConfig
@@ -51,12 +52,12 @@ def month_bounds(month: str, timezone: str) -> tuple[int, int]:
     return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
 
 
-async def monthly_settlement(store: TelemetryStore, district: DistrictConfig, *,
-                             month: str) -> MonthlySettlement:
+async def monthly_settlement(store: TelemetryStore, district: DistrictConfig, *, month: str,
+                             archive: EnergyArchive | None = None) -> MonthlySettlement:
     """Every member's statement for a local month (all sites: shares depend on everyone's flows)."""
     start_ms, end_ms = month_bounds(month, district.timezone)
     series, tariff = await measured_energy(store, district, list(district.sites), start_ms=start_ms,
-                                           end_ms=end_ms)
+                                           end_ms=end_ms, archive=archive)
     energy = hourly_energy(series, tariff)
     rules = settlement_rules(district)
     pz = await hourly_prices(store, district=district.district, hour_start_ms=energy.hour_start_ms)

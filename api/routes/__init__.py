@@ -17,6 +17,7 @@ from api.routes import (
     prices,
     production,
     readings,
+    recompute,
     reports,
     scenarios,
     settlement,
@@ -51,6 +52,7 @@ ROUTERS: list[APIRouter] = [
     live.router,
     auth.router,
     ops.router,
+    recompute.router,
     deadletters.router,
 ]
 

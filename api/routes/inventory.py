@@ -64,7 +64,7 @@ async def year_inventory(state: ApiState, principal: Principal, year: int) -> In
     sites = list(state.district.sites)
     m = await measured_kpis(state.store, state.district, sites, start_ms=int(start.timestamp() * 1000),
                             end_ms=int(min(end, now).timestamp() * 1000), period="year",
-                            raw_span_ms=int(state.settings.raw_span_h * 3_600_000))
+                            raw_span_ms=int(state.settings.raw_span_h * 3_600_000), archive=state.hub.archive)
     s = m.kpis.sites
 
     def total(a: np.ndarray, i: int) -> float:

@@ -143,6 +143,8 @@ class _Periods:
         # The last period of the series ends where the series ends; its full length is unknown
         # here, so "partial" compares with the local calendar instead.
         self.index = np.searchsorted(period_edges, self.grid, side="right") - 1
+        self.first = np.searchsorted(self.index, np.arange(len(self.starts) + 1), side="left")
+        """Period i's intervals are ``first[i]:first[i + 1]``."""
         self.req_start_ms, self.req_end_ms = req_start_ms, req_end_ms
         self.now_ms = district_clock().now_ms()
         self.period = k.period
@@ -155,22 +157,26 @@ class _Periods:
         full_end = _calendar_end(start, self.period.value, self.tz)
         return start < self.req_start_ms or full_end > min(self.req_end_ms, self.now_ms) or end < full_end
 
+    def _span(self, i: int) -> slice:
+        """The intervals of period ``i`` (periods are consecutive runs of the grid)."""
+        return slice(int(self.first[i]), int(self.first[i + 1]))
+
     def coverage(self, sites: slice | int, i: int) -> dict[str, Coverage]:
         out: dict[str, Coverage] = {}
-        in_period = self.index == i
+        span = self._span(i)
         for q, cov in self.m.covered.items():
             metered = self.m.metered[q][sites]
-            rows = cov[sites]
             if not np.any(metered):
                 continue
+            rows = cov[sites, span]
             rows = rows[np.atleast_1d(metered)] if rows.ndim == 2 else rows
-            expected = int(np.count_nonzero(in_period)) * (rows.shape[0] if rows.ndim == 2 else 1)
-            present = int(np.count_nonzero(rows[..., in_period]))
+            expected = (span.stop - span.start) * (rows.shape[0] if rows.ndim == 2 else 1)
+            present = int(np.count_nonzero(rows))
             out[q] = Coverage(expected_intervals=expected, present_intervals=present)
         return out
 
     def has_data(self, sites: slice | int, i: int) -> bool:
-        return bool(np.any(self.m.bounded[sites][..., self.index == i]))
+        return bool(np.any(self.m.bounded[sites, self._span(i)]))
 
     def events(self, site: int, i: int) -> dict[str, dict[str, int]]:
         lo, hi = self.starts[i], self.ends[i]
@@ -210,7 +216,7 @@ async def site_kpis(site: SiteDep, state: StateDep, as_csv: CsvDep, from_: FromQ
     _check_rows(start_ms, end_ms, period)
     m = await cached_kpis(state.hub.kpis, state.store, state.district, [site], start_ms=start_ms,
                           end_ms=end_ms, period=period.value,
-                          raw_span_ms=int(state.settings.raw_span_h * 3_600_000))
+                          raw_span_ms=int(state.settings.raw_span_h * 3_600_000), archive=state.hub.archive)
     p = _Periods(m, tz=state.district.timezone, req_start_ms=start_ms, req_end_ms=end_ms)
     # A window that ended before now: every row, ``partial`` too, follows from the figures alone.
     fixed = end_ms <= p.now_ms
@@ -263,7 +269,7 @@ async def district_kpis(state: StateDep, principal: PrincipalDep, as_csv: CsvDep
     _check_rows(start_ms, end_ms, period)
     m = await cached_kpis(state.hub.kpis, state.store, state.district, list(state.district.sites),
                           start_ms=start_ms, end_ms=end_ms, period=period.value,
-                          raw_span_ms=int(state.settings.raw_span_h * 3_600_000))
+                          raw_span_ms=int(state.settings.raw_span_h * 3_600_000), archive=state.hub.archive)
     s = m.kpis.sites
     reporting = np.any(np.nan_to_num(s.import_kwh + s.export_kwh + s.pv_kwh) > 0, axis=1)
     guard_public_total(principal, int(np.count_nonzero(reporting)), "energy in this period")

@@ -149,7 +149,7 @@ def statement(m: MonthlySettlement, site_id: str, name: str) -> Statement:
 @router.get("/sites/{site}/statement", summary="A firm's monthly statement: energy, incentive, cost",
             responses=problems(403, 404, 422, 503))
 async def site_statement(site: SiteDep, state: StateDep, month: MonthQuery) -> Statement:
-    m = await monthly_settlement(state.store, state.district, month=month)
+    m = await monthly_settlement(state.store, state.district, month=month, archive=state.hub.archive)
     return statement(m, site.id, site.name)
 
 
@@ -160,7 +160,8 @@ _CSV_FIELDS = list(StatementRow.model_fields)
             responses={**problems(403, 404, 422, 503), 200: {"content": {"text/csv": {}}}},
             response_class=Response)
 async def site_statement_csv(site: SiteDep, state: StateDep, month: MonthQuery) -> Response:
-    st = statement(await monthly_settlement(state.store, state.district, month=month), site.id, site.name)
+    m = await monthly_settlement(state.store, state.district, month=month, archive=state.hub.archive)
+    st = statement(m, site.id, site.name)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["day", *_CSV_FIELDS])
@@ -175,7 +176,8 @@ async def site_statement_csv(site: SiteDep, state: StateDep, month: MonthQuery) 
             responses={**problems(403, 404, 422, 503), 200: {"content": {"application/pdf": {}}}},
             response_class=Response)
 async def site_statement_pdf(site: SiteDep, state: StateDep, month: MonthQuery) -> Response:
-    st = statement(await monthly_settlement(state.store, state.district, month=month), site.id, site.name)
+    m = await monthly_settlement(state.store, state.district, month=month, archive=state.hub.archive)
+    st = statement(m, site.id, site.name)
     pdf = render_statement_pdf(st.model_dump(), district=state.district.name or state.district.district)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="statement-{site.id}-{month}.pdf"'})
@@ -185,7 +187,7 @@ async def site_statement_pdf(site: SiteDep, state: StateDep, month: MonthQuery) 
             responses=problems(403, 422, 503))
 async def district_settlement(state: StateDep, principal: PrincipalDep,
                               month: MonthQuery) -> DistrictSettlementRow:
-    m = await monthly_settlement(state.store, state.district, month=month)
+    m = await monthly_settlement(state.store, state.district, month=month, archive=state.hub.archive)
     t = m.month_total
     row = _configuration_row(t, np.arange(len(t.configurations)), 0)
     if not principal.district_only:

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -84,8 +85,22 @@ async def _write(settings: ServiceSettings, readings: list[Reading], events: lis
         await store.close()
 
 
-def write(server: ApiServer, readings: list[Reading] = (), events: list[Event] = ()) -> None:  # type: ignore[assignment]
+def write_unseen(server: ApiServer, readings: list[Reading] = (),  # type: ignore[assignment]
+                 events: list[Event] = ()) -> None:  # type: ignore[assignment]
+    """Straight into the store: the API's live subscription does not see it."""
     run(_write(store_settings(server), list(readings), list(events)))
+
+
+def write(server: ApiServer, readings: list[Reading] = (), events: list[Event] = ()) -> None:  # type: ignore[assignment]
+    """Into the store, then the API is told to compute that period's figures again, as an
+    operator does after an import (``POST /api/v1/ops/recompute``)."""
+    write_unseen(server, readings, events)
+    if readings:
+        lo, hi = min(r.ts_ms for r in readings), max(r.ts_ms for r in readings) + 1
+        iso = [datetime.fromtimestamp(t / 1000, UTC).isoformat() for t in (lo, hi)]
+        with server.client(server.operator) as c:
+            r = c.post("/api/v1/ops/recompute", params={"from": iso[0], "to": iso[1]})
+        assert r.status_code == 200, r.text
 
 
 def _seed(settings: ServiceSettings) -> None:

@@ -7,7 +7,7 @@ import time
 from api.kpi_cache import KpiCache
 from nzd.messages import DeviceKind, Telemetry
 from nzd.store import Reading
-from tests.api.conftest import DISTRICT, ApiServer, write
+from tests.api.conftest import DISTRICT, ApiServer, write, write_unseen
 from tests.api.test_latest import publish
 
 HOUR_MS = 3_600_000
@@ -41,7 +41,7 @@ def test_a_cached_answer_lasts_until_a_reading_in_its_range_arrives(api_server: 
     # The reading on the hour edge corrected 2 kWh up, straight into the store: the subscription
     # has not seen it, so the answer is the cached one (what proves that the cache serves it).
     corrected = _reading(start_ms + HOUR_MS, 1004, 1000.0 + 2500.0 * 4 + 2000.0)
-    write(api_server, [corrected])
+    write_unseen(api_server, [corrected])
     assert imports() == [10.0, 10.0]
     # A reading of today is far outside the period's reach: the answer stays.
     publish(api_server.mosquitto, SITE, [Telemetry(ts=int(time.time() * 1000), seq=1, device="main-meter",
