@@ -232,3 +232,14 @@ def test_the_api_serves_archived_days_until_the_subscription_sees_a_change(api_s
     while (got := rows("day")) == daily and time.monotonic() < deadline:
         time.sleep(0.1)
     assert got == [daily[0], daily[1] + 50.0, daily[2] - 50.0]
+
+
+def test_only_the_operator_may_drop_computed_figures(api_server: ApiServer) -> None:
+    params = {"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z"}
+    with api_server.client(api_server.manager_a) as c:
+        assert c.post("/api/v1/ops/recompute", params=params).status_code == 403
+    with api_server.client() as c:  # no token: the public
+        assert c.post("/api/v1/ops/recompute", params=params).status_code == 403
+    with api_server.client(api_server.operator) as c:
+        r = c.post("/api/v1/ops/recompute", params=params)
+    assert r.status_code == 200 and set(r.json()) == {"kpi_answers", "archived_days"}
