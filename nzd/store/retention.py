@@ -31,6 +31,7 @@ __all__ = [
     "RAW_POLICY",
     "RetentionPlan",
     "apply_retention",
+    "backfill_rollups",
     "bounds_rollup_selects",
     "downsample_select",
 ]
@@ -104,3 +105,28 @@ async def apply_retention(http: InfluxHttp, plan: RetentionPlan) -> list[str]:
     for stmt in statements:
         await http.query(stmt, database=False)
     return statements
+
+
+BACKFILL_CHUNK_MS = 31 * 86_400_000
+"""One SELECT ... INTO per month: over a year of many devices one query would hold it all in memory."""
+
+
+async def backfill_rollups(http: InfluxHttp, database: str, *, start_ms: int, end_ms: int,
+                           chunk_ms: int = BACKFILL_CHUNK_MS) -> int:
+    """Run the continuous queries' SELECT ... INTO over ``[start_ms, end_ms)`` of raw data, a
+    chunk at a time (on 15-minute edges, so no bucket is split): for data imported or stored
+    before the queries existed. Rewrites the same points the queries would; returns the chunks run."""
+    step_ms = ROLLUP_STEP_S * 1000
+    lo = start_ms // step_ms * step_ms
+    end = -(-end_ms // step_ms) * step_ms
+    chunk = max(step_ms, chunk_ms // step_ms * step_ms)
+    done = 0
+    while lo < end:
+        hi = min(end, lo + chunk)
+        where = f"time >= {int(lo)}ms AND time < {int(hi)}ms"
+        await http.query(downsample_select(database, where=where))
+        for select in bounds_rollup_selects(database, where=where).values():
+            await http.query(select)
+        done += 1
+        lo = hi
+    return done

@@ -136,3 +136,54 @@ async def test_long_history_reads_the_rollups_and_short_history_raw_readings(inf
         await store.close()
     assert len(long[0].times_ms) == 72 and set(long[0].values["active_power_w"]) == {10.0}
     assert len(short[0].times_ms) == 24 and set(short[0].values["active_power_w"]) == {99.0}
+
+
+def test_store_backfill_fills_the_rollups_of_data_stored_before_the_queries(
+    influxdb: InfluxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Readings stored before the continuous queries existed: after ``nzd store backfill`` the
+    rollups give each quarter hour's first and last reading and the means, as the queries would."""
+    db = f"backfill_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("NZD_INFLUX_URL", influxdb.url)
+    monkeypatch.setenv("NZD_INFLUX_DATABASE", db)
+    runner = CliRunner()
+    assert runner.invoke(app, ["store", "init", "--raw-days", "3650"]).exit_code == 0
+    # Two days in January 2026, a reading every 5 minutes: 1 kWh each (12 kWh per hour).
+    readings = [Reading("d1", "s1", "m1", DeviceKind.ELECTRICITY_METER, T0 + k * 300_000, k,
+                        {"energy_import_wh": 1000.0 * k, "active_power_w": 12_000.0}) for k in range(2 * 288)]
+
+    async def write() -> None:
+        store = InfluxStore(url=influxdb.url, database=db)
+        await store.open()
+        try:
+            await store.write(readings)
+        finally:
+            await store.close()
+
+    async def read() -> tuple[dict[int, float], dict[int, float]]:
+        store = InfluxStore(url=influxdb.url, database=db, rollup_after_s=3600.0)  # means from the rollup
+        await store.open()
+        try:
+            bounds = await store.counter_bounds(district="d1", site="s1", quantities=["energy_import_wh"],
+                                                start_ms=T0, end_ms=T0 + 86_400_000, every_s=900)
+            means = await store.history(district="d1", site="s1", device="m1", quantities=["active_power_w"],
+                                        start_ms=T0, end_ms=T0 + 2 * 86_400_000, every_s=3600,
+                                        aggregation=Aggregation.MEAN)
+        finally:
+            await store.close()
+        b = bounds[0] if bounds else None
+        return ({} if b is None else dict(zip(b.times_ms, b.values["energy_import_wh"], strict=True)),
+                {t: v for s in means for t, v in zip(s.times_ms, s.values["active_power_w"], strict=True)})
+
+    asyncio.run(write())
+    assert asyncio.run(read())[0] == {}  # the continuous queries never ran over these days
+    result = runner.invoke(app, ["store", "backfill", "--from", "2026-01-01", "--to", "2026-01-04"])
+    assert result.exit_code == 0, result.output
+    assert "POST /api/v1/ops/recompute?from=2026-01-01T00:00:00+01:00" in result.output
+    bounds, means = asyncio.run(read())
+    # Each quarter hour's first (:00, :15...) and last (:10, :25...) reading, at its own time.
+    assert bounds[T0] == 0.0 and bounds[T0 + 600_000] == 2000.0 and bounds[T0 + 900_000] == 3000.0
+    assert len(bounds) == 2 * 96
+    assert len(means) == 48 and set(means.values()) == {12_000.0}
+    bad = runner.invoke(app, ["store", "backfill", "--from", "2026-02-01", "--to", "2026-01-01"])
+    assert bad.exit_code == 2 and "--from must be before --to" in bad.output
