@@ -25,7 +25,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
-from tests.harness import InfluxServer, MosquittoServer, free_port
+from tests.harness import InfluxServer, MosquittoServer, free_port, free_ports
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -319,9 +319,10 @@ def test_demo_refuses_a_taken_port_and_an_unreachable_broker_and_starts_nothing(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
+        api_port, mqtt_port = free_ports(2)
         for args, message in (
             (["--port", str(port)], f"port {port} on 127.0.0.1 is already in use"),
-            (["--port", str(free_port()), "--mqtt", f"mqtt://127.0.0.1:{free_port()}"],
+            (["--port", str(api_port), "--mqtt", f"mqtt://127.0.0.1:{mqtt_port}"],
              "cannot reach the MQTT broker"),
         ):
             run = subprocess.run([sys.executable, "-m", "nzd", "demo", "--dir", str(tmp_path / "d"), *args],
