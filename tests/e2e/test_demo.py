@@ -180,10 +180,15 @@ def test_demo_with_nothing_installed_serves_the_district_and_ctrl_c_stops_everyt
                           s["id"] for s in _get(demo, token, "/api/v1/sites")),
              what="stored readings of every firm", demo=demo)
     # The public sees the district's totals, through the API and on the dashboard (once enough
-    # firms' meters have been read: each gateway reads its devices at staggered offsets).
+    # firms' meters have been read: each gateway reads its devices at staggered offsets). Never one
+    # firm's figure: the community battery is the district's only one, so while the plan runs it
+    # neither its power nor the load (grid + PV + battery, which would give it back) is shown.
     flows = wait_for(lambda: (f := httpx.get(f"{demo.url}/api/v1/district/flows", timeout=10).json())
-                     ["load_w"] is not None and f, what="the district's load from several firms", demo=demo)
-    assert flows["load_w"] > 0
+                     ["grid_w"] is not None and f, what="the district's grid exchange from several firms",
+                     demo=demo)
+    assert flows["grid_w"] > 0  # early morning: the district imports
+    assert flows["battery_w"] in (None, 0.0)
+    assert flows["load_w"] is None or flows["load_w"] > 0
     with _browser() as browser:
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         page.goto(demo.url + "/")
