@@ -38,7 +38,7 @@ import paho.mqtt.client as mqtt  # noqa: E402
 import yaml  # noqa: E402
 
 from api.auth.users import hash_secret  # noqa: E402
-from tests.harness import MosquittoServer, free_port, wait_for_port  # noqa: E402
+from tests.harness import MosquittoServer, free_ports, wait_for_port  # noqa: E402
 
 DISTRICT = "bench-e2e"
 GOAL_P99_MS = 250.0
@@ -55,7 +55,7 @@ def write_configs(tmp: Path, broker: MosquittoServer, *, devices: int, gateways:
     """Configs of one simulator per gateway (a factory floor each: the devices of different sites
     do not share a CPU in reality; ``one_simulator`` puts all in one process), the gateways, the
     district and the API users."""
-    ports = [free_port() for _ in range(devices)]
+    ports = free_ports(devices)
     per_gw = -(-devices // gateways)
     sims: list[Path] = []
     gw_paths: list[Path] = []
@@ -270,7 +270,6 @@ def main() -> None:
                                                              gateways=args.gateways, password=password,
                                                              one_simulator=args.one_simulator,
                                                              aligned=args.aligned)
-            api_port = free_port()
             env = {**os.environ, "NZD_MQTT_URL": broker.url, "NZD_DISTRICT_FILE": str(district),
                    "NZD_SQLITE_PATH": str(tmp / "nzd.sqlite"), "NZD_USERS_FILE": str(users),
                    "NZD_LOG_JSON": "false", "NZD_LOG_LEVEL": "WARNING", "NZD_ACCESS_LOG": "false"}
@@ -285,7 +284,8 @@ def main() -> None:
                 spawn(f"simulator-{i}", "simulate", str(sim), "--log-level", "WARNING")
             for port in ports:
                 wait_started(port, procs, tmp)
-            metrics_ports = [free_port() for _ in gws]
+            # One pick, after the simulators listen: the API's port is none of the gateways' metrics ports.
+            api_port, *metrics_ports = free_ports(1 + len(gws))
             for i, (gw, mport) in enumerate(zip(gws, metrics_ports, strict=True)):
                 spawn(f"gateway-{i}", "gateway", "run", str(gw), "--metrics-port", str(mport))
             spawn("api", "api", "--port", str(api_port))

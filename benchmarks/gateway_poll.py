@@ -33,7 +33,7 @@ from gateway.modbus import PollerGroup, PollResult, PollSettings  # noqa: E402
 from gateway.planner import ReadRequest, naive_requests, plan  # noqa: E402
 from gateway.profiles import Point, Profile, available_profiles, load_profile  # noqa: E402
 from nzd.config import DeviceConfig  # noqa: E402
-from tests.harness import free_port, wait_for_port  # noqa: E402
+from tests.harness import free_ports, wait_for_port  # noqa: E402
 
 SERIES: dict[str, dict[str, Any]] = {
     "electricity_meter": {"load": {"profile": "g1", "annual_kwh": 200_000}},
@@ -127,10 +127,9 @@ def main() -> None:
     profiles = available_profiles()
     sim_devices: list[dict[str, Any]] = []
     gw_devices: list[DeviceConfig] = []
-    for i in range(args.devices):
+    for i, port in enumerate(free_ports(args.devices)):
         name = profiles[i % len(profiles)]
         kind = load_profile(name).kind.value
-        port = free_port()
         unit = 1 if name != "victron_ess" else 227
         sim_devices.append({"name": f"d{i:02d}", "profile": name, "unit_id": unit,
                             "transport": {"type": "tcp", "host": "127.0.0.1", "port": port},

@@ -23,17 +23,11 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
 
+from nzd.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "img"
 WIDTHS = (1400, 800)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _start_demo(workdir: Path, port: int) -> tuple[subprocess.Popen[str], str]:
@@ -73,7 +67,7 @@ def main() -> int:
     parser.add_argument("--dir", type=Path, default=None, help="keep the demo's folder (store, logs) here")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="nzd-shots-") as tmp:
         proc, password = _start_demo(args.dir or Path(tmp), port)
         try:

@@ -30,13 +30,13 @@ import functools
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
 from coordinator.ingest.confirm import CONFIRM_INTERVAL_S, Confirmer
 from coordinator.ingest.deadletter import dead_letter, wait_published
+from coordinator.ingest.inbound import Inbound, parse_reading, shared_subscription
 from coordinator.ingest.limits import LimitSettings, Refusal, SiteLimits
 from coordinator.ingest.logs import RateLimitedLog
 from coordinator.ingest.metrics import IngestMetrics
@@ -44,39 +44,13 @@ from coordinator.ingest.mqtt_loop import LoopDriver, connect_client, make_client
 from coordinator.ingest.settings import IngestSettings
 from nzd.clock import district_clock
 from nzd.errors import ContractError
-from nzd.messages import Alert, Telemetry, decode, encode
+from nzd.messages import Alert, encode
 from nzd.store import Event, EventKind, Reading, StoreError, StoreRejected, StoreUnavailable, TelemetryStore
-from nzd.topics import Topic, TopicKind, alert_topic, parse_topic, site_filter
+from nzd.topics import alert_topic
 
 __all__ = ["IngestWorker", "shared_subscription"]
 
 log = logging.getLogger("nzd.ingest")
-
-
-def shared_subscription(group: str) -> str:
-    """``$share/{group}/nzd/v1/+/+/+/telemetry``: the workers of a group split the stream.
-
-    An empty group gives the plain filter (one worker, any MQTT 3.1.1 broker).
-    """
-    telemetry = site_filter(TopicKind.TELEMETRY)
-    return f"$share/{group}/{telemetry}" if group else telemetry
-
-
-@functools.lru_cache(maxsize=65_536)
-def _parse_topic(topic: str) -> Topic:
-    """Topics repeat (one per device): parse each once. Errors are not cached (lru_cache re-raises)."""
-    return parse_topic(topic)
-
-
-@dataclass(slots=True)
-class _Inbound:
-    generation: int
-    """Which connection delivered it: an acknowledgement only means something on that one."""
-    mid: int
-    qos: int
-    topic: str
-    payload: bytes
-    received_s: float
 
 
 class _Stopping(Exception):
@@ -88,7 +62,7 @@ class IngestWorker:
         self.settings = settings
         self.store = store
         self.metrics = metrics
-        self._inbox: collections.deque[_Inbound] = collections.deque()
+        self._inbox: collections.deque[Inbound] = collections.deque()
         self._generation = 0
         self._connected = False
         self._subscribed = False
@@ -173,7 +147,7 @@ class IngestWorker:
             log.warning("disconnected from the broker (%s); reconnecting", reason_code)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        self._inbox.append(_Inbound(self._generation, msg.mid, msg.qos, msg.topic, msg.payload,
+        self._inbox.append(Inbound(self._generation, msg.mid, msg.qos, msg.topic, msg.payload,
                                     time.monotonic()))
         if len(self._inbox) >= self.settings.ingest_batch_size:
             self._wakeup.set()
@@ -234,7 +208,7 @@ class IngestWorker:
         assert self._client is not None
         self._client.publish(topic, payload, qos=1)
 
-    async def _start_write(self, batch: list[_Inbound]) -> None:
+    async def _start_write(self, batch: list[Inbound]) -> None:
         """Process a batch in the background; at most two batches are being written at once."""
         while len(self._writes) >= 2:
             await asyncio.wait(set(self._writes), return_when=asyncio.FIRST_COMPLETED)
@@ -265,7 +239,7 @@ class IngestWorker:
         self._stopping = True
         self._wakeup.set()
 
-    async def _next_batch(self) -> list[_Inbound]:
+    async def _next_batch(self) -> list[Inbound]:
         size = self.settings.ingest_batch_size
         age_s = self.settings.ingest_batch_age_ms / 1000
         while not self._stopping:
@@ -283,7 +257,7 @@ class IngestWorker:
                 pass
         return self._take()
 
-    def _take(self) -> list[_Inbound]:
+    def _take(self) -> list[Inbound]:
         n = min(self.settings.ingest_batch_size, len(self._inbox))
         batch = [self._inbox.popleft() for _ in range(n)]
         self._in_flight += n
@@ -291,28 +265,16 @@ class IngestWorker:
         self.metrics.backlog.set(self.backlog)
         return batch
 
-    def _parse(self, item: _Inbound) -> Reading:
-        topic = _parse_topic(item.topic)
-        if topic.kind is not TopicKind.TELEMETRY:
-            raise ContractError(field="topic", value=item.topic, reason="is not a telemetry topic")
-        t = decode(item.payload, Telemetry)
-        if t.device != topic.name:
-            raise ContractError(field="device", value=t.device,
-                                reason=f"differs from the topic's device {topic.name!r}")
-        return Reading(district=topic.district, site=topic.site, device=t.device, kind=t.kind,
-                       ts_ms=t.ts, seq=t.seq, values=t.values, replayed=t.replayed,
-                       quality={q: flag.value for q, flag in t.quality.items()})
-
-    async def _process(self, batch: list[_Inbound]) -> None:
+    async def _process(self, batch: list[Inbound]) -> None:
         started = time.monotonic()
         readings: list[Reading] = []
-        stored_items: list[_Inbound] = []
+        stored_items: list[Inbound] = []
         alerts: list[tuple[str, Alert]] = []
-        letters: list[tuple[_Inbound, mqtt.MQTTMessageInfo]] = []
-        limited: list[tuple[Reading, _Inbound]] = []
+        letters: list[tuple[Inbound, mqtt.MQTTMessageInfo]] = []
+        limited: list[tuple[Reading, Inbound]] = []
         for item in batch:
             try:
-                reading = self._parse(item)
+                reading = parse_reading(item)
             except ContractError as exc:
                 self.metrics.invalid.labels(reason="contract").inc()
                 self._invalid_log.warning("invalid message on %s: %s", item.topic, exc)
@@ -325,7 +287,7 @@ class IngestWorker:
                 continue
             readings.append(reading)
             stored_items.append(item)
-        refused: list[tuple[_Inbound, str]] = []
+        refused: list[tuple[Inbound, str]] = []
         if readings:
             refused = await self._store(readings, stored_items)
             for item, reason in refused:
@@ -356,10 +318,10 @@ class IngestWorker:
         self.metrics.backlog.set(self.backlog)
         self._resume_reading()
 
-    def _same_connection(self, item: _Inbound) -> Callable[[], bool]:
+    def _same_connection(self, item: Inbound) -> Callable[[], bool]:
         return lambda: self._connected and self._generation == item.generation
 
-    async def _store(self, readings: list[Reading], items: list[_Inbound]) -> list[tuple[_Inbound, str]]:
+    async def _store(self, readings: list[Reading], items: list[Inbound]) -> list[tuple[Inbound, str]]:
         """Store the readings; returns those the store refused for good, found by halving the batch."""
         try:
             await self._write_until_stored(readings)
@@ -392,7 +354,7 @@ class IngestWorker:
             self.metrics.store_up.set(1)
             return
 
-    def _refuse(self, item: _Inbound, reading: Reading, refusal: Refusal,
+    def _refuse(self, item: Inbound, reading: Reading, refusal: Refusal,
                 alerts: list[tuple[str, Alert]]) -> mqtt.MQTTMessageInfo:
         """Over a site's limits: dead-lettered and counted; the first of a flood raises an alert."""
         self.metrics.limited.labels(limit=refusal.limit.value).inc()
@@ -415,13 +377,13 @@ class IngestWorker:
         except StoreError as exc:  # the alert went out on MQTT; the store may be the victim
             log.error("could not store %d limit alerts: %s", len(events), exc)
 
-    def _dead_letter(self, item: _Inbound, reason: str) -> mqtt.MQTTMessageInfo:
+    def _dead_letter(self, item: Inbound, reason: str) -> mqtt.MQTTMessageInfo:
         assert self._client is not None
         payload = dead_letter(reason=reason, topic=item.topic, payload=item.payload,
                               worker=self.settings.ingest_client_id, ts_ms=district_clock().now_ms())
         return self._client.publish(self.settings.ingest_deadletter_topic, payload, qos=1)
 
-    def _ack(self, batch: list[_Inbound]) -> None:
+    def _ack(self, batch: list[Inbound]) -> None:
         assert self._client is not None
         generation = self._generation
         for item in batch:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from coordinator.dispatch import (
-    AckOutcome,
     AckTracker,
     AssetKey,
     ManualOverrides,
@@ -23,6 +22,7 @@ from coordinator.dispatch import (
     validity_window,
 )
 from coordinator.load_progress import restore_load_progress
+from coordinator.service._answers import ack_event, track_load
 from coordinator.service._events import EventWriter
 from coordinator.service._http import HealthServer
 from coordinator.service._metrics import CoordinatorMetrics
@@ -347,33 +347,12 @@ class CoordinatorService:
 
     def _resolved(self, res: Resolution) -> None:
         self.metrics.acks.labels(result=res.outcome.value).inc()
-        self._track_load(res)
+        now_ms = int(self._clock() * 1000)
+        track_load(self.state.loads, res, now_ms=now_ms)
         if res.latency_s is not None:
             self.metrics.ack_latency_seconds.observe(res.latency_s)
         self.metrics.excluded_assets.set(len(self.acks.excluded()))
-        sp_id = res.ack.setpoint_id if res.ack else (res.setpoint.id if res.setpoint else None)
-        ts_ms = res.ack.ts if res.ack else int(self._clock() * 1000)
-        doc: dict[str, Any] = {"site": res.key.site, "asset": res.key.asset, "result": res.outcome.value,
-                               "setpoint_id": sp_id}
-        if res.ack is not None:
-            doc.update(res.ack.model_dump(mode="json", exclude_none=True))
-            doc["result"] = res.outcome.value
-        self._events.put(Event(EventKind.ACK, self.district.district, res.key.site, ts_ms,
-                               f"{res.key.asset}:{sp_id}", doc))
-
-    def _track_load(self, res: Resolution) -> None:
-        """Flexible-load progress: what a load applied is what it runs (it has no meter of its own)."""
-        key = res.key
-        if not self.state.loads.is_load(site=key.site, asset=key.asset):
-            return
-        sp = res.setpoint
-        if res.outcome is AckOutcome.APPLIED and sp is not None:
-            power_w = res.ack.value if res.ack is not None and res.ack.value is not None else sp.value
-            self.state.loads.applied(site=key.site, asset=key.asset, valid_from_ms=sp.valid_from,
-                                     valid_until_ms=sp.valid_until, power_w=power_w)
-        elif res.outcome is AckOutcome.FALLBACK:
-            at_ms = res.ack.ts if res.ack is not None else int(self._clock() * 1000)
-            self.state.loads.stopped(site=key.site, asset=key.asset, at_ms=at_ms)
+        self._events.put(ack_event(res, district=self.district.district, now_ms=now_ms))
 
     # -- health --------------------------------------------------------------------------------
 

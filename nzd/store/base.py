@@ -26,6 +26,7 @@ __all__ = [
     "StoreRejected",
     "StoreUnavailable",
     "TelemetryStore",
+    "check_every_s",
     "is_reserved_quantity",
 ]
 
@@ -52,6 +53,13 @@ def is_reserved_quantity(name: str) -> bool:
     caller bypasses the contract's validation."""
     return (name in RESERVED_QUANTITY_NAMES or name in RESERVED_FIELDS
             or name.startswith(RESERVED_QUANTITY_PREFIX))
+
+
+def check_every_s(every_s: int | None) -> None:
+    """Buckets of ``every_s`` seconds, or every reading when None: a bucket of no time or less is
+    refused for good, by every backend alike."""
+    if every_s is not None and every_s <= 0:
+        raise StoreRejected(f"every_s must be positive, got {every_s}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ from nzd.store.base import (
     Series,
     StoreError,
     StoreRejected,
+    check_every_s,
 )
 from nzd.store.influx_http import InfluxHttp
 from nzd.store.influx_lines import (
@@ -255,8 +256,7 @@ class InfluxStore:
     ) -> list[Series]:
         if not quantities:
             return []
-        if every_s is not None and every_s <= 0:
-            raise StoreRejected(f"every_s must be positive, got {every_s}")
+        check_every_s(every_s)
         try:
             where = self._where(district=district, site=site, device=device)
         except LineProtocolError as exc:
@@ -305,8 +305,7 @@ class InfluxStore:
     ) -> list[Series]:
         if not quantities:
             return []
-        if every_s is not None and every_s <= 0:
-            raise StoreRejected(f"every_s must be positive, got {every_s}")
+        check_every_s(every_s)
         try:
             where = self._where(district=district, site=site, device=None)
         except LineProtocolError as exc:

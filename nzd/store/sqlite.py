@@ -33,6 +33,7 @@ from nzd.store.base import (
     Series,
     StoreRejected,
     StoreUnavailable,
+    check_every_s,
     is_reserved_quantity,
 )
 
@@ -250,8 +251,7 @@ class SqliteStore:
     ) -> list[Series]:
         if not quantities:
             return []
-        if every_s is not None and every_s <= 0:
-            raise StoreRejected(f"every_s must be positive, got {every_s}")
+        check_every_s(every_s)
         where, args = self._filters(district, site, device, kind)
         qs = list(dict.fromkeys(quantities))
         where += f" AND quantity IN ({','.join('?' * len(qs))}) AND ts_ms >= ? AND ts_ms < ?"
@@ -294,8 +294,7 @@ class SqliteStore:
         """SQLite keeps every reading: the first and last of each bucket are found by the query."""
         if not quantities:
             return []
-        if every_s is not None and every_s <= 0:
-            raise StoreRejected(f"every_s must be positive, got {every_s}")
+        check_every_s(every_s)
         where, args = self._filters(district, site, None)
         qs = list(dict.fromkeys(quantities))
         where += f" AND quantity IN ({','.join('?' * len(qs))}) AND ts_ms >= ? AND ts_ms < ?"

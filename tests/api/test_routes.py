@@ -16,7 +16,7 @@ from nzd.messages import DeviceKind, Quality, Setpoint, SetpointSource, Telemetr
 from nzd.topics import TopicKind, site_filter
 from tests.api.conftest import DISTRICT, DISTRICT_FILE, SITE_A, ApiServer, serve
 from tests.api.test_latest import publish
-from tests.harness import free_port
+from tests.harness import free_ports
 
 
 def test_history_aggregates_per_interval(api_server: ApiServer) -> None:
@@ -130,8 +130,9 @@ def test_health_metrics_and_unknown_routes(api_server: ApiServer) -> None:
 
 
 def test_without_the_store_the_api_serves_503_problems_and_the_registry() -> None:
-    settings = ApiSettings(influx_url=f"http://127.0.0.1:{free_port()}",
-                           mqtt_url=f"mqtt://127.0.0.1:{free_port()}", district_file=DISTRICT_FILE,
+    influx_port, mqtt_port = free_ports(2)
+    settings = ApiSettings(influx_url=f"http://127.0.0.1:{influx_port}",
+                           mqtt_url=f"mqtt://127.0.0.1:{mqtt_port}", district_file=DISTRICT_FILE,
                            store_open_wait_s=0.2, store_timeout_s=0.5)
     server, thread, url = serve(settings)
     try:

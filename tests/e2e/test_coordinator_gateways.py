@@ -36,7 +36,7 @@ import yaml
 from nzd.messages import Ack, AckResult, Setpoint, Telemetry, decode
 from nzd.store import Event, EventKind, SqliteStore
 from nzd.topics import TopicKind, parse_topic
-from tests.harness import MosquittoServer, free_port, wait_for_port
+from tests.harness import MosquittoServer, free_port, free_ports, wait_for_port
 
 SITES = ("a", "b")
 """Sites whose gateway takes the full 50 kW."""
@@ -72,7 +72,7 @@ def _prices(now_hour: int) -> tuple[list[float], list[float]]:
 def _write_configs(tmp: Path, broker: MosquittoServer) -> dict[str, Path]:
     profile = tmp / "e2e_battery.yaml"
     profile.write_text(yaml.safe_dump(BATTERY_PROFILE))
-    ports = {site: free_port() for site in ALL_SITES}
+    ports = dict(zip(ALL_SITES, free_ports(len(ALL_SITES)), strict=True))
     sim = {
         "simulator": {"speed": 1, "tick_s": 0.2, "seed": 1},
         "devices": [{"name": f"battery-{site}", "profile": str(profile),

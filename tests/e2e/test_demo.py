@@ -25,7 +25,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
-from tests.harness import InfluxServer, MosquittoServer, free_port
+from tests.harness import InfluxServer, MosquittoServer, free_port, free_ports
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -180,10 +180,15 @@ def test_demo_with_nothing_installed_serves_the_district_and_ctrl_c_stops_everyt
                           s["id"] for s in _get(demo, token, "/api/v1/sites")),
              what="stored readings of every firm", demo=demo)
     # The public sees the district's totals, through the API and on the dashboard (once enough
-    # firms' meters have been read: each gateway reads its devices at staggered offsets).
+    # firms' meters have been read: each gateway reads its devices at staggered offsets). Never one
+    # firm's figure: the community battery is the district's only one, so while the plan runs it
+    # neither its power nor the load (grid + PV + battery, which would give it back) is shown.
     flows = wait_for(lambda: (f := httpx.get(f"{demo.url}/api/v1/district/flows", timeout=10).json())
-                     ["load_w"] is not None and f, what="the district's load from several firms", demo=demo)
-    assert flows["load_w"] > 0
+                     ["grid_w"] is not None and f, what="the district's grid exchange from several firms",
+                     demo=demo)
+    assert flows["grid_w"] > 0  # early morning: the district imports
+    assert flows["battery_w"] in (None, 0.0)
+    assert flows["load_w"] is None or flows["load_w"] > 0
     with _browser() as browser:
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         page.goto(demo.url + "/")
@@ -319,9 +324,10 @@ def test_demo_refuses_a_taken_port_and_an_unreachable_broker_and_starts_nothing(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
+        api_port, mqtt_port = free_ports(2)
         for args, message in (
             (["--port", str(port)], f"port {port} on 127.0.0.1 is already in use"),
-            (["--port", str(free_port()), "--mqtt", f"mqtt://127.0.0.1:{free_port()}"],
+            (["--port", str(api_port), "--mqtt", f"mqtt://127.0.0.1:{mqtt_port}"],
              "cannot reach the MQTT broker"),
         ):
             run = subprocess.run([sys.executable, "-m", "nzd", "demo", "--dir", str(tmp_path / "d"), *args],

@@ -9,6 +9,7 @@ from tests.harness.servers import (
     MissingServer,
     MosquittoServer,
     free_port,
+    free_ports,
     require_binary,
     wait_for_port,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "MissingServer",
     "MosquittoServer",
     "free_port",
+    "free_ports",
     "require_binary",
     "wait_for_port",
 ]

@@ -13,11 +13,14 @@ from pathlib import Path
 
 import httpx
 
+from nzd.ports import free_port, free_ports
+
 __all__ = [
     "InfluxServer",
     "MissingServer",
     "MosquittoServer",
     "free_port",
+    "free_ports",
     "require_binary",
     "wait_for_port",
 ]
@@ -39,13 +42,6 @@ def require_binary(name: str, package: str) -> str:
             f"{name} is not installed; install it with: sudo apt-get install -y {package}"
         )
     return found
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def wait_for_port(port: int, *, host: str = "127.0.0.1", timeout_s: float = 20.0) -> None:
@@ -186,8 +182,11 @@ class InfluxServer(_Process):
         self.binary = require_binary("influxd", "influxdb")
         super().__init__()
         self.host = "127.0.0.1"
-        self.port = port or free_port()
-        self.rpc_port = free_port()
+        # Both at once (two picks in a row could be the same port); the RPC port never the given one.
+        if port:
+            self.port, self.rpc_port = port, free_port(avoid={port})
+        else:
+            self.port, self.rpc_port = free_ports(2)
         self.auth = auth
 
     @property

@@ -8,20 +8,12 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-__all__ = ["DEMO_DAY", "DemoError", "check_influx", "check_port_free", "check_reachable", "free_port",
-           "port_is_free",
+__all__ = ["DEMO_DAY", "DemoError", "check_influx", "check_port_free", "check_reachable", "port_is_free",
            "simulated_start"]
 
 
 class DemoError(RuntimeError):
     """Something the person running the demo must fix; printed without a traceback."""
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:

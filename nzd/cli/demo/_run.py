@@ -27,7 +27,6 @@ from nzd.cli.demo._checks import (
     check_influx,
     check_port_free,
     check_reachable,
-    free_port,
     port_is_free,
     simulated_start,
 )
@@ -35,6 +34,7 @@ from nzd.cli.demo._processes import ProcessGroup, leftovers
 from nzd.cli.demo._scenario import SITES, DemoFiles, write_demo_files
 from nzd.cli.demo._seed import seed_history
 from nzd.clock import Clock
+from nzd.ports import free_ports
 
 __all__ = ["DemoOptions", "planning_interval_s", "run_demo"]
 
@@ -224,22 +224,25 @@ async def run_demo(options: DemoOptions) -> int:
 async def _run(options: DemoOptions) -> int:
     api_url = f"http://{options.api_host}:{options.api_port}"
     check_port_free(options.api_port, options.api_host, what="dashboard", option="--port")
+    mqtt_port: int | None
     if options.mqtt_url:
         parts = urlsplit(options.mqtt_url)
         mqtt_host, mqtt_port = parts.hostname or "127.0.0.1", parts.port or 1883
         check_reachable(mqtt_host, mqtt_port, what="MQTT broker (--mqtt)")
-        mqtt_url = options.mqtt_url
     else:
         mqtt_host = "127.0.0.1"
-        mqtt_port = 1883 if port_is_free(1883) else free_port()
-        mqtt_url = f"mqtt://{mqtt_host}:{mqtt_port}"
+        mqtt_port = 1883 if port_is_free(1883) else None
     if options.influx_url:
         check_influx(options.influx_url)
     start = simulated_start(options.start, tz=_DISTRICT_TZ)
 
+    # One pick for the devices and the embedded broker: no two of them, nor the dashboard, share a port.
+    taken = {options.api_port} | ({mqtt_port} if mqtt_port else set())
+    ports = free_ports(len(SITES) + (mqtt_port is None), avoid=taken)
+    device_ports, mqtt_port = ports[:len(SITES)], mqtt_port or ports[-1]
+    mqtt_url = options.mqtt_url or f"mqtt://{mqtt_host}:{mqtt_port}"
     workdir = options.directory or Path(tempfile.mkdtemp(prefix="nzd-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    device_ports = [free_port() for _ in SITES]
     files = write_demo_files(workdir, mqtt_host=mqtt_host, mqtt_port=mqtt_port, device_ports=device_ports,
                              speed=options.speed, start=start.isoformat(),
                              poll_interval_s=options.poll_interval_s)

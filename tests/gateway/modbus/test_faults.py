@@ -12,7 +12,7 @@ from gateway.profiles import load_profile
 from gateway.simulator import Faults, Simulator
 from nzd.messages import Quality
 from tests.gateway.simulator.support import SERIES, gateway_device, sim_config, tcp
-from tests.harness import free_port
+from tests.harness import free_port, free_ports
 
 METER = "eastron_sdm630"
 INTERVAL_S = 0.5
@@ -24,7 +24,8 @@ def _errors(device: str, reason: str) -> float:
 
 
 async def test_faulty_devices_are_flagged_while_the_healthy_one_keeps_its_grid() -> None:
-    ports = {name: free_port() for name in ("good", "silent", "refusing", "nan")}
+    names = ("good", "silent", "refusing", "nan")
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     faults = {"good": {}, "silent": {"timeout": 1.0}, "refusing": {"exception_code": 4},
               "nan": {"nan": ["frequency_hz", "active_power_w"]}}
     series = SERIES[load_profile(METER).kind]

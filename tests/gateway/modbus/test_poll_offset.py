@@ -8,7 +8,7 @@ from gateway.modbus import PollerGroup, PollResult
 from gateway.profiles import load_profile
 from gateway.simulator import Simulator
 from tests.gateway.simulator.support import SERIES, gateway_device, sim_config, tcp
-from tests.harness import free_port
+from tests.harness import free_ports
 
 METER = "eastron_sdm630"
 INTERVAL_S = 1.0
@@ -19,7 +19,7 @@ def _phase(result: PollResult) -> float:
 
 
 async def test_offset_devices_are_read_half_an_interval_later_on_their_own_grid() -> None:
-    ports = {"on-grid": free_port(), "offset": free_port()}
+    ports = dict(zip(("on-grid", "offset"), free_ports(2), strict=True))
     series = SERIES[load_profile(METER).kind]
     cfg = sim_config([{"name": n, "profile": METER, "transport": tcp(p), **series}
                       for n, p in ports.items()], speed=60)

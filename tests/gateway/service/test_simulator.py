@@ -24,7 +24,7 @@ from nzd.config import load_gateway_config
 from nzd.messages import AckResult, Setpoint, Telemetry, encode
 from nzd.topics import setpoint_topic
 from tests.gateway.service.support import Subscriber, publish, until
-from tests.harness import MosquittoServer, free_port, require_binary
+from tests.harness import MosquittoServer, free_ports, require_binary
 
 METER_W = 12_345.5
 OFFICE_W = 456.25
@@ -96,7 +96,7 @@ def latest(telemetry: list[Telemetry], device: str, quantity: str) -> float | No
 async def test_tcp_and_rtu_devices_agree_with_mbpoll_and_the_battery_follows_setpoints(
         tmp_path: Path, mosquitto_factory: Callable[..., MosquittoServer]) -> None:
     broker = mosquitto_factory()
-    meter_port, battery_port = free_port(), free_port()
+    meter_port, battery_port = free_ports(2)
     sim = Simulator(load_simulator_config(sim_config(tmp_path, meter_port=meter_port,
                                                      battery_port=battery_port)))
     await sim.start()

@@ -6,11 +6,11 @@ import asyncio
 
 from gateway.simulator import Simulator
 from tests.gateway.simulator.support import gateway_device, poll_once, sim_config, tcp
-from tests.harness import free_port
+from tests.harness import free_ports
 
 
 async def test_an_accelerated_day_brings_the_sun_up_and_the_totaliser_forward() -> None:
-    pv_port, water_port = free_port(), free_port()
+    pv_port, water_port = free_ports(2)
     cfg = sim_config(
         [{"name": "pv", "profile": "sunspec", "sunspec": [1, 103], "transport": tcp(pv_port),
           "pv": {"kwp": 50}},

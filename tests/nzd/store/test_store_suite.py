@@ -164,6 +164,18 @@ async def test_non_finite_values_are_rejected(store: TelemetryStore) -> None:
     assert await store.latest(district="d1") == []
 
 
+@pytest.mark.parametrize("every_s", [0, -900])
+async def test_a_bucket_of_no_time_is_refused_by_history_and_counter_bounds(
+        store: TelemetryStore, every_s: int) -> None:
+    await store.write([meter("m1", T0, 1, active_power_w=1.0, energy_import_wh=10.0)])
+    with pytest.raises(StoreRejected, match=f"every_s must be positive, got {every_s}"):
+        await store.history(district="d1", quantities=["active_power_w"], start_ms=T0, end_ms=T0 + Q_MS,
+                            every_s=every_s)
+    with pytest.raises(StoreRejected, match=f"every_s must be positive, got {every_s}"):
+        await store.counter_bounds(district="d1", quantities=["energy_import_wh"], start_ms=T0,
+                                   end_ms=T0 + Q_MS, every_s=every_s)
+
+
 async def test_quality_flags_and_replay_of_the_newest_reading_are_kept(store: TelemetryStore) -> None:
     await store.write([meter("m1", T0, 1, active_power_w=100.0, energy_import_wh=10.0)])
     # Out of the gateway's buffer after an outage; the counter could not be read that time.
