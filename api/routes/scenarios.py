@@ -1,7 +1,7 @@
 """Scenarios: the operator submits one (a job in the store), a worker runs it, its results are read here.
 
-Results show district totals to everyone; the firms' rows, surfaces and batteries only to the
-operator, and to a firm's manager for that firm.
+The operator sees a whole result; everyone else the district figures through the public rule on
+the firms they may not see, and the rows of the firms they may see (api/scenario_view.py).
 """
 
 from __future__ import annotations
@@ -12,16 +12,10 @@ from fastapi import APIRouter, Body, Path
 from pydantic import BaseModel, Field
 
 from api.auth.principal import Role
-from api.deps import MIN_PUBLIC_SITES, OperatorDep, PrincipalDep, StateDep
+from api.deps import OperatorDep, PrincipalDep, StateDep, guard_public_total
 from api.problems import ProblemError, problems
-from coordinator.scenarios._jobs import (
-    JobError,
-    latest_jobs,
-    public_view,
-    submit_job,
-    validate_submission,
-    view_for,
-)
+from api.scenario_view import scenario_view
+from coordinator.scenarios._jobs import JobError, latest_jobs, submit_job, validate_submission
 
 router = APIRouter(prefix="/api/v1", tags=["scenarios"])
 
@@ -112,10 +106,7 @@ async def get_scenario(state: StateDep, principal: PrincipalDep, job_id: JobId) 
     result = job.get("result")
     operator = principal.role is Role.OPERATOR
     if result is not None:
-        if principal.role is Role.PUBLIC:
-            if len(result.get("sites", [])) < MIN_PUBLIC_SITES:
-                raise ProblemError(403, "this scenario covers too few firms for a public district total")
-            result = public_view(result)
-        else:
-            result = view_for(result, operator=operator, sites=principal.sites)
+        sites = [str(s) for s in result.get("sites") or []]
+        guard_public_total(principal, len(sites), "figures in this scenario")
+        result = scenario_view(result, operator=operator, visible=frozenset(principal.visible_sites(sites)))
     return JobDetail(**_summary(job), scenario=job.get("scenario") if operator else None, result=result)

@@ -35,6 +35,17 @@ class YearFigures:
     site_incentive_eur: FloatArray
     """Each member's part of the configurations' incentive by the statute (nzd.accounting.settlement)."""
     site_pv_kwh: FloatArray
+    site_new_pv_kwh: FloatArray
+    site_consumption_kwh: FloatArray
+    site_import_kwh: FloatArray
+    site_export_kwh: FloatArray
+    site_co2_t: FloatArray
+    # [site, month] (the district's months are their sums)
+    site_monthly_import_kwh: FloatArray
+    site_monthly_export_kwh: FloatArray
+    site_monthly_pv_kwh: FloatArray
+    site_monthly_consumption_kwh: FloatArray
+    # [month]
     monthly_import_kwh: FloatArray
     monthly_export_kwh: FloatArray
     monthly_pv_kwh: FloatArray
@@ -108,9 +119,12 @@ def year_figures(
     months = np.zeros(12)
 
     def monthly(values_kw: FloatArray) -> FloatArray:
-        out = months.copy()
-        np.add.at(out, month_of_step, values_kw.sum(axis=0) * dt)
+        """[site, month] energy."""
+        out = np.zeros((values_kw.shape[0], 12))
+        np.add.at(out.T, month_of_step, values_kw.T * dt)
         return out
+
+    m_imp, m_exp, m_pv, m_load = (monthly(v) for v in (res.import_kw, res.export_kw, pv_used, inp.load_kw))
 
     month_of_hour = month_of_step[:: round(1 / dt)] if dt < 1 else month_of_step
     monthly_shared = months.copy()
@@ -131,9 +145,18 @@ def year_figures(
         site_energy_cost_eur=cost_h.sum(axis=1),
         site_incentive_eur=statement.incentive_eur.sum(axis=1),
         site_pv_kwh=pv_h.sum(axis=1),
-        monthly_import_kwh=monthly(res.import_kw),
-        monthly_export_kwh=monthly(res.export_kw),
-        monthly_pv_kwh=monthly(pv_used),
-        monthly_consumption_kwh=monthly(inp.load_kw),
+        site_new_pv_kwh=(pv_used * new_share).sum(axis=1) * dt,
+        site_consumption_kwh=inp.load_kw.sum(axis=1) * dt,
+        site_import_kwh=imp_h.sum(axis=1),
+        site_export_kwh=exp_h.sum(axis=1),
+        site_co2_t=co2_h.sum(axis=1) / 1000.0,
+        site_monthly_import_kwh=m_imp,
+        site_monthly_export_kwh=m_exp,
+        site_monthly_pv_kwh=m_pv,
+        site_monthly_consumption_kwh=m_load,
+        monthly_import_kwh=m_imp.sum(axis=0),
+        monthly_export_kwh=m_exp.sum(axis=0),
+        monthly_pv_kwh=m_pv.sum(axis=0),
+        monthly_consumption_kwh=m_load.sum(axis=0),
         monthly_shared_kwh=monthly_shared,
     )

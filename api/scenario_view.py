@@ -1,0 +1,210 @@
+"""A scenario's result as one viewer may see it: every district figure through the public rule.
+
+The operator sees the whole result. Anyone else sees the rows of the firms they may see (a site
+manager: their firm's row, its surfaces and the batteries it has a share in) and each district
+figure only when the firms they may *not* see pass the public rule (:func:`api.public.public_figure`)
+on every quantity the figure is built from, per row (month, step of the typical day, point of the
+cost-CO2 curve). For the public and the authority those are all the firms; for a site manager the
+other firms, since a total minus their own row is the others' sum. A withheld figure is ``null``,
+as in the KPI routes. The firms' parts come from the result's ``contributions``
+(coordinator/scenarios/_contributions.py); a figure whose parts are missing (a result stored before
+they were) is withheld. Only the keys listed here reach a viewer other than the operator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
+
+from api.public import public_figure
+
+__all__ = ["scenario_view"]
+
+Parts = Sequence[float | None] | None
+"""One quantity's per-site values in the order of the result's ``sites`` (None: not stored)."""
+
+_YEAR_KEYS = ("consumption_kwh", "import_kwh", "export_kwh", "pv_kwh", "shared_kwh", "incentive_eur",
+              "statute_incentive_eur", "energy_cost_eur", "co2_t", "self_sufficiency")
+_MONTH_KEYS = ("consumption_kwh", "pv_kwh", "import_kwh", "export_kwh")
+_DAY_KEYS = ("load_kw", "pv_kw", "import_kw", "export_kw")
+_FINANCE_KEYS = ("yearly_benefit_eur", "npv_eur", "irr", "simple_payback_years", "discounted_payback_years",
+                 "cash_flows_eur", "lcoe_eur_per_kwh")
+
+
+class _Rule:
+    """The public rule on the firms a viewer may not see."""
+
+    def __init__(self, sites: Sequence[str], hidden: Collection[str]) -> None:
+        self.n = len(sites)
+        self.hidden = [i for i, s in enumerate(sites) if s in hidden]
+
+    def __call__(self, value: Any, *parts: Parts) -> Any:
+        if value is None:
+            return None
+        if any(p is None or len(p) != self.n for p in parts):
+            return None  # the parts were not stored: withhold
+        hidden = [[p[i] for i in self.hidden] for p in parts if p is not None]
+        if isinstance(value, list):  # a row whose values are all built from the same parts
+            return value if public_figure(0.0, *hidden) is not None else None
+        if not isinstance(value, int | float):
+            return None
+        return public_figure(float(value), *hidden)
+
+
+def _get(d: Any, *keys: str | int) -> Any:
+    for k in keys:
+        if isinstance(d, dict) and isinstance(k, str):
+            d = d.get(k)
+        elif isinstance(d, list) and isinstance(k, int) and 0 <= k < len(d):
+            d = d[k]
+        else:
+            return None
+    return d
+
+
+def _column(rows: Any, k: int) -> Parts:
+    """Per site, the k-th value of its row (a month, a step of the typical day)."""
+    if not isinstance(rows, list) or not all(isinstance(r, list) and len(r) > k for r in rows):
+        return None
+    return [r[k] for r in rows]
+
+
+def _year(block: Any, parts: Any, rule: _Rule) -> dict[str, Any] | None:
+    if not isinstance(block, dict):
+        return None
+    p: Callable[[str], Parts] = lambda k: _get(parts, k)  # noqa: E731
+    cons, imp, exp, pv = p("consumption_kwh"), p("import_kwh"), p("export_kwh"), p("pv_kwh")
+    balance = (cons, imp, exp, pv, p("balance_rest_kwh"))
+    inputs: dict[str, tuple[Parts, ...]] = {
+        "consumption_kwh": balance, "import_kwh": (imp,), "export_kwh": (exp,), "pv_kwh": (pv,),
+        "shared_kwh": (imp, exp), "incentive_eur": (imp, exp),
+        "statute_incentive_eur": (p("statute_incentive_eur"), imp, exp),
+        "energy_cost_eur": (p("energy_cost_eur"), imp, exp), "co2_t": (p("co2_t"), imp),
+        "self_sufficiency": balance,
+    }
+    return {k: rule(block.get(k), *inputs[k]) for k in _YEAR_KEYS}
+
+
+def _monthly(monthly: Any, parts: Any, rule: _Rule) -> dict[str, Any] | None:
+    if not isinstance(monthly, dict):
+        return None
+    out: dict[str, list[Any]] = {k: [] for k in ("consumption_kwh", "pv_kwh", "import_kwh", "export_kwh",
+                                                 "shared_kwh")}
+    for m in range(len(monthly.get("consumption_kwh") or [])):
+        c, v, i, e, rest = (_column(_get(parts, k), m) for k in (*_MONTH_KEYS, "balance_rest_kwh"))
+        inputs = {"consumption_kwh": (c, i, e, v, rest), "pv_kwh": (v,), "import_kwh": (i,),
+                  "export_kwh": (e,), "shared_kwh": (i, e)}
+        for k, ins in inputs.items():
+            out[k].append(rule(_get(monthly, k, m), *ins))
+    return out
+
+
+def _typical_day(day: Any, parts: Any, rule: _Rule) -> dict[str, Any] | None:
+    if not isinstance(day, dict):
+        return None
+    out: dict[str, list[Any]] = {k: [] for k in ("load_kw", "pv_kw", "import_kw", "export_kw")}
+    for t in range(len(day.get("load_kw") or [])):
+        load, pv, imp, exp, rest = (_column(_get(parts, k), t) for k in (*_DAY_KEYS, "balance_rest_kw"))
+        inputs = {"load_kw": (load, imp, exp, pv, rest), "pv_kw": (pv,), "import_kw": (imp,),
+                  "export_kw": (exp,)}
+        for k, ins in inputs.items():
+            out[k].append(rule(_get(day, k, t), *ins))
+    return out
+
+
+def _cost_inputs(parts: Any) -> tuple[Parts, ...]:
+    """An LP objective: annuities, O&M and energy per site; shared energy's value from import and export."""
+    return (_get(parts, "cost_eur"), _get(parts, "import_kwh"), _get(parts, "export_kwh"))
+
+
+def _curve(points: Any, parts: Any, base_co2: Parts, rule: _Rule) -> list[dict[str, Any]] | None:
+    if not isinstance(points, list):
+        return None
+    first = _get(parts, 0)
+    out = []
+    for k, pt in enumerate(points):
+        if not isinstance(pt, dict):
+            continue
+        pp = _get(parts, k)
+        co2 = (_get(pp, "co2_t"), _get(pp, "import_kwh"))
+        row: dict[str, Any] = {"reduction_pct": pt.get("reduction_pct"), "feasible": pt.get("feasible")}
+        if not pt.get("feasible"):
+            # an infeasible point shows its cap, a share of the optimum's CO2
+            row["co2_t"] = rule(pt.get("co2_t"), _get(first, "co2_t"), _get(first, "import_kwh"))
+            out.append(row)
+            continue
+        row |= {
+            "co2_t": rule(pt.get("co2_t"), *co2),
+            "annual_cost_eur": rule(pt.get("annual_cost_eur"), *_cost_inputs(pp)),
+            "pv_kwp": rule(pt.get("pv_kwp"), _get(pp, "pv_kwp")),
+            "battery_kwh": rule(pt.get("battery_kwh"), _get(pp, "battery_kwh")),
+            "co2_avoided_t": rule(pt.get("co2_avoided_t"), *co2, base_co2),
+        }
+        if "eur_per_t_avoided" in pt:
+            row["eur_per_t_avoided"] = rule(pt["eur_per_t_avoided"], *co2, *_cost_inputs(pp),
+                                            _get(first, "co2_t"), *_cost_inputs(first))
+        out.append(row)
+    return out
+
+
+def _rows(result: dict[str, Any], visible: Collection[str]) -> dict[str, list[Any]]:
+    """The firms', surfaces' and batteries' rows of the firms the viewer may see."""
+    return {
+        "firms": [f for f in result.get("firms") or [] if f.get("site") in visible],
+        "surfaces": [s for s in result.get("surfaces") or [] if s.get("site") in visible],
+        "batteries": [b for b in result.get("batteries") or []
+                      if b.get("site") in visible or set(visible) & set(b.get("owners") or {})],
+    }
+
+
+def scenario_view(result: dict[str, Any], *, operator: bool, visible: Collection[str]) -> dict[str, Any]:
+    """What a viewer may see of a stored result: ``visible`` are the firms whose rows it may see
+    (empty for the public and the authority); every other firm is protected by the public rule."""
+    if operator:
+        return result
+    sites = [str(s) for s in result.get("sites") or []]
+    rule = _Rule(sites, hidden=[s for s in sites if s not in visible])
+    c = result.get("contributions") or {}
+    year, base, money = _get(c, "year"), _get(c, "baseline_year"), _get(c, "money")
+    co2, co2_0 = _get(year, "co2_t"), _get(base, "co2_t")
+    shared = (_get(year, "import_kwh"), _get(year, "export_kwh"))
+    rep, full = _get(c, "annual_cost", "representative_days"), _get(c, "annual_cost", "full_year")
+    capex, benefit = _get(money, "capex_eur"), _get(money, "benefit_eur")
+    lifetime_inputs = (capex, benefit, _get(money, "battery_capex_eur"))
+    lcoe_inputs = (_get(money, "pv_capex_eur"), _get(money, "pv_om_eur"), _get(year, "new_pv_kwh"))
+    finance = result.get("finance") or {}
+    life = result.get("lifetime") or {}
+    cost = result.get("annual_cost_eur") or {}
+    return {
+        **{k: result.get(k) for k in ("name", "description", "district", "step_minutes", "solve_s",
+                                      "representative_days")},
+        "year": _year(result.get("year"), year, rule),
+        "baseline_year": _year(result.get("baseline_year"), base, rule),
+        "co2_avoided_t_per_year": rule(result.get("co2_avoided_t_per_year"), co2, co2_0),
+        "lifetime": {
+            "years": life.get("years"),
+            "co2_avoided_t": rule(life.get("co2_avoided_t"), co2, co2_0),
+            "shared_kwh": rule(life.get("shared_kwh"), *shared),
+            "incentive_eur": rule(life.get("incentive_eur"), *shared),
+        },
+        "capex_eur": rule(result.get("capex_eur"), capex),
+        "pv_kwp_total": rule(sum(float(s.get("kwp") or 0.0) for s in result.get("surfaces") or []),
+                             _get(full, "pv_kwp")),
+        "battery_kwh_total": rule(sum(float(b.get("kwh") or 0.0) for b in result.get("batteries") or []),
+                                  _get(full, "battery_kwh")),
+        "annual_cost_eur": {
+            "representative_days": rule(cost.get("representative_days"), *_cost_inputs(rep)),
+            "full_year": rule(cost.get("full_year"), *_cost_inputs(full)),
+            "relative_difference": rule(cost.get("relative_difference"), *_cost_inputs(rep),
+                                        *_cost_inputs(full)),
+        },
+        "finance": {
+            k: rule(finance.get(k), *(lcoe_inputs if k == "lcoe_eur_per_kwh"
+                                      else (benefit,) if k == "yearly_benefit_eur" else lifetime_inputs))
+            for k in _FINANCE_KEYS
+        },
+        "co2_curve": _curve(result.get("co2_curve"), _get(c, "co2_curve"), co2_0, rule),
+        "monthly": _monthly(result.get("monthly"), _get(c, "monthly"), rule),
+        "typical_day": _typical_day(result.get("typical_day"), _get(c, "typical_day"), rule),
+        **(_rows(result, visible) if visible else {}),
+    }
