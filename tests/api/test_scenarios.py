@@ -70,10 +70,15 @@ def test_submit_run_and_read_by_role(api_server: ApiServer) -> None:
         assert any(j["id"] == job and j["state"] == "done" for j in op.get("/api/v1/scenarios").json())
     with api_server.client() as public:
         seen = public.get(f"/api/v1/scenarios/{job}").json()["result"]
-        # District totals only: no firm, no surface, no battery.
-        assert "firms" not in seen and "surfaces" not in seen and "batteries" not in seen
-        assert seen["pv_kwp_total"] == pytest.approx(sum(s["kwp"] for s in result["surfaces"]))
+        # District totals only: no firm, no surface, no battery, none of the firms' parts.
+        assert not {"firms", "surfaces", "batteries", "sites", "contributions"} & set(seen)
+        # Four roofs of 1500 m2 at 0.2 kWp/m2 (300 kWp each, 25 % of the total): shown.
+        assert [s["kwp"] for s in result["surfaces"]] == pytest.approx([300.0] * 4)
+        assert seen["pv_kwp_total"] == pytest.approx(1200.0)
         assert seen["finance"]["npv_eur"] == pytest.approx(result["finance"]["npv_eur"])
+        # Whatever is shown is the operator's figure; whatever is withheld is null.
+        for k, v in seen["year"].items():
+            assert v is None or v == pytest.approx(result["year"][k])
     with api_server.client(api_server.manager_a) as manager:
         mine = manager.get(f"/api/v1/scenarios/{job}").json()["result"]
         assert [f["site"] for f in mine["firms"]] == [SITE_A]
