@@ -33,7 +33,7 @@ class JobSummary(BaseModel):
     state: str = Field(description="queued, running, done or failed", examples=["done"])
     submitted_ms: int | None = None
     updated_ms: int
-    error: str | None = None
+    error: str | None = Field(default=None, description="Why it failed (operator)")
 
 
 class JobDetail(JobSummary):
@@ -41,14 +41,15 @@ class JobDetail(JobSummary):
     result: dict[str, Any] | None = Field(default=None, description="What the viewer may see of the result")
 
 
-def _summary(job: dict[str, Any]) -> dict[str, Any]:
+def _summary(job: dict[str, Any], *, operator: bool) -> dict[str, Any]:
     return {
         "id": job["id"],
         "name": (job.get("scenario") or {}).get("name"),
         "state": job.get("state", "?"),
         "submitted_ms": job.get("submitted_ms"),
         "updated_ms": job["updated_ms"],
-        "error": job.get("error"),
+        # Why a job failed is free text that may name a firm and its figures: the operator's only.
+        "error": job.get("error") if operator else None,
     }
 
 
@@ -87,10 +88,11 @@ async def post_scenario(
 
 
 @router.get("/scenarios", summary="Scenarios and their states, newest first", responses=problems(503))
-async def list_scenarios(state: StateDep) -> list[JobSummary]:
+async def list_scenarios(state: StateDep, principal: PrincipalDep) -> list[JobSummary]:
     jobs = await latest_jobs(state.store, district=state.district.district)
     rows = sorted(jobs.values(), key=lambda j: j.get("submitted_ms") or 0, reverse=True)
-    return [JobSummary(**_summary(j)) for j in rows]
+    operator = principal.role is Role.OPERATOR
+    return [JobSummary(**_summary(j, operator=operator)) for j in rows]
 
 
 @router.get(
@@ -109,4 +111,4 @@ async def get_scenario(state: StateDep, principal: PrincipalDep, job_id: JobId) 
         sites = [str(s) for s in result.get("sites") or []]
         guard_public_total(principal, len(sites), "figures in this scenario")
         result = scenario_view(result, operator=operator, visible=frozenset(principal.visible_sites(sites)))
-    return JobDetail(**_summary(job), scenario=job.get("scenario") if operator else None, result=result)
+    return JobDetail(**_summary(job, operator=operator), scenario=job.get("scenario") if operator else None, result=result)

@@ -144,3 +144,8 @@ def test_an_impossible_scenario_fails_with_its_reason(api_server: ApiServer) -> 
         failed = op.get(f"/api/v1/scenarios/{job}").json()
     assert failed["state"] == "failed"
     assert "no optimal sizing" in failed["error"] and failed["result"] is None
+    # The reason is free text that may name a firm: the operator's only.
+    with api_server.client() as public:
+        seen = public.get(f"/api/v1/scenarios/{job}").json()
+        assert seen["state"] == "failed" and seen["error"] is None
+        assert all(j["error"] is None for j in public.get("/api/v1/scenarios").json())
