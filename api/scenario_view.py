@@ -27,6 +27,7 @@ _YEAR_KEYS = ("consumption_kwh", "import_kwh", "export_kwh", "pv_kwh", "shared_k
               "statute_incentive_eur", "energy_cost_eur", "co2_t", "self_sufficiency")
 _MONTH_KEYS = ("consumption_kwh", "pv_kwh", "import_kwh", "export_kwh")
 _DAY_KEYS = ("load_kw", "pv_kw", "import_kw", "export_kw")
+_SHARED = frozenset({"import_kwh", "export_kwh", "shared_kwh"})
 _FINANCE_KEYS = ("yearly_benefit_eur", "npv_eur", "irr", "simple_payback_years", "discounted_payback_years",
                  "cash_flows_eur", "lcoe_eur_per_kwh")
 
@@ -38,17 +39,16 @@ class _Rule:
         self.n = len(sites)
         self.hidden = [i for i, s in enumerate(sites) if s in hidden]
 
-    def __call__(self, value: Any, *parts: Parts) -> Any:
-        if value is None:
-            return None
+    def passes(self, *parts: Parts) -> bool:
         if any(p is None or len(p) != self.n for p in parts):
-            return None  # the parts were not stored: withhold
+            return False  # the parts were not stored: withhold
         hidden = [[p[i] for i in self.hidden] for p in parts if p is not None]
-        if isinstance(value, list):  # a row whose values are all built from the same parts
-            return value if public_figure(0.0, *hidden) is not None else None
-        if not isinstance(value, int | float):
+        return public_figure(0.0, *hidden) is not None
+
+    def __call__(self, value: Any, *parts: Parts) -> Any:
+        if value is None or not self.passes(*parts):
             return None
-        return public_figure(float(value), *hidden)
+        return value if isinstance(value, list | int | float) else None
 
 
 def _get(d: Any, *keys: str | int) -> Any:
@@ -69,46 +69,109 @@ def _column(rows: Any, k: int) -> Parts:
     return [r[k] for r in rows]
 
 
-def _year(block: Any, parts: Any, rule: _Rule) -> dict[str, Any] | None:
+def _combined(rows: list[tuple[Parts, ...]]) -> tuple[Parts, ...]:
+    """Per input, each site's sum over several rows: what their total minus the other rows gives."""
+
+    def add(parts: list[Parts]) -> Parts:
+        if any(p is None for p in parts):
+            return None
+        try:
+            return [sum(float(v or 0.0) for v in col) for col in zip(*parts, strict=True)]
+        except (TypeError, ValueError):
+            return None
+
+    return tuple(add([r[j] for r in rows]) for j in range(len(rows[0])))
+
+
+Inputs = Callable[[int], dict[str, tuple[Parts, ...]]]
+"""Per row index, each figure's inputs in that row."""
+
+
+def _table(table: Any, keys: tuple[str, ...], inputs: Inputs, rule: _Rule
+           ) -> tuple[dict[str, list[Any]] | None, dict[str, list[tuple[Parts, ...]]]]:
+    """Rows (months, steps of the typical day) through the rule, and per figure its withheld rows' inputs."""
+    if not isinstance(table, dict):
+        return None, {}
+    out: dict[str, list[Any]] = {k: [] for k in keys}
+    withheld: dict[str, list[tuple[Parts, ...]]] = {k: [] for k in keys}
+    for r in range(len(table.get(keys[0]) or [])):
+        for k, ins in inputs(r).items():
+            shown = rule(_get(table, k, r), *ins)
+            out[k].append(shown)
+            if shown is None:
+                withheld[k].append(ins)
+    return out, withheld
+
+
+_ROWS_OF_TOTAL = {  # a year's figure: the monthly and typical-day figures whose rows add up to it
+    "import_kwh": ("import_kwh", "import_kw"),
+    "export_kwh": ("export_kwh", "export_kw"),
+    "consumption_kwh": ("consumption_kwh", "load_kw"),
+    "pv_kwh": ("pv_kwh", None),  # the typical day's PV includes what was spilled: another total
+    "shared_kwh": ("shared_kwh", None),
+}
+
+
+def _rows(result: dict[str, Any], parts: Any, rule: _Rule) -> tuple[dict[str, Any], set[str]]:
+    """The monthly and typical-day rows, and the year's figures that must be withheld so that the
+    year minus the rows shown does not give back rows withheld (their inputs summed fail the rule):
+    such a figure is then withheld everywhere, in the year and in every row."""
+    month_parts, day_parts = _get(parts, "monthly"), _get(parts, "typical_day")
+
+    def month(m: int) -> dict[str, tuple[Parts, ...]]:
+        c, v, i, e, rest = (_column(_get(month_parts, k), m) for k in (*_MONTH_KEYS, "balance_rest_kwh"))
+        return {"consumption_kwh": (c, i, e, v, rest), "pv_kwh": (v,), "import_kwh": (i,), "export_kwh": (e,),
+                "shared_kwh": (i, e)}
+
+    def step(t: int) -> dict[str, tuple[Parts, ...]]:
+        load, pv, imp, exp, rest = (_column(_get(day_parts, k), t) for k in (*_DAY_KEYS, "balance_rest_kw"))
+        return {"load_kw": (load, imp, exp, pv, rest), "pv_kw": (pv,), "import_kw": (imp,),
+                "export_kw": (exp,)}
+
+    monthly, month_withheld = _table(result.get("monthly"), (*_MONTH_KEYS, "shared_kwh"), month, rule)
+    day, day_withheld = _table(result.get("typical_day"), _DAY_KEYS, step, rule)
+    poisoned: set[str] = set()
+    for total, (month_key, day_key) in _ROWS_OF_TOTAL.items():
+        for rows in (month_withheld.get(month_key), day_withheld.get(day_key or "")):
+            if rows and not rule.passes(*_combined(rows)):
+                poisoned.add(total)
+                for table, key in ((monthly, month_key), (day, day_key)):
+                    if table is not None and key is not None:
+                        table[key] = [None] * len(table[key])
+    return {"monthly": monthly, "typical_day": day}, poisoned
+
+
+def _close_rows(rows: dict[str, Any], year: dict[str, Any] | None) -> None:
+    """A year's figure withheld must not come back as the sum of its rows: when every row of a
+    table is shown, the whole table is withheld."""
+    for total, keys in _ROWS_OF_TOTAL.items():
+        if year is not None and year.get(total) is not None:
+            continue
+        for table, key in zip((rows["monthly"], rows["typical_day"]), keys, strict=True):
+            if table is not None and key is not None and all(v is not None for v in table[key]):
+                table[key] = [None] * len(table[key])
+
+
+def _year(block: Any, parts: Any, rule: _Rule, poisoned: Collection[str] = ()) -> dict[str, Any] | None:
+    """The year's figures; ``poisoned`` quantities are withheld, and so is every figure built from them."""
     if not isinstance(block, dict):
         return None
-    p: Callable[[str], Parts] = lambda k: _get(parts, k)  # noqa: E731
-    cons, imp, exp, pv = p("consumption_kwh"), p("import_kwh"), p("export_kwh"), p("pv_kwh")
-    balance = (cons, imp, exp, pv, p("balance_rest_kwh"))
-    inputs: dict[str, tuple[Parts, ...]] = {
-        "consumption_kwh": balance, "import_kwh": (imp,), "export_kwh": (exp,), "pv_kwh": (pv,),
-        "shared_kwh": (imp, exp), "incentive_eur": (imp, exp),
-        "statute_incentive_eur": (p("statute_incentive_eur"), imp, exp),
-        "energy_cost_eur": (p("energy_cost_eur"), imp, exp), "co2_t": (p("co2_t"), imp),
-        "self_sufficiency": balance,
+    built_from = {
+        "consumption_kwh": ("consumption_kwh", "import_kwh", "export_kwh", "pv_kwh", "balance_rest_kwh"),
+        "import_kwh": ("import_kwh",), "export_kwh": ("export_kwh",), "pv_kwh": ("pv_kwh",),
+        "shared_kwh": ("import_kwh", "export_kwh"), "incentive_eur": ("import_kwh", "export_kwh"),
+        "statute_incentive_eur": ("statute_incentive_eur", "import_kwh", "export_kwh"),
+        "energy_cost_eur": ("energy_cost_eur", "import_kwh", "export_kwh"),
+        "co2_t": ("co2_t", "import_kwh"),
+        "self_sufficiency": ("consumption_kwh", "import_kwh", "export_kwh", "pv_kwh", "balance_rest_kwh"),
     }
-    return {k: rule(block.get(k), *inputs[k]) for k in _YEAR_KEYS}
-
-
-def _monthly(monthly: Any, parts: Any, rule: _Rule) -> dict[str, Any] | None:
-    if not isinstance(monthly, dict):
-        return None
-    out: dict[str, list[Any]] = {k: [] for k in ("consumption_kwh", "pv_kwh", "import_kwh", "export_kwh",
-                                                 "shared_kwh")}
-    for m in range(len(monthly.get("consumption_kwh") or [])):
-        c, v, i, e, rest = (_column(_get(parts, k), m) for k in (*_MONTH_KEYS, "balance_rest_kwh"))
-        inputs = {"consumption_kwh": (c, i, e, v, rest), "pv_kwh": (v,), "import_kwh": (i,),
-                  "export_kwh": (e,), "shared_kwh": (i, e)}
-        for k, ins in inputs.items():
-            out[k].append(rule(_get(monthly, k, m), *ins))
-    return out
-
-
-def _typical_day(day: Any, parts: Any, rule: _Rule) -> dict[str, Any] | None:
-    if not isinstance(day, dict):
-        return None
-    out: dict[str, list[Any]] = {k: [] for k in ("load_kw", "pv_kw", "import_kw", "export_kw")}
-    for t in range(len(day.get("load_kw") or [])):
-        load, pv, imp, exp, rest = (_column(_get(parts, k), t) for k in (*_DAY_KEYS, "balance_rest_kw"))
-        inputs = {"load_kw": (load, imp, exp, pv, rest), "pv_kw": (pv,), "import_kw": (imp,),
-                  "export_kw": (exp,)}
-        for k, ins in inputs.items():
-            out[k].append(rule(_get(day, k, t), *ins))
+    out = {}
+    for k in _YEAR_KEYS:
+        names = built_from[k]
+        # the incentive is the shared energy times its value: withheld with it
+        also = {"shared_kwh"} if k in ("incentive_eur", "statute_incentive_eur") else set()
+        withheld = bool(set(poisoned) & ({k, *names} | also))
+        out[k] = None if withheld else rule(block.get(k), *(_get(parts, n) for n in names))
     return out
 
 
@@ -147,7 +210,7 @@ def _curve(points: Any, parts: Any, base_co2: Parts, rule: _Rule) -> list[dict[s
     return out
 
 
-def _rows(result: dict[str, Any], visible: Collection[str]) -> dict[str, list[Any]]:
+def _firm_rows(result: dict[str, Any], visible: Collection[str]) -> dict[str, list[Any]]:
     """The firms', surfaces' and batteries' rows of the firms the viewer may see."""
     return {
         "firms": [f for f in result.get("firms") or [] if f.get("site") in visible],
@@ -175,17 +238,27 @@ def scenario_view(result: dict[str, Any], *, operator: bool, visible: Collection
     finance = result.get("finance") or {}
     life = result.get("lifetime") or {}
     cost = result.get("annual_cost_eur") or {}
+    rows, poisoned = _rows(result, c, rule)
+
+    def unless(names: Collection[str], value: Any, *parts: Parts) -> Any:
+        """``value`` through the rule, withheld when built from a poisoned year figure."""
+        return None if poisoned & set(names) else rule(value, *parts)
+
+    imp, imp_0 = _get(year, "import_kwh"), _get(base, "import_kwh")
+    co2_inputs = (co2, imp, co2_0, imp_0)  # CO2 is imports times a factor
+    year_view = _year(result.get("year"), year, rule, poisoned)
+    _close_rows(rows, year_view)
     return {
         **{k: result.get(k) for k in ("name", "description", "district", "step_minutes", "solve_s",
                                       "representative_days")},
-        "year": _year(result.get("year"), year, rule),
+        "year": year_view,
         "baseline_year": _year(result.get("baseline_year"), base, rule),
-        "co2_avoided_t_per_year": rule(result.get("co2_avoided_t_per_year"), co2, co2_0),
+        "co2_avoided_t_per_year": unless({"import_kwh"}, result.get("co2_avoided_t_per_year"), *co2_inputs),
         "lifetime": {
             "years": life.get("years"),
-            "co2_avoided_t": rule(life.get("co2_avoided_t"), co2, co2_0),
-            "shared_kwh": rule(life.get("shared_kwh"), *shared),
-            "incentive_eur": rule(life.get("incentive_eur"), *shared),
+            "co2_avoided_t": unless({"import_kwh"}, life.get("co2_avoided_t"), *co2_inputs),
+            "shared_kwh": unless(_SHARED, life.get("shared_kwh"), *shared),
+            "incentive_eur": unless(_SHARED, life.get("incentive_eur"), *shared),
         },
         "capex_eur": rule(result.get("capex_eur"), capex),
         "pv_kwp_total": rule(sum(float(s.get("kwp") or 0.0) for s in result.get("surfaces") or []),
@@ -204,7 +277,6 @@ def scenario_view(result: dict[str, Any], *, operator: bool, visible: Collection
             for k in _FINANCE_KEYS
         },
         "co2_curve": _curve(result.get("co2_curve"), _get(c, "co2_curve"), co2_0, rule),
-        "monthly": _monthly(result.get("monthly"), _get(c, "monthly"), rule),
-        "typical_day": _typical_day(result.get("typical_day"), _get(c, "typical_day"), rule),
-        **(_rows(result, visible) if visible else {}),
+        **rows,
+        **(_firm_rows(result, visible) if visible else {}),
     }

@@ -111,4 +111,6 @@ async def get_scenario(state: StateDep, principal: PrincipalDep, job_id: JobId) 
         sites = [str(s) for s in result.get("sites") or []]
         guard_public_total(principal, len(sites), "figures in this scenario")
         result = scenario_view(result, operator=operator, visible=frozenset(principal.visible_sites(sites)))
-    return JobDetail(**_summary(job, operator=operator), scenario=job.get("scenario") if operator else None, result=result)
+    return JobDetail(
+        **_summary(job, operator=operator), scenario=job.get("scenario") if operator else None, result=result
+    )

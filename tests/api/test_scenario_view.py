@@ -19,6 +19,14 @@ IMPORT = [900.0, 40.0, 30.0, 30.0]  # 1000 kWh; SITE_A 90 % of it: above 85 %
 EXPORT = [500.0, 0.0, 500.0, 0.0]  # 1000 kWh from two firms
 PV = [300.0, 300.0, 400.0, 0.0]  # 1000 kWh, three firms, the largest 40 %
 CONSUMPTION = [1000.0, 1000.0, 1000.0, 1000.0]
+# PV per site and month (rows: sites): January 100 + 100 + 100 (shown); February SITE_A's 200
+# alone, March 200 + 300 of two firms (each withheld); February and March together 200, 200, 300
+# (43 % at most): the year minus January gives no firm away.
+MONTHLY_PV = [[100.0, 200.0, 0.0], [100.0, 0.0, 200.0], [100.0, 0.0, 300.0], [0.0, 0.0, 0.0]]
+# The same year's PV in two months: January 100, 300, 400 would pass alone, but February is SITE_A's
+# 200 alone, and the year (1000) minus January (800) would give it back: both withheld, the year too.
+_MONTH_KEYS = ("consumption_kwh", "import_kwh", "export_kwh", "pv_kwh")
+LONE_MONTH_PV = [[100.0, 200.0], [300.0, 0.0], [400.0, 0.0], [0.0, 0.0]]
 
 
 def _year(parts: dict[str, list[float]]) -> dict[str, float]:
@@ -31,22 +39,40 @@ def _year(parts: dict[str, list[float]]) -> dict[str, float]:
     }
 
 
-def _result(*, sites: list[str] = SITES, pv: list[float] = PV, contributions: bool = True) -> dict[str, Any]:
+def _result(*, sites: list[str] = SITES, pv: list[float] = PV, monthly_pv: list[list[float]] | None = None,
+            imports: list[float] = IMPORT, exports: list[float] = EXPORT,
+            day_import: list[list[float]] | None = None, contributions: bool = True) -> dict[str, Any]:
     """A stored result with every firm's parts; the district figures are their sums."""
     year_parts = {
-        "consumption_kwh": CONSUMPTION, "import_kwh": IMPORT, "export_kwh": EXPORT, "pv_kwh": pv,
-        "new_pv_kwh": pv, "energy_cost_eur": [0.2 * v for v in IMPORT], "statute_incentive_eur": [7.0] * 4,
-        "co2_t": [0.25 * v / 1000 for v in IMPORT],
+        "consumption_kwh": CONSUMPTION, "import_kwh": imports, "export_kwh": exports, "pv_kwh": pv,
+        "new_pv_kwh": pv, "energy_cost_eur": [0.2 * v for v in imports], "statute_incentive_eur": [7.0] * 4,
+        "co2_t": [0.25 * v / 1000 for v in imports],
         "balance_rest_kwh": [c - i + e - p
-                             for c, i, e, p in zip(CONSUMPTION, IMPORT, EXPORT, pv, strict=True)],
+                             for c, i, e, p in zip(CONSUMPTION, imports, exports, pv, strict=True)],
     }
-    # Two months: in January every firm draws 100 kWh; in February SITE_A draws 900 of 1000.
-    monthly_import = [[100.0, 900.0], [100.0, 40.0], [100.0, 30.0], [100.0, 30.0]]
+    if monthly_pv is None:
+        monthly_pv = MONTHLY_PV if pv == PV else [[v / 3] * 3 for v in pv]
+    n = len(monthly_pv[0])
+    monthly_parts = {  # the other quantities spread evenly over the months
+        "consumption_kwh": [[v / n] * n for v in CONSUMPTION], "import_kwh": [[v / n] * n for v in imports],
+        "export_kwh": [[v / n] * n for v in exports], "pv_kwh": monthly_pv,
+    }
+    monthly_parts["balance_rest_kwh"] = [
+        [c - i + e - v for c, i, e, v in zip(*rows, strict=True)]
+        for rows in zip(*(monthly_parts[k] for k in _MONTH_KEYS), strict=True)
+    ]
+    monthly = {k: [sum(col) for col in zip(*rows, strict=True)] for k, rows in monthly_parts.items()}
+    monthly["shared_kwh"] = [10.0] * n
+    # The typical day: only imports, when given (the balance's rest is then minus the imports).
+    steps = len(day_import[0]) if day_import else 0
+    zero_day = [[0.0] * steps for _ in SITES]
+    day_parts = {"load_kw": zero_day, "pv_kw": zero_day, "import_kw": day_import or zero_day,
+                 "export_kw": zero_day, "balance_rest_kw": [[-v for v in r] for r in day_import or zero_day]}
     capex = [600_000.0, 200_000.0, 200_000.0, 0.0]  # 1 MEUR: SITE_A 60 %
     money = {"capex_eur": capex, "pv_capex_eur": capex, "battery_capex_eur": [0.0] * 4,
              "pv_om_eur": [c / 100 for c in capex], "om_eur": [c / 100 for c in capex],
              "benefit_eur": [60_000.0, 20_000.0, 20_000.0, 0.0]}
-    sizing = {"cost_eur": [100.0, 100.0, 100.0, 100.0], "import_kwh": IMPORT, "export_kwh": EXPORT,
+    sizing = {"cost_eur": [100.0, 100.0, 100.0, 100.0], "import_kwh": imports, "export_kwh": exports,
               "co2_t": year_parts["co2_t"], "pv_kwp": [900.0, 50.0, 50.0, 0.0], "battery_kwh": [0.0] * 4}
     result: dict[str, Any] = {
         "name": "hand", "description": "", "district": DISTRICT, "sites": sites, "step_minutes": 60,
@@ -67,19 +93,15 @@ def _result(*, sites: list[str] = SITES, pv: list[float] = PV, contributions: bo
                     "cash_flows_eur": [-1_000_000.0] + [100_000.0] * 20, "lcoe_eur_per_kwh": 0.09},
         "co2_curve": [{"reduction_pct": 0.0, "co2_t": 0.25, "annual_cost_eur": 370.0, "feasible": True,
                        "pv_kwp": 1000.0, "battery_kwh": 0.0, "co2_avoided_t": 0.0}],
-        "monthly": {"consumption_kwh": [400.0, 4000.0], "pv_kwh": [0.0, 0.0], "import_kwh": [400.0, 1000.0],
-                    "export_kwh": [0.0, 0.0], "shared_kwh": [0.0, 0.0]},
-        "typical_day": {"load_kw": [], "pv_kw": [], "import_kw": [], "export_kw": []},
+        "monthly": {k: v for k, v in monthly.items() if k != "balance_rest_kwh"},
+        "typical_day": {k: [sum(col) for col in zip(*rows, strict=True)] for k, rows in day_parts.items()},
         "representative_days": {"days": [0], "weights": [365]},
     }
     if contributions:
         result["contributions"] = {
             "year": year_parts, "baseline_year": year_parts,
-            "monthly": {"consumption_kwh": [[100.0, 1000.0]] * 4, "pv_kwh": [[0.0, 0.0]] * 4,
-                        "import_kwh": monthly_import, "export_kwh": [[0.0, 0.0]] * 4,
-                        "balance_rest_kwh": [[0.0, 100.0], [0.0, 960.0], [0.0, 970.0], [0.0, 970.0]]},
-            "typical_day": {k: [[]] * 4 for k in ("load_kw", "pv_kw", "import_kw", "export_kw",
-                                                  "balance_rest_kw")},
+            "monthly": monthly_parts,
+            "typical_day": day_parts,
             "annual_cost": {"representative_days": sizing, "full_year": sizing},
             "money": money, "co2_curve": [sizing],
         }
@@ -111,7 +133,7 @@ def test_the_operator_sees_every_figure(api_server: ApiServer, job: str) -> None
         seen = _seen(op, job)
     assert seen["year"]["import_kwh"] == 1000.0 and seen["year"]["export_kwh"] == 1000.0
     assert [f["site"] for f in seen["firms"]] == SITES
-    assert seen["monthly"]["import_kwh"] == [400.0, 1000.0]
+    assert seen["monthly"]["pv_kwh"] == [300.0, 200.0, 500.0]
 
 
 @pytest.mark.parametrize("who", ["public", "authority"])
@@ -127,9 +149,9 @@ def test_the_public_rule_per_figure_and_per_row(api_server: ApiServer, job: str,
     # cost from import; consumption and self-sufficiency from the whole balance.
     assert y["shared_kwh"] is None and y["incentive_eur"] is None and y["co2_t"] is None
     assert y["energy_cost_eur"] is None and y["consumption_kwh"] is None and y["self_sufficiency"] is None
-    # Per row: January's 400 kWh from four firms of 100 each is shown, February's (SITE_A 900 of
-    # 1000) is not.
-    assert seen["monthly"]["import_kwh"] == [400.0, None]
+    # Per row (MONTHLY_PV): January's 300 kWh from three firms is shown, February (one firm) and
+    # March (two) are not; together they are three firms, so the year's 1000 is shown.
+    assert seen["monthly"]["pv_kwh"] == [300.0, None, None]
     # Capex: 600k, 200k, 200k of 1 MEUR (60 %): shown; the lifetime figures are built from capex
     # and the benefit (60k, 20k, 20k of 100k: 60 %): shown.
     assert seen["capex_eur"] == 1_000_000.0 and seen["finance"]["npv_eur"] == 250_000.0
@@ -174,6 +196,39 @@ def test_a_site_manager_sees_its_firm_and_nothing_that_reveals_another(
     assert seen["capex_eur"] is None
 
 
+def test_a_withheld_month_the_year_would_give_back_withholds_the_year(api_server: ApiServer) -> None:
+    job = _store(api_server, _result(monthly_pv=LONE_MONTH_PV))
+    with api_server.client() as public:
+        seen = _seen(public, job)
+    assert seen["monthly"]["pv_kwh"] == [None, None]
+    assert seen["year"]["pv_kwh"] is None  # 300, 300, 400 passes alone, but 1000 - 800 = SITE_A's 200
+    assert seen["year"]["export_kwh"] is None and seen["capex_eur"] == 1_000_000.0
+    with api_server.client(api_server.operator) as op:
+        assert _seen(op, job)["monthly"]["pv_kwh"] == [800.0, 200.0]
+
+
+def test_a_withheld_step_of_the_typical_day_withholds_the_year_and_its_rows(api_server: ApiServer) -> None:
+    balanced = [300.0, 300.0, 400.0, 0.0]
+    # The typical day's import: at the first step 100 + 100 + 100 (shown), at the second SITE_A's
+    # 50 alone (withheld); the year's import (300, 300, 400: it would pass) divided by the days
+    # minus the first step would give that 50 back: the import is withheld everywhere.
+    day_import = [[100.0, 50.0], [100.0, 0.0], [100.0, 0.0], [0.0, 0.0]]
+    job = _store(api_server, _result(imports=balanced, exports=balanced, day_import=day_import))
+    with api_server.client() as public:
+        seen = _seen(public, job)
+    assert seen["typical_day"]["import_kw"] == [None, None]
+    assert seen["year"]["import_kwh"] is None and seen["monthly"]["import_kwh"] == [None] * 3
+    assert seen["year"]["co2_t"] is None  # imports times a factor
+    # Export is not touched: 300, 300, 400 in the year, a third of it in each month.
+    assert seen["year"]["export_kwh"] == 1000.0
+    assert seen["monthly"]["export_kwh"] == pytest.approx([1000.0 / 3] * 3)
+    # Shared energy (from import and export) is withheld in the year, so its months, each of which
+    # would pass, are withheld too: they add up to the year.
+    assert seen["year"]["shared_kwh"] is None and seen["monthly"]["shared_kwh"] == [None] * 3
+    with api_server.client(api_server.operator) as op:
+        assert _seen(op, job)["typical_day"]["import_kw"] == [300.0, 50.0]
+
+
 def test_too_few_firms_in_a_scenario_is_refused_to_the_public(api_server: ApiServer) -> None:
     job = _store(api_server, _result(sites=[SITE_A, SITE_B]))
     for user in (None, api_server.authority):
@@ -187,6 +242,6 @@ def test_a_result_without_parts_shows_nothing_to_the_public(api_server: ApiServe
     with api_server.client() as public:
         seen = _seen(public, job)
     assert seen["year"]["pv_kwh"] is None and seen["capex_eur"] is None
-    assert seen["monthly"]["import_kwh"] == [None, None]
+    assert seen["monthly"]["pv_kwh"] == [None, None, None]
     with api_server.client(api_server.operator) as op:
         assert _seen(op, job)["year"]["pv_kwh"] == 1000.0
