@@ -6,15 +6,19 @@ the firms they may not see, and the rows of the firms they may see (api/scenario
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from api.auth.principal import Role
+from api.auth.principal import Principal, Role
 from api.deps import OperatorDep, PrincipalDep, StateDep, guard_public_total
 from api.problems import ProblemError, problems
+from api.scenario_pdf import render_scenario_pdf
 from api.scenario_view import scenario_view
+from api.state import ApiState
 from coordinator.scenarios._jobs import JobError, latest_jobs, submit_job, validate_submission
 
 router = APIRouter(prefix="/api/v1", tags=["scenarios"])
@@ -95,22 +99,47 @@ async def list_scenarios(state: StateDep, principal: PrincipalDep) -> list[JobSu
     return [JobSummary(**_summary(j, operator=operator)) for j in rows]
 
 
+async def _job_and_view(
+    state: ApiState, principal: Principal, job_id: str
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The job and what this principal may see of its result (api/scenario_view.py)."""
+    jobs = await latest_jobs(state.store, district=state.district.district)
+    job = jobs.get(job_id)
+    if job is None:
+        raise ProblemError(404, f"no scenario {job_id}")
+    result = job.get("result")
+    if result is not None:
+        sites = [str(s) for s in result.get("sites") or []]
+        guard_public_total(principal, len(sites), "figures in this scenario")
+        result = scenario_view(result, operator=principal.role is Role.OPERATOR,
+                               visible=frozenset(principal.visible_sites(sites)))
+    return job, result
+
+
 @router.get(
     "/scenarios/{job_id}",
     summary="A scenario's state and what the viewer may see of its result",
     responses=problems(403, 404, 503),
 )
 async def get_scenario(state: StateDep, principal: PrincipalDep, job_id: JobId) -> JobDetail:
-    jobs = await latest_jobs(state.store, district=state.district.district)
-    job = jobs.get(job_id)
-    if job is None:
-        raise ProblemError(404, f"no scenario {job_id}")
-    result = job.get("result")
+    job, result = await _job_and_view(state, principal, job_id)
     operator = principal.role is Role.OPERATOR
-    if result is not None:
-        sites = [str(s) for s in result.get("sites") or []]
-        guard_public_total(principal, len(sites), "figures in this scenario")
-        result = scenario_view(result, operator=operator, visible=frozenset(principal.visible_sites(sites)))
     return JobDetail(
         **_summary(job, operator=operator), scenario=job.get("scenario") if operator else None, result=result
     )
+
+
+@router.get(
+    "/scenarios/{job_id}/report.pdf",
+    summary="A scenario's result as PDF, as the viewer may see it",
+    responses={**problems(403, 404, 409, 503), 200: {"content": {"application/pdf": {}}}},
+    response_class=Response,
+)
+async def get_scenario_pdf(state: StateDep, principal: PrincipalDep, job_id: JobId) -> Response:
+    job, result = await _job_and_view(state, principal, job_id)
+    if result is None:
+        raise ProblemError(409, f"scenario {job_id} is {job.get('state', '?')}: it has no result yet")
+    name = str((job.get("scenario") or {}).get("name") or result.get("name") or job_id)
+    pdf = await asyncio.to_thread(render_scenario_pdf, result, name=name)  # reportlab is CPU work
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="scenario-{job_id}.pdf"'})

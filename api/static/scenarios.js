@@ -25,6 +25,7 @@
         <div class="toolbar"><button id="scenario-run">Run scenario</button> <span id="scenario-status" class="muted"></span></div></div>` : "") +
       `<div class="grid2"><div class="card"><h3>Scenarios</h3><table id="scenario-list"></table></div>
        <div class="card"><h3>Cost against CO2</h3><svg id="scenario-curve" class="chart" viewBox="0 0 520 260"></svg></div></div>
+       <div class="toolbar"><button id="scenario-pdf" hidden>Scenario PDF</button> <span id="scenario-note" class="muted"></span></div>
        <div id="scenario-tiles" class="tiles"></div>
        <div class="card"><h3>Sizes</h3><table id="scenario-sizes"></table></div>
        <div class="card"><h3>Firms</h3><table id="scenario-firms"></table></div>`;
@@ -66,8 +67,23 @@
     document.querySelectorAll("#scenario-list a[data-job]").forEach(a => a.onclick = ev => { ev.preventDefault(); follow(a.dataset.job); });
   }
 
+  // The PDF of the result shown, as this viewer may see it (the same public rule as the page).
+  async function downloadPdf(id) {
+    const headers = App.token ? { Authorization: "Bearer " + App.token } : {};
+    const r = await fetch(`/api/v1/scenarios/${id}/report.pdf`, { headers });
+    if (!r.ok) { $("#scenario-note").textContent = `could not download: ${r.statusText}`; return; }
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(await r.blob());
+    a.download = `scenario-${id}.pdf`;
+    document.body.appendChild(a); a.click(); a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  }
+
   function show(job) {
     const r = job.result || {};
+    const pdf = $("#scenario-pdf");
+    pdf.hidden = false;
+    pdf.onclick = () => downloadPdf(job.id);
     const y = r.year || {}, f = r.finance || {};
     // The district totals as the API shows them to this viewer (a firm's manager gets only its own rows).
     const kwp = "pv_kwp_total" in r ? r.pv_kwp_total : (r.surfaces || []).reduce((a, s) => a + s.kwp, 0);

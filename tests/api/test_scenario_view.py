@@ -5,6 +5,7 @@ site manager. Each expected figure is worked out by hand in the comments."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ import pytest
 from nzd.clock import district_clock
 from nzd.store import Event, EventKind
 from tests.api.conftest import DISTRICT, SITE_A, SITE_B, SITES, ApiServer, write
+from tests.api.test_settlement import pdf_text, rendered_page
 
 # SITES = tintoria-rossi (SITE_A), lanificio-bianchi, logistica-prato (SITE_B), depuratore
 IMPORT = [900.0, 40.0, 30.0, 30.0]  # 1000 kWh; SITE_A 90 % of it: above 85 %
@@ -245,3 +247,35 @@ def test_a_result_without_parts_shows_nothing_to_the_public(api_server: ApiServe
     assert seen["monthly"]["pv_kwh"] == [None, None, None]
     with api_server.client(api_server.operator) as op:
         assert _seen(op, job)["year"]["pv_kwh"] == 1000.0
+
+
+def test_the_pdf_shows_what_the_viewer_may_see(api_server: ApiServer, job: str, tmp_path: Path) -> None:
+    def pdf(user: Any) -> str:
+        with api_server.client(user) as client:
+            r = client.get(f"/api/v1/scenarios/{job}/report.pdf")
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"] == "application/pdf" and r.content.startswith(b"%PDF")
+        path = tmp_path / f"{uuid.uuid4().hex}.pdf"
+        path.write_bytes(r.content)
+        assert rendered_page(path, tmp_path).stat().st_size > 2_000
+        return pdf_text(path)
+
+    public = pdf(None)
+    # The year: PV 1,000 kWh is shown, import (SITE_A 90 %) is not; no firm is named.
+    assert "Solar power used or fed in" in public and "1,000 kWh" in public
+    assert "Drawn from the grid" in public and "not published" in public
+    assert "Investment" in public and "1,000,000 EUR" in public
+    assert not any(s in public for s in SITES)
+    manager = pdf(api_server.manager_a)
+    assert SITE_A in manager and SITE_B not in manager
+    operator = pdf(api_server.operator)
+    assert all(s in operator for s in SITES)
+
+
+def test_no_pdf_before_the_result(api_server: ApiServer) -> None:
+    job = uuid.uuid4().hex[:12]
+    doc = {"state": "queued", "by": "operator", "scenario": {"name": "later"}}
+    write(api_server, events=[Event(EventKind.SCENARIO, DISTRICT, "*", district_clock().now_ms(), job, doc)])
+    with api_server.client(api_server.operator) as op:
+        r = op.get(f"/api/v1/scenarios/{job}/report.pdf")
+    assert r.status_code == 409 and "queued" in r.text

@@ -7,6 +7,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -15,6 +16,7 @@ from coordinator.scenarios._jobs import run_pending, worker_loop
 from nzd.store import open_store
 from tests.api.conftest import DISTRICT, DISTRICT_FILE, SITE_A, SITES, ApiServer, run, store_settings
 from tests.api.test_dashboard import _page, browser  # noqa: F401  (the module's Chromium fixture)
+from tests.api.test_settlement import pdf_text, rendered_page
 
 SCENARIO = {
     "name": "api-roofs",
@@ -111,6 +113,7 @@ def test_operator_runs_a_scenario_in_the_dashboard(
     api_server: ApiServer,
     browser: Browser,  # noqa: F811
     worker: None,
+    tmp_path: Path,
 ) -> None:
     page, errors = _page(browser)
     page.goto(api_server.url + "/")
@@ -132,6 +135,13 @@ def test_operator_runs_a_scenario_in_the_dashboard(
     assert page.locator("#scenario-curve .co2-point").count() >= 1
     expect(page.locator("#scenario-tiles")).to_contain_text("kWp")
     expect(page.locator("#scenario-firms")).to_contain_text(SITE_A)
+    # The result as PDF, linked from the page: a viewer renders it and it names the firms' roofs.
+    with page.expect_download() as info:
+        page.click("#scenario-pdf")
+    path = tmp_path / "scenario.pdf"
+    info.value.save_as(path)
+    assert info.value.suggested_filename.startswith("scenario-") and rendered_page(path, tmp_path)
+    assert "PV per surface" in pdf_text(path) and f"{SITE_A}-roof" in pdf_text(path)
     assert not errors, errors
 
 
