@@ -89,33 +89,53 @@ Inputs = Callable[[int], dict[str, tuple[Parts, ...]]]
 
 def _table(table: Any, keys: tuple[str, ...], inputs: Inputs, rule: _Rule
            ) -> tuple[dict[str, list[Any]] | None, dict[str, list[tuple[Parts, ...]]]]:
-    """Rows (months, steps of the typical day) through the rule, and per figure its withheld rows' inputs."""
+    """Rows (months, steps of the typical day) through the rule, and per figure each row's inputs."""
     if not isinstance(table, dict):
         return None, {}
     out: dict[str, list[Any]] = {k: [] for k in keys}
-    withheld: dict[str, list[tuple[Parts, ...]]] = {k: [] for k in keys}
+    row_inputs: dict[str, list[tuple[Parts, ...]]] = {k: [] for k in keys}
     for r in range(len(table.get(keys[0]) or [])):
         for k, ins in inputs(r).items():
-            shown = rule(_get(table, k, r), *ins)
-            out[k].append(shown)
-            if shown is None:
-                withheld[k].append(ins)
-    return out, withheld
+            out[k].append(rule(_get(table, k, r), *ins))
+            row_inputs[k].append(ins)
+    return out, row_inputs
+
+
+def _complement(rows: list[Any], inputs: list[tuple[Parts, ...]], rule: _Rule) -> list[int] | None:
+    """Rows to withhold besides those withheld already so that together they pass the rule (the
+    year minus the rows shown is their sum); None when no choice does (then the year itself fails).
+
+    The smallest single row that does it, else shown rows added from the smallest up."""
+    withheld = [r for r, v in enumerate(rows) if v is None]
+    if not withheld or rule.passes(*_combined([inputs[r] for r in withheld])):
+        return []
+    shown = sorted((r for r, v in enumerate(rows) if v is not None), key=lambda r: abs(float(rows[r])))
+    for r in shown:
+        if rule.passes(*_combined([inputs[i] for i in [*withheld, r]])):
+            return [r]
+    added: list[int] = []
+    for r in shown:
+        added.append(r)
+        if rule.passes(*_combined([inputs[i] for i in withheld + added])):
+            return added
+    return None
 
 
 _ROWS_OF_TOTAL = {  # a year's figure: the monthly and typical-day figures whose rows add up to it
     "import_kwh": ("import_kwh", "import_kw"),
     "export_kwh": ("export_kwh", "export_kw"),
-    "consumption_kwh": ("consumption_kwh", "load_kw"),
-    "pv_kwh": ("pv_kwh", None),  # the typical day's PV includes what was spilled: another total
+    "pv_kwh": ("pv_kwh", "pv_kw"),
     "shared_kwh": ("shared_kwh", None),
+    "consumption_kwh": ("consumption_kwh", "load_kw"),  # last: the balance of the rows above
 }
+_BALANCE = {"consumption_kwh", "load_kw"}
+"""A row's balance figure, built from its import, export and PV: withheld with any of them."""
 
 
 def _rows(result: dict[str, Any], parts: Any, rule: _Rule) -> tuple[dict[str, Any], set[str]]:
-    """The monthly and typical-day rows, and the year's figures that must be withheld so that the
-    year minus the rows shown does not give back rows withheld (their inputs summed fail the rule):
-    such a figure is then withheld everywhere, in the year and in every row."""
+    """The monthly and typical-day rows, with what keeps the year minus the rows shown from giving
+    back rows withheld: more rows withheld (secondary suppression) or, when no choice of rows does
+    it, the figure withheld everywhere, in the year and in every row (returned as poisoned)."""
     month_parts, day_parts = _get(parts, "monthly"), _get(parts, "typical_day")
 
     def month(m: int) -> dict[str, tuple[Parts, ...]]:
@@ -128,16 +148,25 @@ def _rows(result: dict[str, Any], parts: Any, rule: _Rule) -> tuple[dict[str, An
         return {"load_kw": (load, imp, exp, pv, rest), "pv_kw": (pv,), "import_kw": (imp,),
                 "export_kw": (exp,)}
 
-    monthly, month_withheld = _table(result.get("monthly"), (*_MONTH_KEYS, "shared_kwh"), month, rule)
-    day, day_withheld = _table(result.get("typical_day"), _DAY_KEYS, step, rule)
+    monthly, month_inputs = _table(result.get("monthly"), (*_MONTH_KEYS, "shared_kwh"), month, rule)
+    day, day_inputs = _table(result.get("typical_day"), _DAY_KEYS, step, rule)
     poisoned: set[str] = set()
-    for total, (month_key, day_key) in _ROWS_OF_TOTAL.items():
-        for rows in (month_withheld.get(month_key), day_withheld.get(day_key or "")):
-            if rows and not rule.passes(*_combined(rows)):
+    for total, keys in _ROWS_OF_TOTAL.items():
+        for table, inputs, key in zip((monthly, day), (month_inputs, day_inputs), keys, strict=True):
+            if table is None or key is None:
+                continue
+            more = _complement(table[key], inputs[key], rule)
+            if more is None:
                 poisoned.add(total)
-                for table, key in ((monthly, month_key), (day, day_key)):
-                    if table is not None and key is not None:
-                        table[key] = [None] * len(table[key])
+                continue
+            for r in more:
+                table[key][r] = None
+                for balance in _BALANCE & set(table):
+                    table[balance][r] = None
+    for total in poisoned:
+        for table, key in zip((monthly, day), _ROWS_OF_TOTAL[total], strict=True):
+            if table is not None and key is not None:
+                table[key] = [None] * len(table[key])
     return {"monthly": monthly, "typical_day": day}, poisoned
 
 

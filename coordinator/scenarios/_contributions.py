@@ -32,7 +32,7 @@ __all__ = [
 
 def _rest(consumption: FloatArray, imported: FloatArray, exported: FloatArray, pv: FloatArray) -> FloatArray:
     """What the energy balance leaves once consumption, import, export and PV are published: storage's
-    net output (less PV spilled). Its own part for the rule, rounded to 1e-6 (a mWh) because below
+    net output. Its own part for the rule, rounded to 1e-6 (a mWh) because below
     that it is the sums' floating-point error, which would count as a firm contributing."""
     return np.round(consumption - imported + exported - pv, 6)
 
@@ -90,7 +90,7 @@ def sizing_parts(inp: SizingInputs, res: SizingResult) -> dict[str, list[float]]
 def typical_day_parts(
     inp: SizingInputs, res: SizingResult, pv_kw: FloatArray, steps_per_day: int
 ) -> dict[str, Any]:
-    """Per site, the year's mean day in kW: load, PV (all of it), import, export."""
+    """Per site, the year's mean day in kW: load, PV used or fed in, import, export."""
 
     def mean_day(values: FloatArray) -> list[list[float]]:
         out: list[list[float]] = values.reshape(values.shape[0], -1, steps_per_day).mean(axis=1).tolist()

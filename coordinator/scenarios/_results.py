@@ -12,7 +12,7 @@ from coordinator.scenarios._lp import SizingResult
 from nzd.accounting.settlement import HourlyEnergy, Plant, settle, settlement_rules
 from nzd.config import DistrictConfig
 
-__all__ = ["YearFigures", "year_figures"]
+__all__ = ["YearFigures", "pv_used_kw", "year_figures"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,16 @@ def _per_hour(values: FloatArray, hour_of_step: IntArray, n_hours: int) -> Float
     return out
 
 
+def pv_used_kw(inp: SizingInputs, res: SizingResult) -> FloatArray:
+    """[site, step] the PV a site used or fed in (the LP spills the rest): load + export + charge -
+    discharge - import."""
+    net_bat = np.zeros_like(inp.load_kw)
+    if inp.batteries.count:
+        np.add.at(net_bat, inp.batteries.site_index, res.charge_kw - res.discharge_kw)
+    used: FloatArray = np.clip(inp.load_kw + res.export_kw + net_bat - res.import_kw, 0.0, None)
+    return used
+
+
 def year_figures(
     inp: SizingInputs,
     res: SizingResult,
@@ -73,11 +83,7 @@ def year_figures(
     new_pv = np.zeros_like(inp.load_kw)
     if sf.count:
         np.add.at(new_pv, sf.site_index, res.kwp[:, None] * sf.yield_kw_per_kwp)
-    # What PV the site used or fed in (the LP spills the rest): load + export + charge - discharge - import.
-    net_bat = np.zeros_like(inp.load_kw)
-    if inp.batteries.count:
-        np.add.at(net_bat, inp.batteries.site_index, res.charge_kw - res.discharge_kw)
-    pv_used = np.clip(inp.load_kw + res.export_kw + net_bat - res.import_kw, 0.0, None)
+    pv_used = pv_used_kw(inp, res)
     pv_total = inp.existing_pv_kw + new_pv
     new_share = np.divide(new_pv, pv_total, out=np.zeros_like(pv_total), where=pv_total > 1e-9)
 

@@ -22,7 +22,7 @@ from coordinator.scenarios._dispatch import dispatch_year
 from coordinator.scenarios._finance import cash_flows, finance
 from coordinator.scenarios._inputs import SizingInputs, SizingOptions, annuity_factor
 from coordinator.scenarios._lp import SizingError, SizingResult, size_district
-from coordinator.scenarios._results import YearFigures, year_figures
+from coordinator.scenarios._results import YearFigures, pv_used_kw, year_figures
 from coordinator.scenarios._spec import ScenarioSpec
 from coordinator.scenarios._typical import representative_days
 from coordinator.scenarios._year import ScenarioYear, scenario_year
@@ -169,14 +169,13 @@ def _co2_curve(
 def _typical_day(
     inp: SizingInputs, res: SizingResult, steps_per_day: int
 ) -> tuple[dict[str, list[float]], dict[str, Any]]:
-    """The year's mean day, district totals in kW: load, PV, import, export; and its parts per site."""
+    """The year's mean day, district totals in kW: load, PV used or fed in (as the year's: what was
+    spilled is left out), import, export; and its parts per site."""
 
     def mean_day(values: np.ndarray) -> list[float]:
         return [float(v) for v in values.sum(axis=0).reshape(-1, steps_per_day).mean(axis=0)]
 
-    pv = inp.existing_pv_kw.copy()
-    if inp.surfaces.count:
-        np.add.at(pv, inp.surfaces.site_index, res.kwp[:, None] * inp.surfaces.yield_kw_per_kwp)
+    pv = pv_used_kw(inp, res)
     totals = {
         "load_kw": mean_day(inp.load_kw),
         "pv_kw": mean_day(pv),

@@ -25,10 +25,11 @@ CONSUMPTION = [1000.0, 1000.0, 1000.0, 1000.0]
 # alone, March 200 + 300 of two firms (each withheld); February and March together 200, 200, 300
 # (43 % at most): the year minus January gives no firm away.
 MONTHLY_PV = [[100.0, 200.0, 0.0], [100.0, 0.0, 200.0], [100.0, 0.0, 300.0], [0.0, 0.0, 0.0]]
-# The same year's PV in two months: January 100, 300, 400 would pass alone, but February is SITE_A's
-# 200 alone, and the year (1000) minus January (800) would give it back: both withheld, the year too.
+# The same year's PV otherwise: January 100 + 100 + 100, February SITE_A's 150 alone (withheld),
+# March 50 + 200 + 300. The year minus January and March would give February back, so one more
+# month is withheld: the smallest that does it, January (with February: 250, 100, 100: 56 %).
+LONE_MONTH_PV = [[100.0, 150.0, 50.0], [100.0, 0.0, 200.0], [100.0, 0.0, 300.0], [0.0, 0.0, 0.0]]
 _MONTH_KEYS = ("consumption_kwh", "import_kwh", "export_kwh", "pv_kwh")
-LONE_MONTH_PV = [[100.0, 200.0], [300.0, 0.0], [400.0, 0.0], [0.0, 0.0]]
 
 
 def _year(parts: dict[str, list[float]]) -> dict[str, float]:
@@ -43,7 +44,8 @@ def _year(parts: dict[str, list[float]]) -> dict[str, float]:
 
 def _result(*, sites: list[str] = SITES, pv: list[float] = PV, monthly_pv: list[list[float]] | None = None,
             imports: list[float] = IMPORT, exports: list[float] = EXPORT,
-            day_import: list[list[float]] | None = None, contributions: bool = True) -> dict[str, Any]:
+            monthly_import: list[list[float]] | None = None, day_import: list[list[float]] | None = None,
+            contributions: bool = True) -> dict[str, Any]:
     """A stored result with every firm's parts; the district figures are their sums."""
     year_parts = {
         "consumption_kwh": CONSUMPTION, "import_kwh": imports, "export_kwh": exports, "pv_kwh": pv,
@@ -56,7 +58,8 @@ def _result(*, sites: list[str] = SITES, pv: list[float] = PV, monthly_pv: list[
         monthly_pv = MONTHLY_PV if pv == PV else [[v / 3] * 3 for v in pv]
     n = len(monthly_pv[0])
     monthly_parts = {  # the other quantities spread evenly over the months
-        "consumption_kwh": [[v / n] * n for v in CONSUMPTION], "import_kwh": [[v / n] * n for v in imports],
+        "consumption_kwh": [[v / n] * n for v in CONSUMPTION],
+        "import_kwh": monthly_import or [[v / n] * n for v in imports],
         "export_kwh": [[v / n] * n for v in exports], "pv_kwh": monthly_pv,
     }
     monthly_parts["balance_rest_kwh"] = [
@@ -198,37 +201,46 @@ def test_a_site_manager_sees_its_firm_and_nothing_that_reveals_another(
     assert seen["capex_eur"] is None
 
 
-def test_a_withheld_month_the_year_would_give_back_withholds_the_year(api_server: ApiServer) -> None:
+def test_a_month_the_year_would_give_back_is_covered_by_another(api_server: ApiServer) -> None:
     job = _store(api_server, _result(monthly_pv=LONE_MONTH_PV))
     with api_server.client() as public:
         seen = _seen(public, job)
-    assert seen["monthly"]["pv_kwh"] == [None, None]
-    assert seen["year"]["pv_kwh"] is None  # 300, 300, 400 passes alone, but 1000 - 800 = SITE_A's 200
-    assert seen["year"]["export_kwh"] is None and seen["capex_eur"] == 1_000_000.0
+    assert seen["monthly"]["pv_kwh"] == [None, None, 550.0]
+    assert seen["year"]["pv_kwh"] == 1000.0  # 1000 - 550 = January and February together
     with api_server.client(api_server.operator) as op:
-        assert _seen(op, job)["monthly"]["pv_kwh"] == [800.0, 200.0]
+        assert _seen(op, job)["monthly"]["pv_kwh"] == [300.0, 150.0, 550.0]
 
 
-def test_a_withheld_step_of_the_typical_day_withholds_the_year_and_its_rows(api_server: ApiServer) -> None:
+def test_when_no_row_covers_a_withheld_one_the_quantity_is_withheld_everywhere(api_server: ApiServer) -> None:
+    # Import: January 100, 40, 30, 30 (SITE_A 50 %) would pass; February is SITE_A's 800 alone; the
+    # year (900, 40, 30, 30) fails too, so no other month can cover February: import is withheld
+    # in every month, and in the year.
+    job = _store(api_server, _result(monthly_import=[[100.0, 800.0], [40.0, 0.0], [30.0, 0.0], [30.0, 0.0]],
+                                     monthly_pv=[[150.0, 150.0], [150.0, 150.0], [200.0, 200.0], [0.0, 0.0]]))
+    with api_server.client() as public:
+        seen = _seen(public, job)
+    assert seen["monthly"]["import_kwh"] == [None, None] and seen["year"]["import_kwh"] is None
+    assert seen["monthly"]["pv_kwh"] == [500.0, 500.0]  # 30 %, 30 %, 40 % each month
+    with api_server.client(api_server.operator) as op:
+        assert _seen(op, job)["monthly"]["import_kwh"] == [200.0, 800.0]
+
+
+def test_a_step_of_the_typical_day_is_covered_by_another(api_server: ApiServer) -> None:
     balanced = [300.0, 300.0, 400.0, 0.0]
-    # The typical day's import: at the first step 100 + 100 + 100 (shown), at the second SITE_A's
-    # 50 alone (withheld); the year's import (300, 300, 400: it would pass) divided by the days
-    # minus the first step would give that 50 back: the import is withheld everywhere.
-    day_import = [[100.0, 50.0], [100.0, 0.0], [100.0, 0.0], [0.0, 0.0]]
+    # The typical day's import: 100 + 100 + 100, then SITE_A's 50 alone (withheld), then 150 + 200
+    # + 300. The year's import (shown: 300, 300, 400) over the days minus the steps shown must not
+    # give the 50 back: the first step is withheld too (with the 50: 150, 100, 100, 43 %), and the
+    # load of both steps, which is built from their import.
+    day_import = [[100.0, 50.0, 150.0], [100.0, 0.0, 200.0], [100.0, 0.0, 300.0], [0.0, 0.0, 0.0]]
     job = _store(api_server, _result(imports=balanced, exports=balanced, day_import=day_import))
     with api_server.client() as public:
         seen = _seen(public, job)
-    assert seen["typical_day"]["import_kw"] == [None, None]
-    assert seen["year"]["import_kwh"] is None and seen["monthly"]["import_kwh"] == [None] * 3
-    assert seen["year"]["co2_t"] is None  # imports times a factor
-    # Export is not touched: 300, 300, 400 in the year, a third of it in each month.
-    assert seen["year"]["export_kwh"] == 1000.0
-    assert seen["monthly"]["export_kwh"] == pytest.approx([1000.0 / 3] * 3)
-    # Shared energy (from import and export) is withheld in the year, so its months, each of which
-    # would pass, are withheld too: they add up to the year.
-    assert seen["year"]["shared_kwh"] is None and seen["monthly"]["shared_kwh"] == [None] * 3
+    assert seen["typical_day"]["import_kw"] == [None, None, 650.0]
+    assert seen["typical_day"]["load_kw"] == [None, None, 0.0]
+    assert seen["year"]["import_kwh"] == 1000.0 and seen["year"]["co2_t"] == pytest.approx(0.25)
+    assert seen["monthly"]["import_kwh"] == pytest.approx([1000.0 / 3] * 3)
     with api_server.client(api_server.operator) as op:
-        assert _seen(op, job)["typical_day"]["import_kw"] == [300.0, 50.0]
+        assert _seen(op, job)["typical_day"]["import_kw"] == [300.0, 50.0, 650.0]
 
 
 def test_too_few_firms_in_a_scenario_is_refused_to_the_public(api_server: ApiServer) -> None:
