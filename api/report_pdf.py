@@ -8,18 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.district_report import DistrictReport
+from api.pdf_format import fmt, pct
 
-__all__ = ["fmt", "render_report_pdf", "status_words"]
-
-
-def fmt(v: float | None, unit: str = "", digits: int = 1) -> str:
-    if v is None:
-        return "not published"
-    return f"{v:,.{digits}f}{' ' + unit if unit else ''}"
-
-
-def pct(v: float | None) -> str:
-    return "not published" if v is None else f"{100 * v:.1f} %"
+__all__ = ["fmt", "pct", "render_report_pdf", "status_words"]
 
 
 def status_words(status: str | None) -> str:

@@ -25,6 +25,7 @@
         <div class="toolbar"><button id="scenario-run">Run scenario</button> <span id="scenario-status" class="muted"></span></div></div>` : "") +
       `<div class="grid2"><div class="card"><h3>Scenarios</h3><table id="scenario-list"></table></div>
        <div class="card"><h3>Cost against CO2</h3><svg id="scenario-curve" class="chart" viewBox="0 0 520 260"></svg></div></div>
+       <div class="toolbar"><button id="scenario-pdf" hidden>Scenario PDF</button> <span id="scenario-note" class="muted"></span></div>
        <div id="scenario-tiles" class="tiles"></div>
        <div class="card"><h3>Sizes</h3><table id="scenario-sizes"></table></div>
        <div class="card"><h3>Firms</h3><table id="scenario-firms"></table></div>`;
@@ -66,14 +67,30 @@
     document.querySelectorAll("#scenario-list a[data-job]").forEach(a => a.onclick = ev => { ev.preventDefault(); follow(a.dataset.job); });
   }
 
+  // The PDF of the result shown, as this viewer may see it (the same public rule as the page).
+  async function downloadPdf(id) {
+    const headers = App.token ? { Authorization: "Bearer " + App.token } : {};
+    const r = await fetch(`/api/v1/scenarios/${id}/report.pdf`, { headers });
+    if (!r.ok) { $("#scenario-note").textContent = `could not download: ${r.statusText}`; return; }
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(await r.blob());
+    a.download = `scenario-${id}.pdf`;
+    document.body.appendChild(a); a.click(); a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  }
+
   function show(job) {
     const r = job.result || {};
+    const pdf = $("#scenario-pdf");
+    pdf.hidden = false;
+    pdf.onclick = () => downloadPdf(job.id);
     const y = r.year || {}, f = r.finance || {};
-    const kwp = r.surfaces ? r.surfaces.reduce((a, s) => a + s.kwp, 0) : r.pv_kwp_total;
-    const kwh = r.batteries ? r.batteries.reduce((a, b) => a + b.kwh, 0) : r.battery_kwh_total;
+    // The district totals as the API shows them to this viewer (a firm's manager gets only its own rows).
+    const kwp = "pv_kwp_total" in r ? r.pv_kwp_total : (r.surfaces || []).reduce((a, s) => a + s.kwp, 0);
+    const kwh = "battery_kwh_total" in r ? r.battery_kwh_total : (r.batteries || []).reduce((a, b) => a + b.kwh, 0);
     $("#scenario-tiles").innerHTML = [["PV", num(kwp), "kWp"], ["Storage", num(kwh), "kWh"], ["Capex", num(r.capex_eur), "EUR"],
       ["NPV", num(f.npv_eur), "EUR"], ["IRR", f.irr == null ? "–" : num(f.irr * 100, 1), "%"],
-      ["Self-sufficiency", num((y.self_sufficiency || 0) * 100, 1), "%"], ["Shared", num(y.shared_kwh), "kWh/year"],
+      ["Self-sufficiency", y.self_sufficiency == null ? "–" : num(y.self_sufficiency * 100, 1), "%"], ["Shared", num(y.shared_kwh), "kWh/year"],
       ["CO2 avoided", num(r.co2_avoided_t_per_year, 1), "t/year"]]
       .map(([k, v, u]) => `<div class="tile"><span>${k}</span><b>${v}</b> ${u}</div>`).join("");
     const sizes = (r.surfaces || []).map(s => `<tr><td>${App.esc(s.id)}</td><td>${App.esc(s.site)}</td><td class="kwp">${num(s.kwp, 1)} kWp</td><td>of ${num(s.max_kwp)} kWp</td></tr>`)
@@ -83,7 +100,8 @@
     $("#scenario-firms").innerHTML = (r.firms || []).length ? "<tr><th>Firm</th><th>Capex</th><th>Incentive/year</th><th>Gain/year</th></tr>" +
       r.firms.map(x => `<tr><td>${App.esc(x.site)}</td><td>${num(x.capex_eur)} EUR</td><td>${num(x.incentive_eur)} EUR</td><td>${num(x.gain_eur_per_year)} EUR</td></tr>`).join("")
       : "<tr><td class=muted>Firms' figures are shown to the operator and to each firm.</td></tr>";
-    curve($("#scenario-curve"), (r.co2_curve || []).filter(p => p.feasible));
+    // A figure the public rule withholds is null: shown as "–", left off the curve.
+    curve($("#scenario-curve"), (r.co2_curve || []).filter(p => p.feasible && p.co2_t != null && p.annual_cost_eur != null));
   }
 
   function curve(svg, pts) {

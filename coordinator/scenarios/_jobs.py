@@ -1,5 +1,7 @@
 """Scenarios submitted through the API: jobs as SCENARIO events in the store, run by a worker.
 
+What each viewer may see of a result is decided by the API (api/scenario_view.py).
+
 Each state change is a new event under the job's key (newest first wins): ``queued`` (with the
 scenario), ``running``, then ``done`` (with the result) or ``failed`` (with the reason). A job
 submitted through the API sizes the registry's district with the synthetic weather year and
@@ -25,11 +27,9 @@ from nzd.store import Event, EventKind, StoreRejected, TelemetryStore
 __all__ = [
     "JobError",
     "latest_jobs",
-    "public_view",
     "run_pending",
     "submit_job",
     "validate_submission",
-    "view_for",
     "worker_loop",
 ]
 
@@ -149,25 +149,3 @@ async def worker_loop(
             await asyncio.wait_for(stop.wait(), timeout=poll_s)
         except TimeoutError:
             pass
-
-
-def public_view(result: dict[str, Any]) -> dict[str, Any]:
-    """District totals only: no firm, no surface or battery (each belongs to one firm)."""
-    hidden = {"firms", "surfaces", "batteries", "sites"}
-    out = {k: v for k, v in result.items() if k not in hidden}
-    out["pv_kwp_total"] = sum(s["kwp"] for s in result.get("surfaces", []))
-    out["battery_kwh_total"] = sum(b["kwh"] for b in result.get("batteries", []))
-    return out
-
-
-def view_for(result: dict[str, Any], *, operator: bool, sites: frozenset[str]) -> dict[str, Any]:
-    """The operator sees everything; a firm's manager the totals plus that firm's rows."""
-    if operator:
-        return result
-    out = public_view(result)
-    out["firms"] = [f for f in result.get("firms", []) if f["site"] in sites]
-    out["surfaces"] = [s for s in result.get("surfaces", []) if s["site"] in sites]
-    out["batteries"] = [
-        b for b in result.get("batteries", []) if b["site"] in sites or sites & set(b["owners"])
-    ]
-    return out

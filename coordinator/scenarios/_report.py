@@ -55,7 +55,7 @@ def _charts(result: dict[str, Any], folder: Path) -> list[str]:
     hours = [i * 24 / len(d["load_kw"]) for i in range(len(d["load_kw"]))]
     for key, label in (
         ("load_kw", "load"),
-        ("pv_kw", "PV"),
+        ("pv_kw", "PV used"),
         ("import_kw", "import"),
         ("export_kw", "export"),
     ):

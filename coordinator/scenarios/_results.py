@@ -12,7 +12,7 @@ from coordinator.scenarios._lp import SizingResult
 from nzd.accounting.settlement import HourlyEnergy, Plant, settle, settlement_rules
 from nzd.config import DistrictConfig
 
-__all__ = ["YearFigures", "year_figures"]
+__all__ = ["YearFigures", "pv_used_kw", "year_figures"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,17 @@ class YearFigures:
     site_incentive_eur: FloatArray
     """Each member's part of the configurations' incentive by the statute (nzd.accounting.settlement)."""
     site_pv_kwh: FloatArray
+    site_new_pv_kwh: FloatArray
+    site_consumption_kwh: FloatArray
+    site_import_kwh: FloatArray
+    site_export_kwh: FloatArray
+    site_co2_t: FloatArray
+    # [site, month] (the district's months are their sums)
+    site_monthly_import_kwh: FloatArray
+    site_monthly_export_kwh: FloatArray
+    site_monthly_pv_kwh: FloatArray
+    site_monthly_consumption_kwh: FloatArray
+    # [month]
     monthly_import_kwh: FloatArray
     monthly_export_kwh: FloatArray
     monthly_pv_kwh: FloatArray
@@ -46,6 +57,16 @@ def _per_hour(values: FloatArray, hour_of_step: IntArray, n_hours: int) -> Float
     out = np.zeros((values.shape[0], n_hours))
     np.add.at(out.T, hour_of_step, values.T)
     return out
+
+
+def pv_used_kw(inp: SizingInputs, res: SizingResult) -> FloatArray:
+    """[site, step] the PV a site used or fed in (the LP spills the rest): load + export + charge -
+    discharge - import."""
+    net_bat = np.zeros_like(inp.load_kw)
+    if inp.batteries.count:
+        np.add.at(net_bat, inp.batteries.site_index, res.charge_kw - res.discharge_kw)
+    used: FloatArray = np.clip(inp.load_kw + res.export_kw + net_bat - res.import_kw, 0.0, None)
+    return used
 
 
 def year_figures(
@@ -62,11 +83,7 @@ def year_figures(
     new_pv = np.zeros_like(inp.load_kw)
     if sf.count:
         np.add.at(new_pv, sf.site_index, res.kwp[:, None] * sf.yield_kw_per_kwp)
-    # What PV the site used or fed in (the LP spills the rest): load + export + charge - discharge - import.
-    net_bat = np.zeros_like(inp.load_kw)
-    if inp.batteries.count:
-        np.add.at(net_bat, inp.batteries.site_index, res.charge_kw - res.discharge_kw)
-    pv_used = np.clip(inp.load_kw + res.export_kw + net_bat - res.import_kw, 0.0, None)
+    pv_used = pv_used_kw(inp, res)
     pv_total = inp.existing_pv_kw + new_pv
     new_share = np.divide(new_pv, pv_total, out=np.zeros_like(pv_total), where=pv_total > 1e-9)
 
@@ -108,9 +125,12 @@ def year_figures(
     months = np.zeros(12)
 
     def monthly(values_kw: FloatArray) -> FloatArray:
-        out = months.copy()
-        np.add.at(out, month_of_step, values_kw.sum(axis=0) * dt)
+        """[site, month] energy."""
+        out = np.zeros((values_kw.shape[0], 12))
+        np.add.at(out.T, month_of_step, values_kw.T * dt)
         return out
+
+    m_imp, m_exp, m_pv, m_load = (monthly(v) for v in (res.import_kw, res.export_kw, pv_used, inp.load_kw))
 
     month_of_hour = month_of_step[:: round(1 / dt)] if dt < 1 else month_of_step
     monthly_shared = months.copy()
@@ -131,9 +151,18 @@ def year_figures(
         site_energy_cost_eur=cost_h.sum(axis=1),
         site_incentive_eur=statement.incentive_eur.sum(axis=1),
         site_pv_kwh=pv_h.sum(axis=1),
-        monthly_import_kwh=monthly(res.import_kw),
-        monthly_export_kwh=monthly(res.export_kw),
-        monthly_pv_kwh=monthly(pv_used),
-        monthly_consumption_kwh=monthly(inp.load_kw),
+        site_new_pv_kwh=(pv_used * new_share).sum(axis=1) * dt,
+        site_consumption_kwh=inp.load_kw.sum(axis=1) * dt,
+        site_import_kwh=imp_h.sum(axis=1),
+        site_export_kwh=exp_h.sum(axis=1),
+        site_co2_t=co2_h.sum(axis=1) / 1000.0,
+        site_monthly_import_kwh=m_imp,
+        site_monthly_export_kwh=m_exp,
+        site_monthly_pv_kwh=m_pv,
+        site_monthly_consumption_kwh=m_load,
+        monthly_import_kwh=m_imp.sum(axis=0),
+        monthly_export_kwh=m_exp.sum(axis=0),
+        monthly_pv_kwh=m_pv.sum(axis=0),
+        monthly_consumption_kwh=m_load.sum(axis=0),
         monthly_shared_kwh=monthly_shared,
     )

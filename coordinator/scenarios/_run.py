@@ -11,11 +11,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coordinator.scenarios._contributions import (
+    money_parts,
+    monthly_parts,
+    sizing_parts,
+    typical_day_parts,
+    year_parts,
+)
 from coordinator.scenarios._dispatch import dispatch_year
 from coordinator.scenarios._finance import cash_flows, finance
 from coordinator.scenarios._inputs import SizingInputs, SizingOptions, annuity_factor
 from coordinator.scenarios._lp import SizingError, SizingResult, size_district
-from coordinator.scenarios._results import YearFigures, year_figures
+from coordinator.scenarios._results import YearFigures, pv_used_kw, year_figures
 from coordinator.scenarios._spec import ScenarioSpec
 from coordinator.scenarios._typical import representative_days
 from coordinator.scenarios._year import ScenarioYear, scenario_year
@@ -93,11 +100,25 @@ def run_scenario(
     fig0 = year_figures(full, base, config=y.config, times_ms=y.times_ms, month_of_step=month)
 
     say("cost-CO2 curve", 0.7)
-    curve = _co2_curve(spec, rd.inputs, sized, base_co2_kg=fig0.co2_t * 1000.0)
+    curve, curve_parts = _co2_curve(spec, rd.inputs, sized, base_co2_kg=fig0.co2_t * 1000.0)
     say("money", 0.95)
     out = _summarise(spec, y, sized, checked, fig, fig0, check_s=check_s, curve=curve)
     out["representative_days"] = {"days": rd.days.tolist(), "weights": rd.weights.tolist()}
-    out["typical_day"] = _typical_day(full, checked, y.steps_per_day)
+    out["typical_day"], typical_parts = _typical_day(full, checked, y.steps_per_day)
+    pv_capex, bat_capex = _capex(full, sized)
+    # Every firm's part of every district figure above: what the API's public rule needs.
+    out["contributions"] = {
+        "year": year_parts(fig),
+        "baseline_year": year_parts(fig0),
+        "monthly": monthly_parts(fig),
+        "typical_day": typical_parts,
+        "annual_cost": {
+            "representative_days": sizing_parts(rd.inputs, sized),
+            "full_year": sizing_parts(full, checked),
+        },
+        "money": money_parts(full, sized, fig, fig0, pv_capex=pv_capex, battery_capex=bat_capex),
+        "co2_curve": curve_parts,
+    }
     say("done", 1.0)
     # Plain JSON types (numpy scalars become floats and ints): the result goes to files and the store.
     plain: dict[str, Any] = json.loads(
@@ -108,16 +129,20 @@ def run_scenario(
 
 def _co2_curve(
     spec: ScenarioSpec, rep: SizingInputs, sized: SizingResult, *, base_co2_kg: float
-) -> list[dict[str, Any]]:
-    """Sizing again with CO2 capped below the cost optimum's: yearly cost against tonnes of CO2."""
+) -> tuple[list[dict[str, Any]], list[dict[str, list[float]] | None]]:
+    """Sizing again with CO2 capped below the cost optimum's: yearly cost against tonnes of CO2.
+
+    Also each point's parts per site (None for an infeasible cap)."""
     opt_co2 = _co2_kg(rep, sized)
     points: list[dict[str, Any]] = []
+    parts: list[dict[str, list[float]] | None] = []
     for pct in sorted(set(spec.co2_sweep_pct) | {0.0}):
         cap = opt_co2 * (1.0 - pct / 100.0)
         try:
             res = sized if pct == 0 else size_district(rep, _options(spec, rep.site_ids, co2_cap_kg=cap))
         except SizingError:
             points.append({"reduction_pct": pct, "co2_t": cap / 1000.0, "feasible": False})
+            parts.append(None)
             continue
         co2 = _co2_kg(rep, res)
         points.append(
@@ -131,30 +156,33 @@ def _co2_curve(
                 "co2_avoided_t": (base_co2_kg - co2) / 1000.0,
             }
         )
+        parts.append(sizing_parts(rep, res))
     feasible = [p for p in points if p["feasible"]]
     for p in feasible[1:]:
         d_co2 = feasible[0]["co2_t"] - p["co2_t"]
         d_cost = p["annual_cost_eur"] - feasible[0]["annual_cost_eur"]
         per_t: float | None = d_cost / d_co2 if d_co2 > 1e-9 else None
         p["eur_per_t_avoided"] = per_t
-    return points
+    return points, parts
 
 
-def _typical_day(inp: SizingInputs, res: SizingResult, steps_per_day: int) -> dict[str, list[float]]:
-    """The year's mean day, district totals in kW: load, PV, import, export."""
+def _typical_day(
+    inp: SizingInputs, res: SizingResult, steps_per_day: int
+) -> tuple[dict[str, list[float]], dict[str, Any]]:
+    """The year's mean day, district totals in kW: load, PV used or fed in (as the year's: what was
+    spilled is left out), import, export; and its parts per site."""
 
     def mean_day(values: np.ndarray) -> list[float]:
         return [float(v) for v in values.sum(axis=0).reshape(-1, steps_per_day).mean(axis=0)]
 
-    pv = inp.existing_pv_kw.copy()
-    if inp.surfaces.count:
-        np.add.at(pv, inp.surfaces.site_index, res.kwp[:, None] * inp.surfaces.yield_kw_per_kwp)
-    return {
+    pv = pv_used_kw(inp, res)
+    totals = {
         "load_kw": mean_day(inp.load_kw),
         "pv_kw": mean_day(pv),
         "import_kw": mean_day(res.import_kw),
         "export_kw": mean_day(res.export_kw),
     }
+    return totals, typical_day_parts(inp, res, pv, steps_per_day)
 
 
 def _summarise(

@@ -7,6 +7,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -15,6 +16,7 @@ from coordinator.scenarios._jobs import run_pending, worker_loop
 from nzd.store import open_store
 from tests.api.conftest import DISTRICT, DISTRICT_FILE, SITE_A, SITES, ApiServer, run, store_settings
 from tests.api.test_dashboard import _page, browser  # noqa: F401  (the module's Chromium fixture)
+from tests.api.test_settlement import pdf_text, rendered_page
 
 SCENARIO = {
     "name": "api-roofs",
@@ -70,10 +72,15 @@ def test_submit_run_and_read_by_role(api_server: ApiServer) -> None:
         assert any(j["id"] == job and j["state"] == "done" for j in op.get("/api/v1/scenarios").json())
     with api_server.client() as public:
         seen = public.get(f"/api/v1/scenarios/{job}").json()["result"]
-        # District totals only: no firm, no surface, no battery.
-        assert "firms" not in seen and "surfaces" not in seen and "batteries" not in seen
-        assert seen["pv_kwp_total"] == pytest.approx(sum(s["kwp"] for s in result["surfaces"]))
+        # District totals only: no firm, no surface, no battery, none of the firms' parts.
+        assert not {"firms", "surfaces", "batteries", "sites", "contributions"} & set(seen)
+        # Four roofs of 1500 m2 at 0.2 kWp/m2 (300 kWp each, 25 % of the total): shown.
+        assert [s["kwp"] for s in result["surfaces"]] == pytest.approx([300.0] * 4)
+        assert seen["pv_kwp_total"] == pytest.approx(1200.0)
         assert seen["finance"]["npv_eur"] == pytest.approx(result["finance"]["npv_eur"])
+        # Whatever is shown is the operator's figure; whatever is withheld is null.
+        for k, v in seen["year"].items():
+            assert v is None or v == pytest.approx(result["year"][k])
     with api_server.client(api_server.manager_a) as manager:
         mine = manager.get(f"/api/v1/scenarios/{job}").json()["result"]
         assert [f["site"] for f in mine["firms"]] == [SITE_A]
@@ -106,6 +113,7 @@ def test_operator_runs_a_scenario_in_the_dashboard(
     api_server: ApiServer,
     browser: Browser,  # noqa: F811
     worker: None,
+    tmp_path: Path,
 ) -> None:
     page, errors = _page(browser)
     page.goto(api_server.url + "/")
@@ -127,6 +135,13 @@ def test_operator_runs_a_scenario_in_the_dashboard(
     assert page.locator("#scenario-curve .co2-point").count() >= 1
     expect(page.locator("#scenario-tiles")).to_contain_text("kWp")
     expect(page.locator("#scenario-firms")).to_contain_text(SITE_A)
+    # The result as PDF, linked from the page: a viewer renders it and it names the firms' roofs.
+    with page.expect_download() as info:
+        page.click("#scenario-pdf")
+    path = tmp_path / "scenario.pdf"
+    info.value.save_as(path)
+    assert info.value.suggested_filename.startswith("scenario-") and rendered_page(path, tmp_path)
+    assert "PV per surface" in pdf_text(path) and f"{SITE_A}-roof" in pdf_text(path)
     assert not errors, errors
 
 
@@ -139,3 +154,8 @@ def test_an_impossible_scenario_fails_with_its_reason(api_server: ApiServer) -> 
         failed = op.get(f"/api/v1/scenarios/{job}").json()
     assert failed["state"] == "failed"
     assert "no optimal sizing" in failed["error"] and failed["result"] is None
+    # The reason is free text that may name a firm: the operator's only.
+    with api_server.client() as public:
+        seen = public.get(f"/api/v1/scenarios/{job}").json()
+        assert seen["state"] == "failed" and seen["error"] is None
+        assert all(j["error"] is None for j in public.get("/api/v1/scenarios").json())

@@ -137,11 +137,42 @@ def test_scenario_results(scenario_file: Path):
     assert abs(result["annual_cost_eur"]["relative_difference"]) < 0.05
     curve = [p for p in result["co2_curve"] if p["feasible"]]
     assert curve[0]["reduction_pct"] == 0
+    _check_parts(result)
     if len(curve) > 1:
         assert (
             curve[1]["co2_t"] < curve[0]["co2_t"]
             and curve[1]["annual_cost_eur"] >= curve[0]["annual_cost_eur"]
         )
+
+
+def _check_parts(result: dict) -> None:
+    """Every firm's part of a district figure (what the API's public rule works on) adds up to it."""
+    c, sites = result["contributions"], result["sites"]
+    for block in ("year", "baseline_year"):
+        for k in ("consumption_kwh", "import_kwh", "export_kwh", "pv_kwh", "energy_cost_eur", "co2_t",
+                  "statute_incentive_eur"):
+            assert len(c[block][k]) == len(sites)
+            assert sum(c[block][k]) == pytest.approx(result[block][k], rel=1e-9, abs=1e-9)
+        # consumption = import - export + PV + storage's output (the shared battery is sized to zero)
+        assert c[block]["balance_rest_kwh"] == pytest.approx([0.0] * len(sites), abs=1e-6)
+    for k in ("consumption_kwh", "import_kwh", "export_kwh", "pv_kwh"):
+        assert np.asarray(c["monthly"][k]).sum(axis=0) == pytest.approx(result["monthly"][k])
+    for k in ("load_kw", "pv_kw", "import_kw", "export_kw"):
+        assert np.asarray(c["typical_day"][k]).sum(axis=0) == pytest.approx(result["typical_day"][k])
+    money = c["money"]
+    assert sum(money["capex_eur"]) == pytest.approx(result["capex_eur"])
+    assert sum(money["benefit_eur"]) == pytest.approx(result["finance"]["yearly_benefit_eur"])
+    # The LP's cost: the firms' annuities, O&M and energy, less the shared energy's value.
+    full = c["annual_cost"]["full_year"]
+    assert sum(full["cost_eur"]) - result["year"]["incentive_eur"] == pytest.approx(
+        result["annual_cost_eur"]["full_year"], rel=1e-6
+    )
+    for point, parts in zip(result["co2_curve"], c["co2_curve"], strict=True):
+        if point["feasible"]:
+            assert sum(parts["co2_t"]) == pytest.approx(point["co2_t"])
+            assert sum(parts["pv_kwp"]) == pytest.approx(point["pv_kwp"])
+        else:
+            assert parts is None
 
 
 def test_cli_run_and_compare(scenario_file: Path, tmp_path: Path):
