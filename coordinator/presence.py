@@ -117,15 +117,18 @@ class Presence:
     def on_status(self, site: str, status: GatewayStatus, *, now_mono: float) -> None:
         online = status.state is GatewayState.ONLINE
         key = (site, status.gateway)
-        gw = self._gateways.get(key)
-        if gw is None or gw.online != online:
+        known = self._gateways.get(key)
+        changed = known is None or known.online != online
+        if known is None or changed:
+            devices = known.devices if known is not None else set()
             # Since when: the last we heard of it (a will's own time is its connect's).
             heard_ms = max([status.ts, *(d.last_read_ts or 0 for d in status.devices.values()),
-                            *(dev.last_ts_ms or 0 for d in (gw.devices if gw else ())
+                            *(dev.last_ts_ms or 0 for d in devices
                               if (dev := self._devices.get((site, d))) is not None)])
-            gw = self._gateways[key] = _Gateway(online=online, changed_mono=now_mono, since_ms=heard_ms,
-                                                reason=status.reason,
-                                                devices=gw.devices if gw is not None else set())
+            known = _Gateway(online=online, changed_mono=now_mono, since_ms=heard_ms, reason=status.reason,
+                             devices=devices)
+            self._gateways[key] = known
+        gw = known
         gw.reason = status.reason
         if status.devices:
             gw.devices = set(status.devices)
@@ -135,6 +138,8 @@ class Presence:
             dev = self._devices.get((site, name))
             if dev is None:
                 continue
+            if changed:  # a gateway (re)starting: its devices get their polls again before silence counts
+                dev.seen_mono = max(dev.seen_mono, now_mono)
             dev.gateway = status.gateway
             dev.poll_interval_s = state.poll_interval_s or dev.poll_interval_s
             newer_reading = dev.last_ts_ms is not None and dev.last_ts_ms > status.ts
