@@ -108,6 +108,8 @@ class Presence:
         dev = self._devices.get((site, reading.device))
         if dev is None:  # not in the registry: bounded whatever a gateway invents
             return
+        if not reading.values:  # only quality flags (a cycle with no answer): nothing was read
+            return
         if dev.last_ts_ms is not None and reading.ts <= dev.last_ts_ms:
             return  # a replayed, older reading says nothing about now
         dev.last_ts_ms = reading.ts

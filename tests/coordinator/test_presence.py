@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from coordinator.presence import Presence, PresenceSettings
 from nzd.config import DistrictConfig
-from nzd.messages import Alert, DeviceKind, DeviceState, GatewayState, GatewayStatus, Telemetry
+from nzd.messages import (
+    Alert,
+    DeviceKind,
+    DeviceState,
+    GatewayState,
+    GatewayStatus,
+    Quality,
+    Telemetry,
+)
 
 T0_MS = 1_781_672_400_000  # Wed 17 Jun 2026 07:00 Europe/Rome
 
@@ -18,7 +26,10 @@ def district() -> DistrictConfig:
     })
 
 
-def reading(device: str, ts_ms: int) -> Telemetry:
+def reading(device: str, ts_ms: int, *, answered: bool = True) -> Telemetry:
+    if not answered:  # what a gateway publishes for a cycle the device did not answer
+        return Telemetry(ts=ts_ms, seq=ts_ms // 1000, device=device, kind=DeviceKind.ELECTRICITY_METER,
+                         values={}, quality={"active_power_w": Quality.COMM_ERROR})
     return Telemetry(ts=ts_ms, seq=ts_ms // 1000, device=device, kind=DeviceKind.ELECTRICITY_METER,
                      values={"active_power_w": 1000.0})
 
@@ -52,6 +63,7 @@ def test_a_silent_device_raises_once_after_n_polls_and_clears_with_its_next_read
     # sub-meter keeps reading; grid-meter stops after its reading at t=1 s (polls every 2 s).
     for t in range(3, 12, 2):
         p.on_telemetry("tintoria", reading("sub-meter", T0_MS + t * 1000), now_mono=float(t))
+        p.on_telemetry("tintoria", reading("grid-meter", T0_MS + t * 1000, answered=False), now_mono=float(t))
     assert publish(p, 10.9) == []  # 9.9 s < 5 polls x 2 s
     raised = publish(p, 11.1)
     assert [(a.kind, a.device, a.active, a.severity.value) for a in raised] == [
@@ -63,6 +75,7 @@ def test_a_silent_device_raises_once_after_n_polls_and_clears_with_its_next_read
         "The device grid-meter of Tintoria Rossi has sent no reading since Wed 17 Jun 07:00")
     assert "5 polls (one every 2 s)" in alert.message
     p.on_telemetry("tintoria", reading("sub-meter", T0_MS + 59_000), now_mono=59.0)
+    p.on_telemetry("tintoria", reading("grid-meter", T0_MS + 59_000, answered=False), now_mono=59.0)
     assert publish(p, 60.0) == []  # once, not every round
     p.on_telemetry("tintoria", reading("grid-meter", T0_MS + 61_000), now_mono=61.0)
     cleared = publish(p, 61.5)
