@@ -1,15 +1,17 @@
 """The coordinator's offline alarms: device and gateway presence, alerts over its MQTT link.
 
 Every ``period_s`` the presence state (:mod:`coordinator.presence`) says which alerts to raise
-or clear; each is published at QoS 1 on the site's alert topic and then stored as an ALERT
-event (the store's event queue: a store that is down delays it, never the alarm). One the
-broker does not take is offered again next round. At start, the alerts still active in the
-store are read back first (bounded), so a restart does not raise them again.
+or clear; each is stored as an ALERT event (through the service's event queue, waited for up to
+2 s: a store that is down delays the alarm, never stops it) and published at QoS 1 on the
+site's alert topic. One the broker does not take is offered again next round. At start, the
+alerts still active in the store are read back first (bounded), so a restart does not raise
+them again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -63,19 +65,23 @@ async def presence_task(*, presence: Presence, mqtt: MqttLink, events: EventWrit
 
 
 async def publish_changes(*, presence: Presence, mqtt: MqttLink, events: EventWriter, district: str,
-                          metrics: CoordinatorMetrics) -> list[Alert]:
+                          metrics: CoordinatorMetrics, store_wait_s: float = 2.0) -> list[Alert]:
     """One round: publish and store every change; the ones published."""
     done: list[Alert] = []
     for alert in presence.changes(now_mono=time.monotonic()):
         topic = alert_topic(district=district, site=alert.site, alert_id=alert.id)
+        events.put(Event(EventKind.ALERT, district, alert.site, alert.ts, alert.id,
+                         alert.model_dump(mode="json", exclude_none=True)))
+        # Stored before it is published (bounded: a store that is down only delays it), so that a
+        # dashboard refreshing its alerts on the live message finds it.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(events.drained(), timeout=store_wait_s)
         try:
             await mqtt.publish(topic, encode(alert), qos=1)
-        except NotConnected as exc:  # offered again next round
+        except NotConnected as exc:  # offered again next round (stored again: the same document)
             log.warning("offline alarm %s not published yet: %s", alert.id, exc)
             break
         presence.published(alert)
-        events.put(Event(EventKind.ALERT, district, alert.site, alert.ts, alert.id,
-                         alert.model_dump(mode="json", exclude_none=True)))
         change = "raised" if alert.active else "cleared"
         metrics.presence_alerts.labels(kind=alert.kind, change=change).inc()
         if alert.active:
