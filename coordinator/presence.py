@@ -27,13 +27,16 @@ from coordinator.water.alerts import episode_id
 from nzd.config import DistrictConfig
 from nzd.messages import Alert, AlertSeverity, GatewayState, GatewayStatus, Telemetry
 
-__all__ = ["Presence", "PresenceKind", "PresenceSettings"]
+__all__ = ["MAX_GATEWAYS_PER_SITE", "Presence", "PresenceKind", "PresenceSettings"]
 
 
 class PresenceKind(StrEnum):
     GATEWAY_OFFLINE = "gateway_offline"
     DEVICE_OFFLINE = "device_offline"
 
+
+MAX_GATEWAYS_PER_SITE = 32
+"""Gateways watched per site; statuses of further gateway names are ignored."""
 
 _PREFIX = {PresenceKind.GATEWAY_OFFLINE: "gwoff", PresenceKind.DEVICE_OFFLINE: "devoff"}
 _SEVERITY = {PresenceKind.GATEWAY_OFFLINE: AlertSeverity.CRITICAL,
@@ -120,6 +123,8 @@ class Presence:
         online = status.state is GatewayState.ONLINE
         key = (site, status.gateway)
         known = self._gateways.get(key)
+        if known is None and sum(1 for s, _ in self._gateways if s == site) >= MAX_GATEWAYS_PER_SITE:
+            return  # bounded whatever names a site's account invents
         changed = known is None or known.online != online
         if known is None or changed:
             devices = known.devices if known is not None else set()

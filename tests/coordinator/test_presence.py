@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coordinator.presence import Presence, PresenceSettings
+from coordinator.presence import MAX_GATEWAYS_PER_SITE, Presence, PresenceSettings
 from nzd.config import DistrictConfig
 from nzd.messages import (
     Alert,
@@ -165,3 +165,12 @@ def test_readings_of_devices_outside_the_registry_are_ignored() -> None:
     p.on_telemetry("tintoria", reading("invented", T0_MS), now_mono=0.0)
     p.on_telemetry("elsewhere", reading("grid-meter", T0_MS), now_mono=0.0)
     assert sorted(a.device or "" for a in p.changes(now_mono=21.0)) == ["grid-meter", "sub-meter"]
+
+
+def test_invented_gateway_names_are_bounded_per_site() -> None:
+    p = watch(gateway_offline_after_s=0)
+    for i in range(MAX_GATEWAYS_PER_SITE + 10):
+        p.on_status("tintoria", GatewayStatus(gateway=f"gw-{i}", state=GatewayState.OFFLINE, ts=T0_MS),
+                    now_mono=0.0)
+    raised = [a for a in publish(p, 1.0) if a.kind == "gateway_offline"]
+    assert len(raised) == MAX_GATEWAYS_PER_SITE
