@@ -16,21 +16,31 @@ import logging
 import time
 from collections.abc import Callable
 
-from coordinator.presence import Presence, PresenceKind
+from coordinator.presence import Presence, PresenceKind, PresenceSettings
 from coordinator.service._events import EventWriter
 from coordinator.service._metrics import CoordinatorMetrics
 from coordinator.service._mqtt import MqttLink, NotConnected
+from coordinator.settings import CoordinatorSettings
 from coordinator.water import active_alerts
+from nzd.config import DistrictConfig
 from nzd.messages import Alert, encode
 from nzd.store.base import Event, EventKind, TelemetryStore
 from nzd.topics import alert_topic
 
-__all__ = ["presence_task", "restore_presence"]
+__all__ = ["presence_of", "presence_task", "restore_presence"]
 
 log = logging.getLogger(__name__)
 
 #: How far back stored offline alerts are read at start (as the API lists alerts).
 _LOOKBACK_MS = 31 * 86_400_000
+
+
+def presence_of(*, settings: CoordinatorSettings, district: DistrictConfig, now_ms: int) -> Presence:
+    """The presence state the service's settings describe, watching from now."""
+    return Presence(district=district, now_mono=time.monotonic(), now_ms=now_ms,
+                    settings=PresenceSettings(silent_polls=settings.device_silent_polls,
+                                              gateway_offline_after_s=settings.gateway_offline_after_s,
+                                              default_poll_interval_s=settings.device_poll_interval_s))
 
 
 async def restore_presence(*, presence: Presence, store: TelemetryStore, district: str, sites: list[str],

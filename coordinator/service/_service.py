@@ -22,7 +22,6 @@ from coordinator.dispatch import (
     validity_window,
 )
 from coordinator.load_progress import restore_load_progress
-from coordinator.presence import Presence, PresenceSettings
 from coordinator.service._answers import ack_event, track_load
 from coordinator.service._events import EventWriter
 from coordinator.service._http import HealthServer
@@ -35,7 +34,7 @@ from coordinator.service._planning import (
     new_plan_id,
     safe_mode_outcome,
 )
-from coordinator.service._presence import presence_task
+from coordinator.service._presence import presence_of, presence_task
 from coordinator.service._water import SeverityReader, has_water_meters, leak_check_task
 from coordinator.settings import CoordinatorSettings
 from coordinator.state import LiveState
@@ -95,11 +94,7 @@ class CoordinatorService:
         self._manual = ManualOverrides()
         self._controllable = {a.key: a for a in controllable_assets(district)}
         self._events = EventWriter(store=store if settings.store_events else None, metrics=self.metrics)
-        self.presence = Presence(
-            district=district, now_mono=time.monotonic(), now_ms=int(self._clock() * 1000),
-            settings=PresenceSettings(silent_polls=settings.device_silent_polls,
-                                      gateway_offline_after_s=settings.gateway_offline_after_s,
-                                      default_poll_interval_s=settings.device_poll_interval_s))
+        self.presence = presence_of(settings=settings, district=district, now_ms=int(self._clock() * 1000))
         self.severity = SeverityReader(store=store if settings.store_events else None, district=district,
                                        timeout_s=min(settings.solve_time_limit_s, 10.0))
         d = district.district
