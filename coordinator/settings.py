@@ -47,6 +47,16 @@ class CoordinatorSettings(ServiceSettings):
     leak_bucket_s: Annotated[int, Field(ge=1, le=3600)] = 60
     """The leak check reads flow as means per bucket of this length: at least the meters' period."""
 
+    device_silent_polls: Annotated[float, Field(ge=0, le=10_000)] = 5.0
+    """A registry device with no reading for this many of its poll intervals raises ``device_offline``
+    (0: only devices their gateway reports failing do)."""
+    device_poll_interval_s: Annotated[float, Field(gt=0, le=86_400)] = 60.0
+    """The poll interval assumed for a device no gateway status names (gateways report theirs)."""
+    gateway_offline_after_s: Annotated[float, Field(ge=0, le=86_400)] = 30.0
+    """A gateway offline (its will or its status) this long raises ``gateway_offline``: a restart does not."""
+    presence_check_s: Annotated[float, Field(gt=0, le=3600)] = 1.0
+    """How often the offline alarms are evaluated (real seconds)."""
+
     @model_validator(mode="after")
     def _client_id_of_the_account(self) -> CoordinatorSettings:
         try:

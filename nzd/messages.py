@@ -152,6 +152,8 @@ class DeviceState(_Message):
     detail: str | None = None
     headline: list[str] = Field(default_factory=list)
     """The quantities a person reads the device by, from its profile (dashboard device rows)."""
+    poll_interval_s: Annotated[float, Field(gt=0)] | None = None
+    """How often the gateway reads it (real seconds): the coordinator's silence alarm counts in polls."""
 
 
 class GatewayStatus(_Message):

@@ -56,6 +56,10 @@ class CoordinatorMetrics:
         self.water_alerts = Counter(
             "nzd_coordinator_water_alerts", "Water alerts published, by change (raised, cleared)", ["change"],
             registry=r)
+        self.presence_alerts = Counter(
+            "nzd_coordinator_presence_alerts",
+            "Offline alerts published, by kind (device_offline, gateway_offline) and change",
+            ["kind", "change"], registry=r)
         for status in PLAN_STATUSES:
             self.last_plan_status.labels(status=status).set(0)
 

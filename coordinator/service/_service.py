@@ -34,6 +34,7 @@ from coordinator.service._planning import (
     new_plan_id,
     safe_mode_outcome,
 )
+from coordinator.service._presence import presence_of, presence_task
 from coordinator.service._water import SeverityReader, has_water_meters, leak_check_task
 from coordinator.settings import CoordinatorSettings
 from coordinator.state import LiveState
@@ -93,6 +94,7 @@ class CoordinatorService:
         self._manual = ManualOverrides()
         self._controllable = {a.key: a for a in controllable_assets(district)}
         self._events = EventWriter(store=store if settings.store_events else None, metrics=self.metrics)
+        self.presence = presence_of(settings=settings, district=district, now_ms=int(self._clock() * 1000))
         self.severity = SeverityReader(store=store if settings.store_events else None, district=district,
                                        timeout_s=min(settings.solve_time_limit_s, 10.0))
         d = district.district
@@ -119,6 +121,12 @@ class CoordinatorService:
                 tg.create_task(self._events.run(open_store=self._open_store), name="events")
                 tg.create_task(self._ack_loop(), name="acks")
                 tg.create_task(self._plan_loop(), name="plans")
+                tg.create_task(presence_task(
+                    presence=self.presence, mqtt=self.mqtt, events=self._events,
+                    store=self._store if self.settings.store_events else None,
+                    district=self.district.district, metrics=self.metrics,
+                    period_s=self.settings.presence_check_s, restore_timeout_s=10.0,
+                    clock_ms=lambda: int(self._clock() * 1000)), name="presence")
                 if (leak_store := self._leak_check_store()) is not None:
                     tg.create_task(leak_check_task(
                         store=leak_store, mqtt=self.mqtt, district=self.district,
@@ -322,9 +330,13 @@ class CoordinatorService:
         kind = parsed.kind.value
         try:
             if parsed.kind is TopicKind.TELEMETRY:
-                self.state.on_telemetry(parsed.site, decode(payload, Telemetry))
+                reading = decode(payload, Telemetry)
+                self.state.on_telemetry(parsed.site, reading)
+                self.presence.on_telemetry(parsed.site, reading, now_mono=time.monotonic())
             elif parsed.kind is TopicKind.STATUS:
-                self.state.on_status(parsed.site, decode(payload, GatewayStatus))
+                status = decode(payload, GatewayStatus)
+                self.state.on_status(parsed.site, status)
+                self.presence.on_status(parsed.site, status, now_mono=time.monotonic())
             elif parsed.kind is TopicKind.SETPOINT:
                 sp = decode(payload, Setpoint)
                 if sp.asset != parsed.name:

@@ -18,7 +18,7 @@ from nzd.messages import Alert, encode
 from nzd.store import Event, EventKind, TelemetryStore
 from nzd.topics import alert_topic
 
-__all__ = ["AlertPublisher", "WaterAlertKind", "active_alerts", "alert_id", "emit_alert"]
+__all__ = ["AlertPublisher", "WaterAlertKind", "active_alerts", "alert_id", "emit_alert", "episode_id"]
 
 
 class AlertPublisher(Protocol):
@@ -44,7 +44,11 @@ _PREFIX = {WaterAlertKind.NIGHT_FLOW: "leak", WaterAlertKind.CONTINUOUS_FLOW: "f
 
 def alert_id(kind: WaterAlertKind, *, site: str, device: str, stamp: str) -> str:
     """A stable id: the same episode always gets the same id (identifiers are at most 64 chars)."""
-    prefix = _PREFIX[kind]
+    return episode_id(_PREFIX[kind], site=site, device=device, stamp=stamp)
+
+
+def episode_id(prefix: str, *, site: str, device: str, stamp: str) -> str:
+    """``{prefix}-{site}-{device}-{stamp}``, hashed when longer than an identifier's 64 chars."""
     raw = f"{prefix}-{site}-{device}-{stamp}"
     if len(raw) <= 64:
         return raw
@@ -71,16 +75,18 @@ def _latest_per_key(events: Iterable[Event]) -> dict[str, Event]:
 
 
 async def active_alerts(
-    *, store: TelemetryStore, district: str, site: str, since_ms: int
+    *, store: TelemetryStore, district: str, site: str, since_ms: int,
+    kinds: Iterable[str] = tuple(WaterAlertKind),
 ) -> dict[tuple[str, str], Alert]:
-    """Active water alerts of a site by (kind, device or ""), from the newest event of each alert id.
+    """Active alerts of ``kinds`` (water alerts by default) of a site by (kind, device or ""),
+    from the newest event of each alert id.
 
     Stored documents that are not valid alerts are skipped (another writer's bug must
     not stop leak detection).
     """
     events = await store.events(EventKind.ALERT, district=district, site=site, start_ms=since_ms,
                                 limit=10_000)
-    kinds = {k.value for k in WaterAlertKind}
+    kinds = {str(k) for k in kinds}
     out: dict[tuple[str, str], Alert] = {}
     for event in _latest_per_key(events).values():
         try:

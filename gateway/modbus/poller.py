@@ -65,7 +65,7 @@ class DevicePoller:
         self.points: list[Point] = []
         self.requests: list[ReadRequest] = []
         self._metrics = poll_metrics()
-        self.status = DeviceStatus()
+        self.status = DeviceStatus(poll_interval_s=config.poll_interval_s)
         if profile is not None:
             self._use(profile)
         self._retry_pause_s = self.settings.offline_retry_s

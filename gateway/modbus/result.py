@@ -62,7 +62,9 @@ class DeviceStatus:
     detail: str | None = "not polled yet"
     headline: list[str] = field(default_factory=list)
     """The profile's headline quantities this device reads."""
+    poll_interval_s: float | None = None
 
     def state(self) -> DeviceState:
         return DeviceState(online=self.online, last_read_ts=self.last_read_ts_ms, errors=self.errors,
-                           detail=self.detail, headline=list(self.headline))
+                           detail=self.detail, headline=list(self.headline),
+                           poll_interval_s=self.poll_interval_s)

@@ -102,6 +102,16 @@ class Faults(_Strict):
     """Share of read requests that get ``exception_code``."""
     nan: list[str] = Field(default_factory=list)
     """Quantities served as NaN (float types) or the profile's not-available pattern."""
+    start: datetime | None = None
+    """Simulated time (timezone-aware, on the district clock) the faults begin; default: at once."""
+    end: datetime | None = None
+    """Simulated time they end (the device is healthy again); default: never."""
+
+    def active_at(self, t_s: float) -> bool:
+        """Whether the faults apply at simulated epoch seconds ``t_s``: in ``[start, end)``."""
+        if self.start is not None and self.start.tzinfo is not None and t_s < self.start.timestamp():
+            return False
+        return not (self.end is not None and self.end.tzinfo is not None and t_s >= self.end.timestamp())
 
 
 class SimDeviceConfig(_Strict):
@@ -199,6 +209,7 @@ class SimulatorConfig(_Strict):
                     yield ("devices", i, "unit_id"), f"unit id {unit} is already served on {key[1]}"
                 units.add(unit)
             quantities = {p.quantity for p in points}
+            yield from _fault_window(i, dev.faults)
             for j, q in enumerate(dev.faults.nan):
                 if q not in quantities:
                     yield ("devices", i, "faults", "nan", j), f"the profile has no point {q!r}"
@@ -219,6 +230,16 @@ class SimulatorConfig(_Strict):
                 if dev.water.pattern not in WATER_PATTERNS:
                     yield ("devices", i, "water", "pattern"), (
                         f"unknown pattern; choose one of {', '.join(WATER_PATTERNS)}")
+
+
+def _fault_window(i: int, faults: Faults) -> Iterator[tuple[tuple[int | str, ...], str]]:
+    for name in ("start", "end"):
+        when = getattr(faults, name)
+        if when is not None and when.tzinfo is None:
+            yield ("devices", i, "faults", name), "must carry a timezone (e.g. 2026-06-17T09:30:00+02:00)"
+    if faults.start is not None and faults.end is not None and faults.start.tzinfo and faults.end.tzinfo \
+            and faults.end <= faults.start:
+        yield ("devices", i, "faults", "end"), f"must be after start ({faults.start.isoformat()})"
 
 
 def load_simulator_config(path: str | Path) -> SimulatorConfig:

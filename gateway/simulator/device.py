@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 _LETTER = {Table.COIL: "c", Table.DISCRETE: "d", Table.HOLDING: "h", Table.INPUT: "i"}
 _READ_CODES = {1, 2, 3, 4}
 _WRITE_CODES = {5: Table.COIL, 6: Table.HOLDING, 15: Table.COIL, 16: Table.HOLDING}
+_NO_FAULTS = Faults()
 Blocks = dict[str, tuple[int, int, list[int], list[int]]]
 
 
@@ -62,6 +63,8 @@ class SimulatedDevice:
         if static:
             self.images[cfg.unit_id].words.setdefault(Table.HOLDING, {}).update(static)
         self.faults: Faults = cfg.faults
+        self._faults_on = cfg.faults.start is None
+        """Whether the faults apply now (their time window), set at each refresh."""
         self.rng = random.Random(seed + zlib.crc32(cfg.name.encode()) + 1)
         self._blocks: dict[int, Blocks] = {}
         self.requests = 0
@@ -107,13 +110,18 @@ class SimulatedDevice:
     def refresh(self, t: float) -> None:
         """Advance the model to ``t`` and write its values into the served registers."""
         self.model.advance(t)
+        on = self.faults.active_at(t)
+        if on != self._faults_on and self.faults != _NO_FAULTS:
+            log.info("%s: injected faults %s", self.name, "begin" if on else "end")
+        self._faults_on = on
+        nan = self.faults.nan if on else []
         values: dict[str, float | str] = {
             p.quantity: f"NZD-SIM {self.name}" if p.type is DataType.STRING
             else _clamp(p, self.model.values.get(p.quantity, 0.0))
             for p in self.points
         }
         for unit, image in self.images.items():
-            image.update(values, nan=self.faults.nan)
+            image.update(values, nan=nan)
             self._push(unit, image)
 
     def _push(self, unit: int, image: RegisterImage) -> None:
@@ -153,7 +161,7 @@ class SimulatedDevice:
                       current_registers: list[int],
                       set_values: list[int] | list[bool] | None) -> ExcCodes | None:
         self.requests += 1
-        f = self.faults
+        f = self.faults if self._faults_on else _NO_FAULTS
         if f.timeout and self.rng.random() < f.timeout:
             raise NoSuchIdException("simulated timeout: no answer")  # the server stays silent
         if function_code in _READ_CODES and f.exception_code and self.rng.random() < f.exception_rate:

@@ -4,7 +4,9 @@ The demo runs as a user runs it, from 07:00 of its clear June weekday at 360x, u
 20:00 (13 simulated hours, about 2.5 minutes). Everything is then read from the store the demo
 wrote: the community battery charges in the sun and empties at dusk, a dyeing batch runs at midday,
 the recycled-water tank is pumped in the PV peak, the first plan's PV forecast matches the simulated
-PV, and the day's figures (peak demand, shared energy) are those of the simulated plant.
+PV, and the day's figures (peak demand, shared energy) are those of the simulated plant. The
+water meter the demo silences from 08:30 to 09:30 raises a device_offline alert that clears once
+it answers again, seen by the operator and not by another firm's manager.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -49,7 +52,8 @@ def values(ser: list[Series], device: str, quantity: str) -> list[tuple[int, flo
     return sorted(out)
 
 
-async def read_store(path: Path) -> tuple[dict[str, list[Series]], list[dict[str, object]]]:
+async def read_store(path: Path) -> tuple[dict[str, list[Series]], list[dict[str, object]],
+                                         list[dict[str, Any]]]:
     store = SqliteStore(path=path)
     await store.open()
     try:
@@ -61,7 +65,8 @@ async def read_store(path: Path) -> tuple[dict[str, list[Series]], list[dict[str
                 quantities=("battery_soc_pct", "load_power_setpoint_w", "pump_flow_setpoint_m3h",
                             "pv_power_w"))
         plans = await store.events(EventKind.PLAN, district="prato-demo", limit=500)
-        return readings, [e.document for e in plans]
+        alerts = await store.events(EventKind.ALERT, district="prato-demo", limit=500)
+        return readings, [e.document for e in plans], [e.document for e in alerts]
     finally:
         await store.close()
 
@@ -82,8 +87,31 @@ def test_a_simulated_day_from_seven_shows_the_district_coordinating(
              timeout_s=(at(20.1) - clock["now_ms"]) / 1000 / SPEED + 60)
     day = httpx.get(f"{demo.url}/api/v1/district/kpis", params={"period": "day"}, headers=auth,
                     timeout=30).json()
+    listed = httpx.get(f"{demo.url}/api/v1/alerts", params={"active_only": False}, headers=auth,
+                       timeout=30).json()
+    tintoria = {"Authorization": f"Bearer {_login(demo, 'tintoria')}"}
+    listed_tintoria = httpx.get(f"{demo.url}/api/v1/alerts", params={"active_only": False}, headers=tintoria,
+                                timeout=30).json()
     assert demo.interrupt() == 0
-    readings, plans = asyncio.run(read_store(demo.workdir / "nzd.sqlite"))
+    readings, plans, alerts = asyncio.run(read_store(demo.workdir / "nzd.sqlite"))
+
+    # the water meter silenced from 08:30 to 09:30: one alert, raised since about 08:30, cleared after 09:30
+    silent = [a for a in alerts if a["kind"] == "device_offline" and a["site"] == "stamperia-gialli"
+              and a.get("device") == "water-public"]
+    assert len({a["id"] for a in silent}) == 1, silent
+    raised = [a for a in silent if a["active"]]
+    cleared = [a for a in silent if not a["active"]]
+    # since its last reading: within a poll (6 simulated minutes at 360x) before 08:30, or within one of
+    # the simulator's ticks (also 6 minutes) after it
+    assert raised and 8.25 <= hour_of(raised[0]["ts"]) <= 8.7, raised
+    assert "Stamperia Gialli has sent no reading since Wed 17 Jun 08:" in raised[0]["message"], raised
+    # cleared by a reading from about 09:30: stamped at its cycle's start, and a cycle of the silent meter
+    # lasts its three 1 s attempts, 18 simulated minutes at 360x
+    assert cleared and 9.2 <= hour_of(cleared[0]["ts"]) <= 12, cleared
+    assert "sends readings again since Wed 17 Jun" in cleared[0]["message"], cleared
+    newest = {a["alert"]["id"]: a["alert"] for a in listed}
+    assert newest[silent[0]["id"]]["active"] is False  # the operator's list: cleared
+    assert all(a["alert"]["site"] == "tintoria-rossi" for a in listed_tintoria)  # a manager: their firm only
 
     # the community battery charges during the PV surplus and empties in the evening
     soc = values(readings["comunita-energetica"], "battery", "battery_soc_pct")

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["PROFILES", "SITES", "DemoFiles", "DemoSite", "write_demo_files"]
+__all__ = ["FAULTS", "PROFILES", "SITES", "DemoFault", "DemoFiles", "DemoSite", "write_demo_files"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,26 @@ SITES: tuple[DemoSite, ...] = (
     DemoSite("filatura-neri", "Filatura Neri", "spinning mill", "g3", 800_000, pv_kwp=120),
     DemoSite("stamperia-gialli", "Stamperia Gialli", "textile printing", "g1", 400_000, pv_kwp=50,
              water_m3_day=60),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoFault:
+    """A device the simulator makes misbehave for a while, in simulated time after the demo's start."""
+
+    site: str
+    device: str
+    after: timedelta
+    lasts: timedelta
+    faults: dict[str, Any]
+    """The simulator's ``faults`` of the device during the window (gateway/simulator/config.py)."""
+
+
+#: What the demo injects, so that an alert appears and clears at a known time (docs/demo.md): from
+#: 08:30 to 09:30 at the default start, Stamperia Gialli's water meter does not answer.
+FAULTS: tuple[DemoFault, ...] = (
+    DemoFault("stamperia-gialli", "water-public", after=timedelta(hours=1, minutes=30),
+              lasts=timedelta(hours=1), faults={"timeout": 1.0}),
 )
 
 
@@ -210,6 +231,15 @@ def _assets(s: DemoSite) -> list[dict[str, Any]]:
     return assets
 
 
+def _faults(site: str, device: str, start: str | None) -> dict[str, Any]:
+    """The simulator's ``faults`` entry of a device the demo makes misbehave ({} for the others)."""
+    for f in FAULTS:
+        if (f.site, f.device) == (site, device) and start is not None:
+            begin = datetime.fromisoformat(start) + f.after
+            return {"faults": {**f.faults, "start": begin.isoformat(), "end": (begin + f.lasts).isoformat()}}
+    return {}
+
+
 def write_demo_files(directory: Path, *, mqtt_host: str, mqtt_port: int, device_ports: list[int],
                      speed: float, start: str | None = None, poll_interval_s: float = 2.0) -> DemoFiles:
     """Write every config of the demo into ``directory``; one simulator TCP port per firm."""
@@ -224,7 +254,8 @@ def write_demo_files(directory: Path, *, mqtt_host: str, mqtt_port: int, device_
     for s, port in zip(SITES, device_ports, strict=True):
         devices = _devices(s, port, profiles)
         # One simulator serves every firm, so its device names carry the firm.
-        sim_devices += [{**d, "name": f"{s.id}-{d['name']}"[:64]} for d in devices]
+        sim_devices += [{**d, "name": f"{s.id}-{d['name']}"[:64], **_faults(s.id, d["name"], start)}
+                        for d in devices]
         gateway: dict[str, Any] = {
             "gateway": f"gw-{s.id}"[:64], "district": "prato-demo", "site": s.id,
             "broker": {"host": mqtt_host, "port": mqtt_port},

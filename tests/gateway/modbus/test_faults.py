@@ -110,3 +110,34 @@ async def test_an_offline_device_is_retried_later_and_comes_back() -> None:
     failed = [r for r in seen if not r.ok]
     span_slots = (failed[-1].ts_ms - failed[0].ts_ms) / 100
     assert len(failed) - 1 < span_slots
+
+
+async def test_faults_apply_only_inside_their_window_of_simulated_time() -> None:
+    port = free_port()
+    # Simulated time runs at 60x from 11:00: the meter is silent from 11:02 to 11:04 (2 to 4 s in).
+    faults = {"timeout": 1.0, "start": "2026-06-03T11:02:00+02:00", "end": "2026-06-03T11:04:00+02:00"}
+    cfg = sim_config([{"name": "m", "profile": METER, "transport": tcp(port), "faults": faults,
+                       **SERIES[load_profile(METER).kind]}], speed=60)
+    window_s = (1_780_477_320, 1_780_477_440)  # 11:02 and 11:04 on 3 June 2026, +02:00
+    results: list[tuple[float, PollResult]] = []  # (simulated time at the answer, result)
+    done = asyncio.Event()
+    device = gateway_device("m", METER, tcp(port), poll_interval_s=INTERVAL_S, timeout_s=0.2, retries=0)
+    async with Simulator(cfg) as sim:
+
+        async def collect(r: PollResult) -> None:
+            results.append((sim.clock.now(), r))
+            if len(results) > 2 and r.ok and not results[-2][1].ok:
+                done.set()  # silent, then answering again
+
+        group = PollerGroup(devices=[device], on_result=collect,
+                            settings=PollSettings(offline_after=100, offline_retry_s=0.5))
+        async with group:
+            await asyncio.wait_for(done.wait(), timeout=60)
+    assert results[0][1].ok and results[0][0] < window_s[0]  # before the window it answers
+    silent = [(t, r) for t, r in results if not r.ok]
+    assert silent and all(set(r.quality.values()) == {Quality.COMM_ERROR} for _, r in silent)
+    # every unanswered cycle lies inside the window (slack after its end: a tick of 0.5 s real, 30 s
+    # simulated, the 0.2 s timeout, 12 s simulated, and a busy machine's delays)
+    assert all(window_s[0] <= t <= window_s[1] + 90 for t, _ in silent)
+    assert all(r.ok for t, r in results if t < window_s[0])
+    assert results[-1][1].ok and results[-1][0] >= window_s[1]

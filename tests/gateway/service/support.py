@@ -37,8 +37,9 @@ SETPOINT_ADDRESS = 110
 class ModbusThread:
     """A pymodbus TCP server (unit 1, zeroed tables) on its own thread and event loop."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
+    def __init__(self, *, port: int | None = None) -> None:
+        """``port``: serve again where a stopped server was (a device coming back)."""
+        self.port = port or free_port()
         self._loop = asyncio.new_event_loop()
         self._server: Any = None
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)

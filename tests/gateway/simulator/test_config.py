@@ -65,3 +65,24 @@ devices:
     assert any(e.startswith("14: devices[2].battery: the profile has no battery_power_setpoint_w")
                for e in errors)
     assert any(e.startswith("16: devices[3].profile:") and "no such profile" in e for e in errors)
+
+
+def test_a_fault_window_needs_time_zones_and_an_end_after_its_start(tmp_path: Path) -> None:
+    errors = _errors(tmp_path, """\
+simulator: {}
+devices:
+  - name: m1
+    profile: eastron_sdm630
+    transport: {type: tcp, host: 127.0.0.1, port: 5020}
+    faults: {timeout: 1.0, start: 2026-06-17T10:00:00+02:00, end: 2026-06-17T09:00:00+02:00}
+  - name: m2
+    profile: eastron_sdm630
+    transport: {type: tcp, host: 127.0.0.1, port: 5021}
+    faults:
+      timeout: 1.0
+      start: 2026-06-17T10:00:00
+""")
+    assert errors == [
+        "6: devices[0].faults.end: must be after start (2026-06-17T10:00:00+02:00)",
+        "12: devices[1].faults.start: must carry a timezone (e.g. 2026-06-17T09:30:00+02:00)",
+    ]
