@@ -22,6 +22,8 @@ import httpx
 import pytest
 import yaml
 
+from api.auth.principal import PUBLIC, Principal, Role
+from api.public import public_figure, viewer_figure
 from nzd.messages import DeviceKind, Telemetry
 from nzd.store import Reading
 from tests.api.conftest import DISTRICT, DISTRICT_FILE, ApiServer, User, write
@@ -52,6 +54,24 @@ def api(influxdb: InfluxServer, mosquitto: MosquittoServer,
     path.write_text(yaml.safe_dump(district, sort_keys=False))
     with running_api(influx=influxdb, mosquitto=mosquitto, folder=folder, district_file=path) as server:
         yield server
+
+
+def test_the_rule_by_hand_on_the_firms_a_viewer_may_not_see() -> None:
+    sites = [ROSSI, LANIFICIO, LOGISTICA, DEPURATORE]
+    rossi = Principal(name="rossi", role=Role.SITE_MANAGER, sites=frozenset({ROSSI}))
+    operator = Principal(name="operator", role=Role.OPERATOR)
+    assert rossi.hidden_indexes(sites) == (1, 2, 3)
+    assert PUBLIC.hidden_indexes(sites) == (0, 1, 2, 3)
+    assert operator.hidden_indexes(sites) is None
+    grid = [50.0, 20.0, 500.0, 30.0]  # Logistica: 91 % of the others' 550, 83 % of the district's 600
+    assert public_figure(600.0, grid) == viewer_figure(600.0, grid, hidden=(0, 1, 2, 3)) == 600.0
+    assert viewer_figure(600.0, grid, hidden=rossi.hidden_indexes(sites)) is None
+    assert viewer_figure(600.0, grid, hidden=None) == 600.0
+    assert viewer_figure(100.0, [50.0, 20.0, 0.0, 30.0], hidden=(1, 2, 3)) is None  # two other firms
+    assert viewer_figure(125.0, [50.0, 20.0, 25.0, 30.0], hidden=(1, 2, 3)) == 125.0  # the largest 40 %
+    # A derived figure: each input on the hidden firms; Rossi's own PV hides nobody.
+    assert viewer_figure(155.0, [50.0, 20.0, 25.0, 30.0], [30.0, 0.0, 0.0, 0.0], hidden=(1, 2, 3)) == 155.0
+    assert viewer_figure(155.0, [50.0, 20.0, 25.0, 30.0], [0.0, 0.0, 30.0, 0.0], hidden=(1, 2, 3)) is None
 
 
 def _get(api: ApiServer, user: User | None, path: str, **params: Any) -> Any:
