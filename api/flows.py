@@ -8,11 +8,11 @@ discharging; loads are what the balance leaves: grid + PV + battery.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from pydantic import BaseModel, Field
 
-from api.public import public_figure, public_total
+from api.public import viewer_figure, viewer_total
 from nzd.config import MeterRole, SiteConfig, WaterMeterRole
 
 __all__ = ["Flows", "site_flows", "sum_flows"]
@@ -76,12 +76,14 @@ def site_flows(site: SiteConfig, latest: Mapping[str, tuple[int, Mapping[str, fl
     return flows
 
 
-def sum_flows(parts: list[Flows], *, public: bool) -> Flows:
-    """District totals; the state of charge is left out (it does not add up).
+def sum_flows(parts: list[Flows], *, hidden: Collection[int] | None) -> Flows:
+    """District totals of the sites' ``parts``; the state of charge is left out (it does not add up).
 
-    For the public every total passes the public rule (api/public.py), ``load_w`` as the
-    derived value it is: it shows only when grid, PV and battery would each show, so that
-    ``load_w - grid_w`` never gives back one firm's PV or battery.
+    ``hidden``: the indexes in ``parts`` of the sites the viewer may not see
+    (``Principal.hidden_indexes``; None: the operator's plain totals). Every total passes the
+    public rule on their contributions (api/public.py), ``load_w`` as the derived value it is: it
+    shows only when grid, PV and battery would each show, so that ``load_w - grid_w`` never gives
+    back one firm's PV or battery.
     """
     total = Flows()
     columns = {name: [getattr(f, name) for f in parts]
@@ -90,13 +92,11 @@ def sum_flows(parts: list[Flows], *, public: bool) -> Flows:
         reported = [v for v in values if v is not None]
         if not reported:
             continue
-        if not public:
-            setattr(total, name, sum(reported))
-        elif name == "load_w":
-            total.load_w = public_figure(sum(reported), values, columns["grid_w"], columns["pv_w"],
-                                         columns["battery_w"])
+        if name == "load_w":
+            total.load_w = viewer_figure(sum(reported), values, columns["grid_w"], columns["pv_w"],
+                                         columns["battery_w"], hidden=hidden)
         else:
-            setattr(total, name, public_total(values))
+            setattr(total, name, viewer_total(values, hidden=hidden))
     stamps = [f.ts_ms for f in parts if f.ts_ms is not None]
     total.ts_ms = max(stamps) if stamps else None
     return total

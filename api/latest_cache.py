@@ -68,7 +68,7 @@ class LatestTable:
         self._json: dict[str, tuple[bytes, int]] = {}
         self._flows: dict[str, Flows] = {}
         self._flows_json: dict[str, bytes] = {}
-        self._district: dict[bool, tuple[Flows, int, bytes]] = {}
+        self._district: dict[tuple[int, ...] | None, tuple[Flows, int, bytes]] = {}
         self._filled = False
         self._fill_lock = asyncio.Lock()
         self.refresh_soon = asyncio.Event()
@@ -208,15 +208,20 @@ class LatestTable:
     def sites_reporting(self) -> int:
         return sum(1 for devices in self._sites.values() if devices)
 
-    def district_flows(self, *, public: bool) -> tuple[Flows, int, bytes]:
-        """District totals (for the public: under the public rule), how many sites contribute, and
-        the JSON; kept until the next reading."""
-        cached = self._district.get(public)
+    def site_ids(self) -> list[str]:
+        """The registry's sites, in the order ``district_flows`` takes ``hidden`` indexes in."""
+        return list(self._sites)
+
+    def district_flows(self, *, hidden: tuple[int, ...] | None) -> tuple[Flows, int, bytes]:
+        """District totals as a viewer may see them (``hidden``: ``Principal.hidden_indexes`` of
+        :meth:`site_ids`; None: plain totals), how many sites contribute, and the JSON; kept per
+        viewer's ``hidden`` until the next reading."""
+        cached = self._district.get(hidden)
         if cached is None:
-            parts = [self.site_flows(s) for s, devices in self._sites.items() if devices]
-            flows = sum_flows(parts, public=public)
+            parts = [self.site_flows(s) if devices else Flows() for s, devices in self._sites.items()]
+            flows = sum_flows(parts, hidden=hidden)
             contributing = sum(p.ts_ms is not None for p in parts)
-            cached = self._district[public] = (flows, contributing, flows.model_dump_json().encode())
+            cached = self._district[hidden] = (flows, contributing, flows.model_dump_json().encode())
         return cached
 
 

@@ -125,16 +125,17 @@ class LiveHub:
         """Hand ``frame`` to every client that may see ``site``; drop those that are full."""
         self.metrics.live_events.labels(event).inc()
         for client in list(self.clients):
-            if not client.wants(site):
-                continue
-            try:
-                client.queue.put_nowait(frame)
-            except asyncio.QueueFull:
-                self.unsubscribe(client)
-                client.dropped.set()
-                self.metrics.live_dropped.inc()
-                log.info("live client %s dropped: %d events behind", client.principal.name,
-                         client.queue.qsize())
+            if client.wants(site):
+                self._put(client, frame)
+
+    def _put(self, client: LiveClient, frame: bytes) -> None:
+        try:
+            client.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.unsubscribe(client)
+            client.dropped.set()
+            self.metrics.live_dropped.inc()
+            log.info("live client %s dropped: %d events behind", client.principal.name, client.queue.qsize())
 
     # MQTT ----------------------------------------------------------------
 
@@ -170,16 +171,26 @@ class LiveHub:
             self._maybe_public_update()
 
     def _maybe_public_update(self) -> None:
-        # At most once a second: the public view needs the trend, not every reading.
+        # At most once a second: the district view needs the trend, not every reading.
         now_s = time.monotonic()
         if now_s - self._last_public_s < _PUBLIC_EVERY_S:
             return
         self._last_public_s = now_s
-        if self.latest.sites_reporting() < MIN_PUBLIC_SITES:
-            return  # a "district" total of one firm would be that firm's data
-        # Everyone, the public included, gets this event: only totals of several firms.
-        flows, _, _ = self.latest.district_flows(public=True)
-        self.dispatch("district", None, sse_frame("district", flows.model_dump(exclude_none=True)))
+        few = self.latest.sites_reporting() < MIN_PUBLIC_SITES  # a "district" total of one firm is its data
+        site_ids = self.latest.site_ids()
+        frames: dict[tuple[int, ...] | None, bytes] = {}
+        self.metrics.live_events.labels("district").inc()
+        for client in list(self.clients):
+            if few and client.principal.district_only:
+                continue
+            # Each viewer gets what GET /district/flows gives them: plain totals for the operator,
+            # the public rule on the firms they may not see for everyone else (api/public.py).
+            hidden = client.principal.hidden_indexes(site_ids)
+            frame = frames.get(hidden)
+            if frame is None:
+                flows, _, _ = self.latest.district_flows(hidden=hidden)
+                frame = frames[hidden] = sse_frame("district", flows.model_dump(exclude_none=True))
+            self._put(client, frame)
 
     def _client_args(self) -> dict[str, object]:
         url = parse_mqtt_url(self.settings.mqtt_url)

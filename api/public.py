@@ -10,14 +10,20 @@ never gives back one that was withheld.
 The rule's parameters: at least ``min_firms`` firms contribute (a contribution is a
 non-zero, finite value; a firm reporting 0 hides nobody), and, when ``max_share`` is set,
 no firm contributes more than that share of the total (the dominance rule).
+
+:func:`viewer_figure` applies the same rule for any viewer: to the firms the viewer may *not*
+see. For the public and the authority those are all the firms (it is then
+:func:`public_figure`); for a site manager the other firms, since the district total minus
+their own figures is the others' sum; the operator sees every figure as it is.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
-__all__ = ["MAX_PUBLIC_SHARE", "MIN_PUBLIC_FIRMS", "contributors", "public_figure", "public_total"]
+__all__ = ["MAX_PUBLIC_SHARE", "MIN_PUBLIC_FIRMS", "contributors", "public_figure", "public_total",
+           "viewer_figure", "viewer_total"]
 
 MIN_PUBLIC_FIRMS = 3
 """A figure shown to the public needs at least this many contributing firms (docs/reports.md)."""
@@ -68,3 +74,29 @@ def public_total(contributions: Sequence[float | None], *, min_firms: int = MIN_
     if not reported:
         return None
     return public_figure(sum(reported), contributions, min_firms=min_firms, max_share=max_share)
+
+
+def viewer_figure(value: float | None, *inputs: Sequence[float | None], hidden: Collection[int] | None,
+                  min_firms: int = MIN_PUBLIC_FIRMS,
+                  max_share: float | None = MAX_PUBLIC_SHARE) -> float | None:
+    """A district figure as one viewer may see it.
+
+    ``inputs`` are as for :func:`public_figure`, each with one value per site in one order;
+    ``hidden`` the indexes, in that order, of the sites the viewer may not see
+    (``Principal.hidden_indexes``). None (the operator): ``value`` as it is. Otherwise ``value``
+    when the hidden sites' contributions to every input pass the rule, else None; with every
+    index hidden this is :func:`public_figure`.
+    """
+    if hidden is None:
+        return value
+    return public_figure(value, *([c[i] for i in hidden] for c in inputs), min_firms=min_firms,
+                         max_share=max_share)
+
+
+def viewer_total(contributions: Sequence[float | None], *, hidden: Collection[int] | None) -> float | None:
+    """The sum of the sites' contributions as one viewer may see it (:func:`viewer_figure`); None
+    when no site reports."""
+    reported = [float(v) for v in contributions if v is not None and math.isfinite(v)]
+    if not reported:
+        return None
+    return viewer_figure(sum(reported), contributions, hidden=hidden)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from api.public import public_figure
+from api.public import viewer_figure
 
 __all__ = ["scenario_view"]
 
@@ -42,8 +42,7 @@ class _Rule:
     def passes(self, *parts: Parts) -> bool:
         if any(p is None or len(p) != self.n for p in parts):
             return False  # the parts were not stored: withhold
-        hidden = [[p[i] for i in self.hidden] for p in parts if p is not None]
-        return public_figure(0.0, *hidden) is not None
+        return viewer_figure(0.0, *(p for p in parts if p is not None), hidden=self.hidden) is not None
 
     def __call__(self, value: Any, *parts: Parts) -> Any:
         if value is None or not self.passes(*parts):

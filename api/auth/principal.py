@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -52,6 +53,15 @@ class Principal:
 
     def visible_sites(self, all_sites: list[str]) -> list[str]:
         return [s for s in all_sites if self.may_see_site(s)]
+
+    def hidden_indexes(self, site_ids: Sequence[str]) -> tuple[int, ...] | None:
+        """Indexes in ``site_ids`` of the sites whose contributions a district figure must protect
+        from this viewer (``api.public.viewer_figure``): None for the operator, who sees plain
+        totals; every site for the public and the authority; the other firms for a site manager,
+        who could subtract their own figures from a district total."""
+        if self.role is Role.OPERATOR:
+            return None
+        return tuple(i for i, s in enumerate(site_ids) if not self.may_see_site(s))
 
 
 PUBLIC = Principal(name="public", role=Role.PUBLIC)

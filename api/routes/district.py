@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import PrincipalDep, SiteDep, StateDep
 from api.problems import problems
-from api.public import public_total
+from api.public import viewer_total
 from nzd.config import SiteConfig
 
 router = APIRouter(prefix="/api/v1", tags=["district"])
@@ -28,10 +28,12 @@ class District(BaseModel):
     name: str = Field(examples=["Distretto tessile Prato Est"])
     timezone: str = Field(examples=["Europe/Rome"])
     site_count: int = Field(examples=[4])
-    pv_kwp: float | None = Field(description="district total; null for the public when it would show "
-                                             "a single firm's plant", examples=[630.0])
-    battery_kwh: float | None = Field(description="district total; null for the public when it would "
-                                                  "show a single firm's battery", examples=[400.0])
+    pv_kwp: float | None = Field(description="district total; null for the public (and for a site "
+                                             "manager, on the other firms) when it would show a single "
+                                             "firm's plant", examples=[630.0])
+    battery_kwh: float | None = Field(description="district total; null for the public (and for a site "
+                                                  "manager, on the other firms) when it would show a single "
+                                                  "firm's battery", examples=[400.0])
     water_severity: str = Field(examples=["normal"])
     sites: list[SiteSummary] = Field(description="the sites the caller may see; empty for the public")
 
@@ -49,11 +51,10 @@ async def get_district(state: StateDep, principal: PrincipalDep) -> District:
     visible = [s for s in d.sites if principal.may_see_site(s.id)]
     pv = [sum(p.kwp for p in s.pv) for s in d.sites]
     battery = [sum(b.capacity_kwh for b in s.batteries) for s in d.sites]
-    public = principal.district_only
+    hidden = principal.hidden_indexes([s.id for s in d.sites])
     return District(
         district=d.district, name=d.name, timezone=d.timezone, site_count=len(d.sites),
-        pv_kwp=public_total(pv) if public else sum(pv),
-        battery_kwh=public_total(battery) if public else sum(battery),
+        pv_kwp=viewer_total(pv, hidden=hidden), battery_kwh=viewer_total(battery, hidden=hidden),
         water_severity=d.water_severity.value,
         sites=[summary(s) for s in visible] if not principal.district_only else [],
     )

@@ -18,7 +18,7 @@ from api.auth.principal import Principal
 from api.deps import PrincipalDep, StateDep
 from api.energy import measured_kpis
 from api.problems import ProblemError, problems
-from api.public import public_figure
+from api.public import viewer_figure
 from api.state import ApiState
 from nzd.clock import district_clock
 from nzd.inventory import SiteYear, inventory
@@ -73,11 +73,11 @@ async def year_inventory(state: ApiState, principal: Principal, year: int) -> In
     measured = {site.id: SiteYear(import_kwh=total(s.import_kwh, i), export_kwh=total(s.export_kwh, i),
                                   pv_kwh=total(s.pv_kwh, i)) for i, site in enumerate(sites)}
     cells = inventory(state.district, year, measured)
-    public = principal.district_only
+    hidden = principal.hidden_indexes([site.id for site in sites])
     rows = []
     for c in cells:
         contributions = list(c.contributions_mwh)
-        energy = public_figure(c.mwh, contributions) if public else c.mwh
+        energy = viewer_figure(c.mwh, contributions, hidden=hidden)
         rows.append(InventoryRow(
             sector=c.sector.value, sector_label=_SECTOR_LABELS[c.sector.value], carrier=c.carrier.value,
             carrier_label=_CARRIER_LABELS[c.carrier.value],

@@ -79,7 +79,8 @@ async def flows(site: SiteDep, state: StateDep) -> Response:
             responses=problems(403, 503), response_model=Flows)
 async def district_flows(state: StateDep, principal: PrincipalDep) -> Response:
     await state.latest.ensure_filled(state.store)
-    _, contributing, body = state.latest.district_flows(public=principal.district_only)
+    hidden = principal.hidden_indexes(state.latest.site_ids())
+    _, contributing, body = state.latest.district_flows(hidden=hidden)
     guard_public_total(principal, contributing, "power flows")
     return Response(body, media_type="application/json")
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import PrincipalDep, SiteDep, StateDep
 from api.problems import problems
-from api.public import public_figure
+from api.public import viewer_figure
 from api.settlement import MonthlySettlement, monthly_settlement
 from api.statement_pdf import render_statement_pdf
 from nzd.accounting.settlement import Settlement
@@ -190,10 +190,12 @@ async def district_settlement(state: StateDep, principal: PrincipalDep,
     m = await monthly_settlement(state.store, state.district, month=month, archive=state.hub.archive)
     t = m.month_total
     row = _configuration_row(t, np.arange(len(t.configurations)), 0)
-    if not principal.district_only:
+    hidden = principal.hidden_indexes(list(t.site_ids))
+    if hidden is None:
         return row
-    # Every figure is built from the firms' energy fed in and drawn: shown to the public only
-    # when neither side would reveal a firm (one producer alone, its export would show).
+    # Every figure is built from the firms' energy fed in and drawn: shown only when neither side
+    # would reveal a firm the caller may not see (one producer alone, its export would show).
     fed, drawn = [float(v) for v in t.fed_kwh[:, 0]], [float(v) for v in t.drawn_kwh[:, 0]]
     figures = [name for name in DistrictSettlementRow.model_fields if name != "period_start_ms"]
-    return row.model_copy(update={name: public_figure(getattr(row, name), fed, drawn) for name in figures})
+    return row.model_copy(update={name: viewer_figure(getattr(row, name), fed, drawn, hidden=hidden)
+                                  for name in figures})

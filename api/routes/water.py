@@ -4,6 +4,7 @@ intensity and intake against the drought allowance, computed by nzd.accounting.w
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from api.counters import counter_readings
 from api.deps import OperatorDep, PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.periods import LONG_SPAN_MS, FromQuery, ToQuery, resolve_period
 from api.problems import ProblemError, problems
-from api.public import public_figure
+from api.public import viewer_figure
 from api.routes.production import output_per_interval
 from api.state import ApiState
 from nzd.accounting import intake_against_allowance
@@ -172,19 +173,26 @@ async def district_water(state: StateDep, principal: PrincipalDep, from_: FromQu
                          to: ToQuery = None, period: PeriodQuery = Period.DAY) -> WaterReport:
     start_ms, end_ms = report_window(state, from_, to, period)
     edges = period_edges(start_ms=start_ms, end_ms=end_ms, period=period, timezone=state.district.timezone)
-    parts = [k for s in state.district.sites if (k := await site_kpis(state, s, edges, period)) is not None]
-    if not parts:
+    found = [(s.id, k) for s in state.district.sites
+             if (k := await site_kpis(state, s, edges, period)) is not None]
+    if not found:
         raise ProblemError(404, "no site of the district has water meters in the registry")
+    parts = [k for _, k in found]
     reporting = sum(bool(np.any(k.intake_m3 > 0) or np.any(k.discharge_m3 > 0)) for k in parts)
     guard_public_total(principal, reporting, "water in this period")
     severity = (await current_water_severity(state)).water_severity
     report = _report("district", period, severity, district_water_kpis(parts), None)
-    return _public_report(report, parts) if principal.district_only else report
+    hidden = principal.hidden_indexes([site_id for site_id, _ in found])
+    return report if hidden is None else _public_report(report, parts, hidden)
 
 
-def _public_report(report: WaterReport, parts: list[WaterKpis]) -> WaterReport:
-    """The district report as the public sees it: each figure of each row, and each total,
-    through the public rule with the sites' contributions to what it is built from."""
+def _public_report(report: WaterReport, parts: list[WaterKpis], hidden: tuple[int, ...]) -> WaterReport:
+    """The district report as a viewer other than the operator sees it: each figure of each row,
+    and each total, through the public rule on the contributions of the sites at the ``hidden``
+    indexes of ``parts`` to what it is built from (api/public.py, ``viewer_figure``)."""
+    def rule(value: float | None, *inputs: Sequence[float | None]) -> float | None:
+        return viewer_figure(value, *inputs, hidden=hidden)
+
     def col(values: list[Any]) -> list[float | None]:
         return [None if v is None else float(v) for v in values]
 
@@ -199,15 +207,15 @@ def _public_report(report: WaterReport, parts: list[WaterKpis]) -> WaterReport:
         output = col([p.output_units[i] if p.output_units is not None else None for p in parts])
         before = col([p.intake_m3[i - 1] for p in parts]) if i > 0 else intake
         rows.append(row.model_copy(update={
-            "intake_m3": public_figure(row.intake_m3, intake),
-            "intake_by_source_m3": {k: public_figure(v, [source(p, WaterSource(k), i) for p in parts])
+            "intake_m3": rule(row.intake_m3, intake),
+            "intake_by_source_m3": {k: rule(v, [source(p, WaterSource(k), i) for p in parts])
                                     for k, v in row.intake_by_source_m3.items()},
-            "reuse_ratio": public_figure(row.reuse_ratio, intake, recycled),
-            "discharge_m3": public_figure(row.discharge_m3, col([p.discharge_m3[i] for p in parts])),
-            "process_m3": public_figure(row.process_m3, col([p.process_m3[i] for p in parts])),
-            "output_units": public_figure(row.output_units, output),
-            "intensity_m3_per_unit": public_figure(row.intensity_m3_per_unit, intake, output),
-            "intake_change": public_figure(row.intake_change, intake, before)}))
+            "reuse_ratio": rule(row.reuse_ratio, intake, recycled),
+            "discharge_m3": rule(row.discharge_m3, col([p.discharge_m3[i] for p in parts])),
+            "process_m3": rule(row.process_m3, col([p.process_m3[i] for p in parts])),
+            "output_units": rule(row.output_units, output),
+            "intensity_m3_per_unit": rule(row.intensity_m3_per_unit, intake, output),
+            "intake_change": rule(row.intake_change, intake, before)}))
     site_totals = [p.totals() for p in parts]
     intake_total = [t.get("intake_m3") for t in site_totals]
     derived = {"reuse_ratio": ("intake_recycled_m3",), "intensity_m3_per_unit": ("output_units",),
@@ -216,9 +224,9 @@ def _public_report(report: WaterReport, parts: list[WaterKpis]) -> WaterReport:
     for key, value in report.totals.items():
         if key in derived:  # a ratio or trend of the intake: the intake and its other inputs must show
             inputs = [intake_total, *([t.get(k) for t in site_totals] for k in derived[key])]
-            totals[key] = public_figure(value, *inputs)
+            totals[key] = rule(value, *inputs)
         else:
-            totals[key] = public_figure(value, [t.get(key) for t in site_totals])
+            totals[key] = rule(value, [t.get(key) for t in site_totals])
     return report.model_copy(update={"rows": rows, "totals": totals})
 
 

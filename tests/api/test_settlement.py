@@ -69,11 +69,15 @@ def test_another_firm_and_the_public_cannot_read_a_firms_statement(api_server: A
             r = public.get(f"/api/v1/sites/tintoria-rossi/{path}", params={"month": month})
             assert r.status_code == 403
     # The district's totals pass the public rule: one firm alone feeds in that month, so shared
-    # energy and the incentive would show its export: the public sees none of them; a firm does.
+    # energy and the incentive would show its export: the public sees none of them, nor does
+    # another firm (the rule on the firms it may not see); the operator does.
     with api_server.client() as anonymous:
         r = anonymous.get("/api/v1/district/settlement", params={"month": month})
     assert r.status_code == 200 and r.json()["incentive_eur"] is None and r.json()["shared_kwh"] is None
     with api_server.client(api_server.manager_a) as c:
+        r = c.get("/api/v1/district/settlement", params={"month": month})
+    assert r.status_code == 200 and r.json()["incentive_eur"] is None and r.json()["shared_kwh"] is None
+    with api_server.client(api_server.operator) as c:
         r = c.get("/api/v1/district/settlement", params={"month": month})
     assert r.json()["incentive_eur"] == INCENTIVE_EUR
     with api_server.client(api_server.manager_a) as c:

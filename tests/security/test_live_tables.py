@@ -92,4 +92,4 @@ async def test_the_apis_live_table_stays_bounded_under_a_flood(mosquitto: Mosqui
     assert {"main-meter", "pv-inverter"} <= set(readings)
     assert len(readings["main-meter"].values) == settings.latest_max_quantities
     assert readings["pv-inverter"].values == {"pv_power_w": 3.0}
-    assert latest.district_flows(public=False)[0].pv_w == 3.0
+    assert latest.district_flows(hidden=None)[0].pv_w == 3.0
