@@ -9,6 +9,7 @@ count the counter readings that were rejected (docs/coordinator.md, "Bad reading
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -23,7 +24,7 @@ from api.deps import PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.energy import MeasuredKpis, cached_kpis
 from api.periods import LONG_SPAN_MS, resolve_period
 from api.problems import ProblemError, problems
-from api.public import public_figure
+from api.public import viewer_figure
 from nzd.accounting import SiteEnergyKpis
 from nzd.clock import district_clock
 
@@ -291,16 +292,18 @@ async def district_kpis(state: StateDep, principal: PrincipalDep, as_csv: CsvDep
             self_sufficiency=_nullable(_clean(d.self_sufficiency[i]), has),
             self_sufficiency_with_sharing=_nullable(_clean(d.self_sufficiency_with_sharing[i]), has),
         ))
-    if principal.district_only:
-        rows = [_public_row(r, s, i) for i, r in enumerate(rows)]
+    hidden = principal.hidden_indexes(list(m.kpis.site_ids))
+    if hidden is not None:  # the public, the authority, a site manager (the others' firms)
+        rows = [_public_row(r, s, i, hidden=hidden) for i, r in enumerate(rows)]
     if as_csv:
         return rows_csv(rows, columns=list(DistrictKpiRow.model_fields), tz=state.district.timezone,
                         filename=f"district-kpis-{period.value}")
     return rows
 
 
-def _public_row(row: DistrictKpiRow, s: SiteEnergyKpis, i: int) -> DistrictKpiRow:
-    """The row as the public sees it: each figure through the public rule, with the sites'
+def _public_row(row: DistrictKpiRow, s: SiteEnergyKpis, i: int, *, hidden: Collection[int]) -> DistrictKpiRow:
+    """The row as its viewer may see it: each figure through the public rule on the firms hidden
+    from the viewer (all for the public, the others for a site manager), with the sites'
     contributions in this row to every quantity it is built from."""
     imp, exp, pv = s.import_kwh[:, i], s.export_kwh[:, i], s.pv_kwh[:, i]
     cons = s.consumption_kwh[:, i]
@@ -312,6 +315,6 @@ def _public_row(row: DistrictKpiRow, s: SiteEnergyKpis, i: int) -> DistrictKpiRo
         "co2_kg": (s.co2_kg[:, i], imp), "peak_kw": (imp,), "self_sufficiency": balance,
         "self_sufficiency_with_sharing": balance,  # shared energy is built from import and export
     }
-    shown = {name: public_figure(getattr(row, name), *(list(map(float, c)) for c in parts))
+    shown = {name: viewer_figure(getattr(row, name), *(list(map(float, c)) for c in parts), hidden=hidden)
              for name, parts in inputs.items()}
     return row.model_copy(update=shown)

@@ -278,3 +278,29 @@ def test_inventory_cell_with_one_other_firm_dominant_is_withheld(api: ApiServer)
     assert grid(None)[0] == pytest.approx(32.0)
     cell, inv = grid(api.manager_a)
     assert cell is None and inv["total_energy_mwh"] is None
+
+
+def test_district_kpi_rows_protect_the_other_firms(api: ApiServer) -> None:
+    # Grid import per hour, by hand: Rossi 10 kWh, Lanificio and Logistica 1 kWh each, the
+    # depuratore 20 kWh in the first hour (91 % of the others' 22 kWh, 63 % of the district's 32)
+    # and 1 kWh in the second (the others balanced).
+    start = (int(time.time() * 1000) - 41 * 86_400_000) // HOUR_MS * HOUR_MS
+    kwh = {ROSSI: (10.0, 10.0), LANIFICIO: (1.0, 1.0), LOGISTICA: (1.0, 1.0), DEPURATORE: (20.0, 1.0)}
+    readings = []
+    for site, hours in kwh.items():
+        wh = 1e6
+        for k in range(9):  # every 15 minutes over two hours
+            if k > 0:
+                wh += hours[(k - 1) // 4] * 1000.0 / 4
+            readings.append(_meter(site, "main-meter", DeviceKind.ELECTRICITY_METER, start + k * 900_000,
+                                   {"energy_import_wh": wh, "energy_export_wh": 0.0}))
+    write(api, readings)
+    params = {"from": _iso(start), "to": _iso(start + 2 * HOUR_MS), "period": "hour"}
+
+    def imports(user: User | None) -> list[float | None]:
+        rows = _get(api, user, "/api/v1/district/kpis", **params)
+        return [None if r["import_kwh"] is None else round(r["import_kwh"], 3) for r in rows]
+
+    assert imports(api.operator) == [32.0, 13.0]
+    assert imports(None) == [32.0, 13.0]  # four firms, the largest 63 % and 77 %
+    assert imports(api.manager_a) == [None, 13.0]  # Rossi knows its own 10 kWh
