@@ -23,6 +23,7 @@ kept in memory) and with the API's lookback, 16 concurrent asyncio clients.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -73,7 +74,7 @@ end
 """
 
 
-async def seed(url: str, end_ms: int) -> int:
+async def seed(url: str, end_ms: int, *, step_ms: int = STEP_MS) -> int:
     # Retention policies and counter rollups as `nzd store init` sets them up; the continuous
     # queries' SELECTs run once over the seeded range below (data written before they existed).
     http = InfluxHttp(url=url, database=DB)
@@ -85,7 +86,7 @@ async def seed(url: str, end_ms: int) -> int:
     batch: list[Reading] = []
     written = 0
     start_ms = end_ms - DAYS * DAY_MS
-    for i, ts in enumerate(range(start_ms, end_ms, STEP_MS)):
+    for i, ts in enumerate(range(start_ms, end_ms, step_ms)):
         power = 40_000.0 + (i % 360) * 50
         pv = max(0.0, 60_000.0 * (1 - abs((ts // 1000 % 86_400) - 43_200) / 21_600))
         batch += [
@@ -113,11 +114,12 @@ async def seed(url: str, end_ms: int) -> int:
     return written
 
 
-def wrk(url: str, path: str, token: str, script: Path, *, connections: int = CONNECTIONS) -> dict[str, float]:
+def wrk(url: str, path: str, token: str, script: Path, *, connections: int = CONNECTIONS,
+        duration_s: int = DURATION_S) -> dict[str, float]:
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{DURATION_S}s", "--timeout", "10s", "-s", str(script),
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration_s}s", "--timeout", "10s", "-s", str(script),
          "-H", f"Authorization: Bearer {token}", url + path],
-        capture_output=True, text=True, timeout=DURATION_S + 60, check=True).stdout
+        capture_output=True, text=True, timeout=duration_s + 60, check=True).stdout
     doc: dict[str, Any] = json.loads(next(ln for ln in out.splitlines() if ln.startswith("{")))
     # Errors (e.g. 503 when the store misses the API's deadline under load) are reported, not hidden.
     return {"rps": doc["requests"] / (doc["duration_us"] / 1e6), "p50_ms": doc["p50_us"] / 1000,
@@ -180,6 +182,18 @@ def iso(ms: int) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--step-s", type=int, default=STEP_MS // 1000,
+                        help="seconds between the seeded readings (a larger step seeds faster; the "
+                             "cached KPI routes answer the same rows)")
+    parser.add_argument("--duration-s", type=int, default=DURATION_S, help="wrk's run per route")
+    parser.add_argument("--routes", default="", help="comma-separated route names to run (default: all; "
+                                                     "the trivial route always runs before each)")
+    parser.add_argument("--no-store", action="store_true",
+                        help="skip the publish delay and the store's own latest() at the end")
+    args = parser.parse_args()
+    step_ms = args.step_s * 1000
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk (scripts/test installs it)")
     influx, mosquitto = InfluxServer().start(), MosquittoServer().start()
@@ -190,8 +204,8 @@ def main() -> None:
     users = work / "users.yaml"
     users.write_text(yaml.safe_dump({"users": [{"username": "bench", "role": "operator",
                                                 "tokens": [{"id": "bench", "hash": token_hash}]}]}))
-    end_ms = int(time.time() * 1000) // STEP_MS * STEP_MS
-    points = asyncio.run(seed(influx.url, end_ms))
+    end_ms = int(time.time() * 1000) // step_ms * step_ms
+    points = asyncio.run(seed(influx.url, end_ms, step_ms=step_ms))
     port = free_port()
     env = {**os.environ, "NZD_INFLUX_URL": influx.url, "NZD_INFLUX_DATABASE": DB,
            "NZD_MQTT_URL": mosquitto.url, "NZD_USERS_FILE": str(users), "NZD_ACCESS_LOG": "false",
@@ -223,27 +237,33 @@ def main() -> None:
             "kpis_month": (f"/api/v1/sites/{SITE}/kpis", month, {"p99_ms": 50.0}, CONNECTIONS),
             # One request at a time: the latency of the query itself, without queueing behind 15 others.
             "kpis_month_1conn": (f"/api/v1/sites/{SITE}/kpis", month, {"p99_ms": 50.0}, 1),
+            "district_kpis_month": ("/api/v1/district/kpis", month, {"p99_ms": 50.0}, CONNECTIONS),
         }
+        if args.routes:
+            unknown = set(args.routes.split(",")) - set(routes)
+            if unknown:
+                raise SystemExit(f"unknown routes: {', '.join(sorted(unknown))}; known: {', '.join(routes)}")
+            routes = {k: v for k, v in routes.items() if k in args.routes.split(",")}
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as api:
             for path, params, _, _ in routes.values():  # every route answers, and its cache is warm
                 api.get(path, params=params).raise_for_status()
-            kpi_days = len(api.get(routes["kpis_month"][0], params=month).json())
-            history_points = sum(len(s["times_ms"]) for s in api.get(routes["history_24h"][0],
+            kpi_days = len(api.get(f"/api/v1/sites/{SITE}/kpis", params=month).json())
+            history_points = sum(len(s["times_ms"]) for s in api.get(f"/api/v1/sites/{SITE}/history",
                                                                      params=day).json())
         trivial_path = "/api/v1/auth/me"
-        common = {"benchmark": "api", "duration_s": DURATION_S, "workers": 1}
-        month_size = {"days": kpi_days, "raw_points_per_device": DAYS * DAY_MS // STEP_MS}
-        extra = {"kpis_month": month_size, "kpis_month_1conn": month_size,
+        common = {"benchmark": "api", "duration_s": args.duration_s, "workers": 1}
+        month_size = {"days": kpi_days, "raw_points_per_device": DAYS * DAY_MS // step_ms}
+        extra = {"kpis_month": month_size, "kpis_month_1conn": month_size, "district_kpis_month": month_size,
                  "history_24h": {"points": history_points}}
         for name, (path, params, goal, connections) in routes.items():
             # The ceiling is measured right before each route: on a shared machine the load drifts.
-            trivial = wrk(url, trivial_path, token, script)
+            trivial = wrk(url, trivial_path, token, script, duration_s=args.duration_s)
             print(json.dumps({**common, "connections": CONNECTIONS, "route": "trivial", "path": trivial_path,
                               "before": name, "rps": round(trivial["rps"], 1),
                               "p50_ms": round(trivial["p50_ms"], 2), "p99_ms": round(trivial["p99_ms"], 2),
                               "errors": trivial["errors"]}))
             result = wrk(url, path + ("?" + str(httpx.QueryParams(params)) if params else ""),
-                         token, script, connections=connections)
+                         token, script, connections=connections, duration_s=args.duration_s)
             ratio = result["rps"] / trivial["rps"]
             met = (ratio >= goal.get("ratio", 0.0) and result["p99_ms"] < goal.get("p99_ms", float("inf"))
                    and not result["errors"])
@@ -252,6 +272,8 @@ def main() -> None:
                               "p99_ms": round(result["p99_ms"], 2), "errors": result["errors"],
                               "ratio_to_trivial": round(ratio, 3), **extra.get(name, {}),
                               "goal": goal or None, "goal_met": met if goal else None}))
+        if args.no_store:
+            return
         delays = publish_delay_ms(url, token, mosquitto.port)
         print(json.dumps({"benchmark": "api", "route": "latest_after_publish", "runs": PUBLISH_RUNS,
                           "p50_ms": round(statistics.median(delays), 2),
