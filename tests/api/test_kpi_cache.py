@@ -100,6 +100,7 @@ ASKS = (  # the operator asks first, so that the others find the operator's figu
     ("operator", f"/api/v1/sites/{SITE}/kpis"), ("operator", "/api/v1/district/kpis"),
     ("manager", f"/api/v1/sites/{SITE}/kpis"), ("manager", "/api/v1/district/kpis"),
     ("public", "/api/v1/district/kpis"), ("anonymous", "/api/v1/district/kpis"),
+    ("authority", "/api/v1/district/kpis"),  # the municipality sees the public's rows
 )
 
 
@@ -118,7 +119,8 @@ Answers = dict[tuple[str, str, str], httpx.Response]
 
 def _answers(api_server: ApiServer, url: str, window: dict[str, str]) -> Answers:
     tokens = {"operator": api_server.operator.token, "manager": api_server.manager_a.token,
-              "public": api_server.public_token, "anonymous": None}
+              "public": api_server.public_token, "anonymous": None,
+              "authority": api_server.authority.token if api_server.authority else None}
     out = {}
     for who, path in ASKS:
         headers = {"Authorization": f"Bearer {tokens[who]}"} if tokens[who] else {}
@@ -156,6 +158,7 @@ def test_kept_answers_are_byte_identical_to_computed_ones_for_every_view(api_ser
     assert [r["pv_kwh"] for r in operator_rows] == [4.0, 4.0, 4.0]
     assert [r["pv_kwh"] for r in public_rows] == [None, None, None]  # the public rule: one firm's PV
     assert [r["import_kwh"] for r in public_rows] == [44.0, 44.0, 44.0]  # (2 + 2.5 + 3 + 3.5) * 4
+    assert computed["authority", district, "json"].content == computed["public", district, "json"].content
     first = _answers(api_server, api_server.url, window)  # computed, then kept
     kept = _answers(api_server, api_server.url, window)
     assert _same(first, computed) and _same(kept, computed)
