@@ -5,9 +5,8 @@ too), so it is rendered once per view (the operator's and a site manager's rows,
 public's, each figure through the public rule) and per format, and kept in
 ``MeasuredKpis.rendered``, which the KPI cache (api/kpi_cache.py) drops together with the
 figures. A hit sends those bytes: no rows built, no response model validated and serialized
-again. Besides their CPU time, those objects, alive across the awaits of 16 concurrent
-requests, were promoted to the collector's oldest generation and set off its full
-collections: pauses of 50 to 160 ms of the event loop, the whole p99 of a cached answer.
+again (measured: the site's month 0.74 ms of CPU per request before, the district's 4.2 ms,
+both about 0.45 ms after, as much as the trivial route; half as many young collections).
 
 The JSON bytes are those FastAPI sends for the route's response model (pydantic's
 ``dump_json`` by alias); the routes still declare the model for the OpenAPI document.
