@@ -70,7 +70,7 @@ def _freeze_startup_objects() -> None:
     """Keep what start-up built (modules, routes, models, registry: about 150,000 objects)
     out of the collector's full collections, which traverse every object of the oldest
     generation: measured under load (benchmarks/api.py), each took 70 to 90 ms of CPU on the
-    event loop, every second or two, the p99 of every route; without those objects, 2 to 4 ms."""
+    event loop, every second or two, the p99 of a cached month of KPIs; without those objects, 2 to 4 ms."""
     gc.collect()
     gc.freeze()
 
