@@ -41,6 +41,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,6 +52,7 @@ import yaml  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from api.auth import new_api_token  # noqa: E402
+from nzd.config import load_district  # noqa: E402
 from nzd.messages import DeviceKind, Telemetry, encode  # noqa: E402
 from nzd.store import InfluxStore, Reading  # noqa: E402
 from nzd.store.influx_http import InfluxHttp  # noqa: E402
@@ -59,6 +61,7 @@ from nzd.topics import telemetry_topic  # noqa: E402
 from tests.harness import InfluxServer, MosquittoServer, free_port  # noqa: E402
 
 DISTRICT, SITE, DB = "prato-est", "tintoria-rossi", "bench_api"
+DISTRICT_FILE = ROOT / "firmware_configs" / "examples" / "district.yaml"
 OTHER_SITES = ("lanificio-bianchi", "logistica-prato", "depuratore")
 DAY_MS = 86_400_000
 DAYS = 30
@@ -272,7 +275,7 @@ def main() -> None:
     env = {**os.environ, "NZD_INFLUX_URL": influx.url, "NZD_INFLUX_DATABASE": DB,
            "NZD_MQTT_URL": mosquitto.url, "NZD_USERS_FILE": str(users), "NZD_ACCESS_LOG": "false",
            "NZD_LOG_LEVEL": "WARNING", "NZD_LATEST_LOOKBACK_S": str(LOOKBACK_S),
-           "NZD_DISTRICT_FILE": str(ROOT / "firmware_configs" / "examples" / "district.yaml")}
+           "NZD_DISTRICT_FILE": str(DISTRICT_FILE)}
     proc = subprocess.Popen([sys.executable, "-m", "nzd", "api", "--port", str(port)], env=env, cwd=work,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -287,9 +290,11 @@ def main() -> None:
             if time.monotonic() > deadline:
                 raise RuntimeError("nzd api did not start")
             time.sleep(0.1)
-        today = datetime.fromtimestamp(end_ms / 1000, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        month = {"from": (today - timedelta(days=DAYS - 1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                 "to": today.strftime("%Y-%m-%dT%H:%M:%SZ"), "period": "day"}
+        # The district's local days, as its firms count them (and as the archive of closed days
+        # keeps them): the last 29 whole ones, all within the seeded readings.
+        today = datetime.fromtimestamp(end_ms / 1000, ZoneInfo(load_district(DISTRICT_FILE).timezone)).date()
+        month = {"from": (today - timedelta(days=DAYS - 1)).isoformat(), "to": today.isoformat(),
+                 "period": "day"}
         day = {"quantities": "active_power_w", "interval": "5m", "device": "main-meter",
                "from": iso(end_ms - DAY_MS), "to": iso(end_ms)}
         routes: dict[str, tuple[str, dict[str, str], dict[str, float], int]] = {
