@@ -142,11 +142,14 @@ def _same(a: Answers, b: Answers) -> bool:
 def test_kept_answers_are_byte_identical_to_computed_ones_for_every_view(api_server: ApiServer,
                                                                          uncached: str) -> None:
     # Three hours 80 days ago (no other test writes within a week of them): every site imports
-    # (2.0 to 3.5 kWh a quarter), only Rossi has PV, so the public sees the district's import but
-    # not its PV or consumption (one firm's).
+    # (2.0 to 3.5 kWh a quarter), Rossi and Bianchi export (0.25 and 0.125 kWh), only Rossi has
+    # PV. Three views: the operator sees every total; Rossi's manager the PV (no other firm's in
+    # it) but not the export (Bianchi's alone besides Rossi's); the public neither (one or two firms).
     start_ms = (int(time.time() * 1000) - 80 * DAY_MS) // HOUR_MS * HOUR_MS
+    exports = {"tintoria-rossi": 250.0, "lanificio-bianchi": 125.0}
     readings = [Reading(DISTRICT, site, "main-meter", METER, start_ms + k * 900_000, 2000 + k,
-                        {"energy_import_wh": 1e6 + (2000.0 + 500.0 * i) * k, "energy_export_wh": 0.0})
+                        {"energy_import_wh": 1e6 + (2000.0 + 500.0 * i) * k,
+                         "energy_export_wh": 1e5 + exports.get(site, 0.0) * k})
                 for i, site in enumerate(SITES) for k in range(13)]
     readings += [Reading(DISTRICT, SITE, "pv-inverter", DeviceKind.PV_INVERTER, start_ms + k * 900_000,
                          2000 + k, {"pv_energy_wh": 5e5 + 1000.0 * k}) for k in range(13)]
@@ -155,10 +158,10 @@ def test_kept_answers_are_byte_identical_to_computed_ones_for_every_view(api_ser
 
     computed = _answers(api_server, uncached, window)
     district = "/api/v1/district/kpis"
-    operator_rows = computed["operator", district, "json"].json()
+    seen = {who: [(r["pv_kwh"], r["export_kwh"]) for r in computed[who, district, "json"].json()]
+            for who in ("operator", "manager", "public")}
+    assert seen == {"operator": [(4.0, 1.5)] * 3, "manager": [(4.0, None)] * 3, "public": [(None, None)] * 3}
     public_rows = computed["public", district, "json"].json()
-    assert [r["pv_kwh"] for r in operator_rows] == [4.0, 4.0, 4.0]
-    assert [r["pv_kwh"] for r in public_rows] == [None, None, None]  # the public rule: one firm's PV
     assert [r["import_kwh"] for r in public_rows] == [44.0, 44.0, 44.0]  # (2 + 2.5 + 3 + 3.5) * 4
     assert computed["authority", district, "json"].content == computed["public", district, "json"].content
     first = _answers(api_server, api_server.url, window)  # computed, then kept
@@ -168,7 +171,7 @@ def test_kept_answers_are_byte_identical_to_computed_ones_for_every_view(api_ser
     # Rossi's reading at 01:00 corrected 1 kWh up, straight into the store: the kept answers stay
     # (what shows that they are kept), the computed ones change, for every view.
     corrected = Reading(DISTRICT, SITE, "main-meter", METER, start_ms + HOUR_MS, 2004,
-                        {"energy_import_wh": 1e6 + 2000.0 * 4 + 1000.0, "energy_export_wh": 0.0})
+                        {"energy_import_wh": 1e6 + 2000.0 * 4 + 1000.0, "energy_export_wh": 1e5 + 250.0 * 4})
     write_unseen(api_server, [corrected])
     changed = _answers(api_server, uncached, window)
     assert all(changed[k].content != computed[k].content for k in computed)
