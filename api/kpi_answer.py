@@ -1,8 +1,8 @@
 """A KPI route's answer as the bytes it sends, kept with the measured figures when it can be.
 
 The answer for a window that ended before now follows from the figures alone (``partial``
-too), so it is rendered once per view (the operator's and a site manager's rows, or the
-public's, each figure through the public rule) and per format, and kept in
+too), so it is rendered once per view (for the district: per set of firms hidden from the
+viewer, each figure through the public rule for that set) and per format, and kept in
 ``MeasuredKpis.rendered``, which the KPI cache (api/kpi_cache.py) drops together with the
 figures. A hit sends those bytes: no rows built, no response model validated and serialized
 again (measured: the site's month 0.74 ms of CPU per request before, the district's 4.2 ms,
