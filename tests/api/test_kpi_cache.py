@@ -96,7 +96,7 @@ def test_the_least_recently_used_answer_goes_first() -> None:
 # Byte for byte: the answers kept per view and format are those computed from the store.
 
 SITES = ("tintoria-rossi", "lanificio-bianchi", "logistica-prato", "depuratore")
-ASKS = (  # the operator asks first, so that the others find the operator's figures (and rows) kept
+ASKS = (  # the operator first: the others find the figures (and the site's rows) kept
     ("operator", f"/api/v1/sites/{SITE}/kpis"), ("operator", "/api/v1/district/kpis"),
     ("manager", f"/api/v1/sites/{SITE}/kpis"), ("manager", "/api/v1/district/kpis"),
     ("public", "/api/v1/district/kpis"), ("anonymous", "/api/v1/district/kpis"),
