@@ -24,7 +24,8 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
           "description": "JSON, or CSV with ISO local timestamps on Accept: text/csv or ?format=csv"}}
 
 
-def _wants_csv(request: Request, format: Annotated[Literal["json", "csv"] | None, Query(
+# A coroutine although it never waits: FastAPI runs a plain function in a worker thread (api/deps.py).
+async def _wants_csv(request: Request, format: Annotated[Literal["json", "csv"] | None, Query(
         description="csv: answer text/csv (as does Accept: text/csv)")] = None) -> bool:
     if format is not None:
         return format == "csv"

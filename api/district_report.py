@@ -91,7 +91,7 @@ async def _leaks(state: ApiState, start_ms: int, end_ms: int) -> tuple[int, int]
 
 
 async def district_report(state: ApiState, principal: Principal, period: str) -> DistrictReport:
-    from api.routes.kpis import PeriodKind, district_kpis
+    from api.routes.kpis import PeriodKind, district_kpi_rows
     from api.routes.targets import get_progress
     from api.routes.water import district_water
     from nzd.accounting.water import Period
@@ -110,7 +110,7 @@ async def district_report(state: ApiState, principal: Principal, period: str) ->
     end = min(end, now)
     async def energy_rows(kind: PeriodKind) -> list[Any]:
         try:
-            return await district_kpis(state, principal, as_csv=False, from_=start, to=end, period=kind)
+            return await district_kpi_rows(state, principal, from_=start, to=end, period=kind)
         except ProblemError as e:
             if e.status != 403:  # fewer than three firms report: nothing is published
                 raise

@@ -35,7 +35,7 @@ def _ratio(num: float | None, den: float | None) -> float | None:
 async def yearly_actuals(state: ApiState, principal: Principal, *, first_year: int,
                          last_year: int) -> YearlyActuals:
     # Imported here: the routes import this module.
-    from api.routes.kpis import PeriodKind, district_kpis
+    from api.routes.kpis import PeriodKind, district_kpi_rows
     from api.routes.water import district_water
 
     tz = ZoneInfo(state.district.timezone)
@@ -45,8 +45,7 @@ async def yearly_actuals(state: ApiState, principal: Principal, *, first_year: i
     if end <= start:
         return out
     try:
-        rows = await district_kpis(state, principal, as_csv=False, from_=start, to=end,
-                                   period=PeriodKind.YEAR)
+        rows = await district_kpi_rows(state, principal, from_=start, to=end, period=PeriodKind.YEAR)
     except ProblemError as e:
         if e.status != 403:  # fewer firms report than the public rule needs: no figures
             raise

@@ -161,7 +161,7 @@ def _resource(table: _Table) -> dict[str, Any]:
 async def _tables(state: ApiState, year: int) -> list[_Table]:
     from api.problems import ProblemError
     from api.routes.inventory import year_inventory
-    from api.routes.kpis import PeriodKind, district_kpis
+    from api.routes.kpis import PeriodKind, district_kpi_rows
     from api.routes.targets import get_progress
     from api.routes.water import district_water
     from nzd.accounting.water import Period
@@ -171,8 +171,7 @@ async def _tables(state: ApiState, year: int) -> list[_Table]:
     end = min(datetime(year + 1, 1, 1, tzinfo=tz), datetime.fromtimestamp(district_clock().now_s(), tz))
     tables = []
     try:
-        energy = await district_kpis(state, PUBLIC, as_csv=False, from_=start, to=end,
-                                     period=PeriodKind.MONTH)
+        energy = await district_kpi_rows(state, PUBLIC, from_=start, to=end, period=PeriodKind.MONTH)
     except ProblemError as e:
         if e.status != 403:
             raise

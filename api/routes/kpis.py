@@ -17,14 +17,18 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from api.auth.principal import Principal
 from api.csv_export import CSV_RESPONSE, CsvDep, rows_csv
 from api.deps import PrincipalDep, SiteDep, StateDep, guard_public_total
 from api.energy import MeasuredKpis, cached_kpis
+from api.kpi_answer import json_rows, kept_answer
 from api.periods import LONG_SPAN_MS, resolve_period
 from api.problems import ProblemError, problems
 from api.public import viewer_figure
+from api.state import ApiState
 from nzd.accounting import SiteEnergyKpis
 from nzd.clock import district_clock
 
@@ -212,24 +216,28 @@ def _nullable(value: float | None, present: bool) -> float | None:
 @router.get("/sites/{site}/kpis", summary="Energy and KPIs of one site per period (default: today)",
             responses={**problems(403, 404, 422, 503), **CSV_RESPONSE}, response_model=list[SiteKpiRow])
 async def site_kpis(site: SiteDep, state: StateDep, as_csv: CsvDep, from_: FromQuery = None,
-                    to: ToQuery = None, period: PeriodQuery = PeriodKind.HOUR) -> Any:
+                    to: ToQuery = None, period: PeriodQuery = PeriodKind.HOUR) -> Response:
     start_ms, end_ms = _default_period(state, from_, to, long_view=period in _LONG)
     _check_rows(start_ms, end_ms, period)
     m = await cached_kpis(state.hub.kpis, state.store, state.district, [site], start_ms=start_ms,
                           end_ms=end_ms, period=period.value,
                           raw_span_ms=int(state.settings.raw_span_h * 3_600_000), archive=state.hub.archive)
-    p = _Periods(m, tz=state.district.timezone, req_start_ms=start_ms, req_end_ms=end_ms)
-    # A window that ended before now: every row, ``partial`` too, follows from the figures alone.
-    fixed = end_ms <= p.now_ms
-    rows = m.rendered.get("site_rows") if fixed else None
-    if rows is None:
+
+    def render() -> Response:
+        p = _Periods(m, tz=state.district.timezone, req_start_ms=start_ms, req_end_ms=end_ms)
         rows = _site_rows(m, p)
-        if fixed:
-            m.rendered["site_rows"] = rows
-    if as_csv:
-        return rows_csv(rows, columns=list(SiteKpiRow.model_fields), tz=state.district.timezone,
-                        filename=f"{site.id}-kpis-{period.value}")
-    return rows
+        if as_csv:
+            return rows_csv(rows, columns=list(SiteKpiRow.model_fields), tz=state.district.timezone,
+                            filename=f"{site.id}-kpis-{period.value}")
+        return json_rows(rows, SiteKpiRow)
+
+    # Whoever may see the site sees the same rows: one answer per format.
+    return kept_answer(m, f"site.{'csv' if as_csv else 'json'}", keep=_fixed(end_ms), render=render)
+
+
+def _fixed(end_ms: int) -> bool:
+    """A window that ended before now: every row, ``partial`` too, follows from the figures alone."""
+    return end_ms <= district_clock().now_ms()
 
 
 def _site_rows(m: MeasuredKpis, p: _Periods) -> list[SiteKpiRow]:
@@ -265,7 +273,37 @@ def _site_rows(m: MeasuredKpis, p: _Periods) -> list[SiteKpiRow]:
 @router.get("/district/kpis", summary="District energy, shared energy and KPIs per period (public)",
             responses={**problems(403, 422, 503), **CSV_RESPONSE}, response_model=list[DistrictKpiRow])
 async def district_kpis(state: StateDep, principal: PrincipalDep, as_csv: CsvDep, from_: FromQuery = None,
-                        to: ToQuery = None, period: PeriodQuery = PeriodKind.HOUR) -> Any:
+                        to: ToQuery = None, period: PeriodQuery = PeriodKind.HOUR) -> Response:
+    m, start_ms, end_ms = await _district_measured(state, principal, from_, to, period)
+
+    def render() -> Response:
+        p = _Periods(m, tz=state.district.timezone, req_start_ms=start_ms, req_end_ms=end_ms)
+        rows = _district_rows(m, p, principal)
+        if as_csv:
+            return rows_csv(rows, columns=list(DistrictKpiRow.model_fields), tz=state.district.timezone,
+                            filename=f"district-kpis-{period.value}")
+        return json_rows(rows, DistrictKpiRow)
+
+    # What the viewer sees depends on the firms hidden from them (the public rule): none for the
+    # operator, all for the public and the authority, the others for a site manager. One answer
+    # per set of hidden firms and per format.
+    hidden = principal.hidden_indexes(list(m.kpis.site_ids))
+    view = "all" if hidden is None else "hiding-" + ",".join(map(str, hidden))
+    return kept_answer(m, f"district.{view}.{'csv' if as_csv else 'json'}", keep=_fixed(end_ms),
+                       render=render)
+
+
+async def district_kpi_rows(state: ApiState, principal: Principal, *, from_: datetime | None,
+                            to: datetime | None, period: PeriodKind) -> list[DistrictKpiRow]:
+    """The rows of ``GET /district/kpis`` as ``principal`` sees them (reports, open data)."""
+    m, start_ms, end_ms = await _district_measured(state, principal, from_, to, period)
+    p = _Periods(m, tz=state.district.timezone, req_start_ms=start_ms, req_end_ms=end_ms)
+    return _district_rows(m, p, principal)
+
+
+async def _district_measured(state: ApiState, principal: Principal, from_: datetime | None,
+                             to: datetime | None, period: PeriodKind) -> tuple[MeasuredKpis, int, int]:
+    """The district's figures and the window, after the public rule's count of reporting firms."""
     start_ms, end_ms = _default_period(state, from_, to, long_view=period in _LONG)
     _check_rows(start_ms, end_ms, period)
     m = await cached_kpis(state.hub.kpis, state.store, state.district, list(state.district.sites),
@@ -274,7 +312,11 @@ async def district_kpis(state: StateDep, principal: PrincipalDep, as_csv: CsvDep
     s = m.kpis.sites
     reporting = np.any(np.nan_to_num(s.import_kwh + s.export_kwh + s.pv_kwh) > 0, axis=1)
     guard_public_total(principal, int(np.count_nonzero(reporting)), "energy in this period")
-    p = _Periods(m, tz=state.district.timezone, req_start_ms=start_ms, req_end_ms=end_ms)
+    return m, start_ms, end_ms
+
+
+def _district_rows(m: MeasuredKpis, p: _Periods, principal: Principal) -> list[DistrictKpiRow]:
+    s = m.kpis.sites
     d = m.kpis.district
     rows = []
     for i, t in enumerate(p.starts):
@@ -295,9 +337,6 @@ async def district_kpis(state: StateDep, principal: PrincipalDep, as_csv: CsvDep
     hidden = principal.hidden_indexes(list(m.kpis.site_ids))
     if hidden is not None:  # the public, the authority, a site manager (the others' firms)
         rows = [_public_row(r, s, i, hidden=hidden) for i, r in enumerate(rows)]
-    if as_csv:
-        return rows_csv(rows, columns=list(DistrictKpiRow.model_fields), tz=state.district.timezone,
-                        filename=f"district-kpis-{period.value}")
     return rows
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
 
 from api.kpi_cache import KpiCache
 from nzd.messages import DeviceKind, Telemetry
 from nzd.store import Reading
-from tests.api.conftest import DISTRICT, ApiServer, write, write_unseen
+from tests.api.conftest import DISTRICT, ApiServer, serve, write, write_unseen
 from tests.api.test_latest import publish
 
 HOUR_MS = 3_600_000
@@ -87,3 +91,97 @@ def test_the_least_recently_used_answer_goes_first() -> None:
     assert cache.get(keys[0]) == 0
     cache.put(keys[2], 2, started_s=cache.started())
     assert [cache.get(k) for k in keys] == [0, None, 2]
+
+
+# Byte for byte: the answers kept per view and format are those computed from the store.
+
+SITES = ("tintoria-rossi", "lanificio-bianchi", "logistica-prato", "depuratore")
+ASKS = (  # the operator first: the others find the figures (and the site's rows) kept
+    ("operator", f"/api/v1/sites/{SITE}/kpis"), ("operator", "/api/v1/district/kpis"),
+    ("manager", f"/api/v1/sites/{SITE}/kpis"), ("manager", "/api/v1/district/kpis"),
+    ("public", "/api/v1/district/kpis"), ("anonymous", "/api/v1/district/kpis"),
+    ("authority", "/api/v1/district/kpis"),  # the municipality sees the public's rows
+)
+
+
+@pytest.fixture(scope="module")
+def uncached(api_server: ApiServer) -> Iterator[str]:
+    """The same API over the same store keeping no KPI answer and no closed day (api/energy_archive.py):
+    each answer computed from the store's counters."""
+    server, thread, url = serve(api_server.settings.model_copy(update={"kpi_cache_entries": 0,
+                                                                       "archive_days": 0}))
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+Answers = dict[tuple[str, str, str], httpx.Response]
+
+
+def _answers(api_server: ApiServer, url: str, window: dict[str, str]) -> Answers:
+    tokens = {"operator": api_server.operator.token, "manager": api_server.manager_a.token,
+              "public": api_server.public_token, "anonymous": None,
+              "authority": api_server.authority.token if api_server.authority else None}
+    out = {}
+    for who, path in ASKS:
+        headers = {"Authorization": f"Bearer {tokens[who]}"} if tokens[who] else {}
+        for fmt in ("json", "csv"):
+            r = httpx.get(url + path, params={**window, "format": fmt}, headers=headers, timeout=30)
+            assert r.status_code == 200, (who, path, r.text)
+            out[who, path, fmt] = r
+    return out
+
+
+def _same(a: Answers, b: Answers) -> bool:
+    def head(r: httpx.Response) -> list[str | None]:
+        return [r.headers.get(h) for h in ("content-type", "content-length", "content-disposition")]
+
+    return a.keys() == b.keys() and all(a[k].content == b[k].content and head(a[k]) == head(b[k]) for k in a)
+
+
+def test_kept_answers_are_byte_identical_to_computed_ones_for_every_view(api_server: ApiServer,
+                                                                         uncached: str) -> None:
+    # Three hours 80 days ago (no other test writes within a week of them): every site imports
+    # (2.0 to 3.5 kWh a quarter), Rossi and Bianchi export (0.25 and 0.125 kWh), only Rossi has
+    # PV. Three views: the operator sees every total; Rossi's manager the PV (no other firm's in
+    # it) but not the export (Bianchi's alone besides Rossi's); the public neither (one or two firms).
+    start_ms = (int(time.time() * 1000) - 80 * DAY_MS) // HOUR_MS * HOUR_MS
+    exports = {"tintoria-rossi": 250.0, "lanificio-bianchi": 125.0}
+    readings = [Reading(DISTRICT, site, "main-meter", METER, start_ms + k * 900_000, 2000 + k,
+                        {"energy_import_wh": 1e6 + (2000.0 + 500.0 * i) * k,
+                         "energy_export_wh": 1e5 + exports.get(site, 0.0) * k})
+                for i, site in enumerate(SITES) for k in range(13)]
+    readings += [Reading(DISTRICT, SITE, "pv-inverter", DeviceKind.PV_INVERTER, start_ms + k * 900_000,
+                         2000 + k, {"pv_energy_wh": 5e5 + 1000.0 * k}) for k in range(13)]
+    write(api_server, readings)
+    window = {"from": _iso(start_ms), "to": _iso(start_ms + 3 * HOUR_MS), "period": "hour"}
+
+    computed = _answers(api_server, uncached, window)
+    district = "/api/v1/district/kpis"
+    seen = {who: [(r["pv_kwh"], r["export_kwh"]) for r in computed[who, district, "json"].json()]
+            for who in ("operator", "manager", "public")}
+    assert seen == {"operator": [(4.0, 1.5)] * 3, "manager": [(4.0, None)] * 3, "public": [(None, None)] * 3}
+    public_rows = computed["public", district, "json"].json()
+    assert [r["import_kwh"] for r in public_rows] == [44.0, 44.0, 44.0]  # (2 + 2.5 + 3 + 3.5) * 4
+    assert computed["authority", district, "json"].content == computed["public", district, "json"].content
+    first = _answers(api_server, api_server.url, window)  # computed, then kept
+    kept = _answers(api_server, api_server.url, window)
+    assert _same(first, computed) and _same(kept, computed)
+
+    # Rossi's reading at 01:00 corrected 1 kWh up, straight into the store: the kept answers stay
+    # (what shows that they are kept), the computed ones change, for every view.
+    corrected = Reading(DISTRICT, SITE, "main-meter", METER, start_ms + HOUR_MS, 2004,
+                        {"energy_import_wh": 1e6 + 2000.0 * 4 + 1000.0, "energy_export_wh": 1e5 + 250.0 * 4})
+    write_unseen(api_server, [corrected])
+    changed = _answers(api_server, uncached, window)
+    assert all(changed[k].content != computed[k].content for k in computed)
+    assert _same(_answers(api_server, api_server.url, window), computed)
+    # The reading arrives on the live subscription: every view's kept answer is dropped.
+    publish(api_server.mosquitto, SITE, [Telemetry(ts=corrected.ts_ms, seq=corrected.seq, device="main-meter",
+                                                   kind=METER, values=dict(corrected.values))])
+    deadline = time.monotonic() + 5
+    while not _same(now := _answers(api_server, api_server.url, window), changed):
+        assert time.monotonic() < deadline, "a kept answer outlived a reading in its reach"
+        time.sleep(0.05)
+    assert _same(now, changed)
+    assert [r["import_kwh"] for r in now["public", district, "json"].json()] == [45.0, 43.0, 44.0]
