@@ -19,12 +19,13 @@ import numpy.typing as npt
 
 from nzd.store.base import Series, TelemetryStore
 
-__all__ = ["DEFAULT_RAW_SPAN_MS", "CounterReadings", "counter_readings", "counter_series"]
+__all__ = ["DEFAULT_RAW_SPAN_MS", "REACH_MS", "CounterReadings", "counter_readings", "counter_series"]
 
 DEFAULT_RAW_SPAN_MS = 2 * 86_400_000
 _BUCKET_S = 900
 _DAY_S = 86_400
-_REACH_MS = 7 * 86_400_000
+REACH_MS = 7 * 86_400_000
+"""How far outside a window the readings that bound it are looked for."""
 
 
 @dataclass(slots=True)
@@ -92,9 +93,9 @@ async def counter_series(
         store.counter_bounds(district=district, site=site, quantities=quantities,
                              start_ms=start_ms, end_ms=end_ms + 1, every_s=every_s),
         store.counter_bounds(district=district, site=site, quantities=quantities,
-                             start_ms=start_ms - _REACH_MS, end_ms=start_ms, every_s=_DAY_S),
+                             start_ms=start_ms - REACH_MS, end_ms=start_ms, every_s=_DAY_S),
         store.counter_bounds(district=district, site=site, quantities=quantities,
-                             start_ms=end_ms + 1, end_ms=end_ms + _REACH_MS, every_s=_DAY_S))
+                             start_ms=end_ms + 1, end_ms=end_ms + REACH_MS, every_s=_DAY_S))
     _add(found, main, quantities, devices)
     _add(found, before, quantities, devices, only="last")
     _add(found, after, quantities, devices, only="first")

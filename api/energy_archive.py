@@ -5,9 +5,8 @@ A day's energy per interval (api/energy.py) follows from the counter readings th
 intervals, so once the day is over, and ``close_after_s`` has passed for readings still on
 their way, it does not change unless a reading within its reach arrives. The API's live
 subscription sees every reading ingest stores, and :meth:`EnergyArchive.saw` drops the days a
-reading may change: those between the device's reading before last and this one (a reading
-also decides whether the previous one was a spike, nzd.accounting.counter_rules), or a week
-either side of a reading that arrives out of order (a gateway's replay). A day computed while a
+reading may change (api/reading_reach.py: between the device's reading before last and this
+one, or a week either side of a reading that arrives out of order, a gateway's replay). A day computed while a
 reading in its reach was seen (or up to ``settle_s`` before, as ingest may not have stored it
 yet) is used for that request but not kept. Nothing is kept while the subscription is down and
 a reconnect clears everything: what it did not see may be in the store. :func:`keep_archived`
@@ -31,6 +30,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from api.reading_reach import REACH_MS
 from nzd.clock import district_clock
 from nzd.config import SiteConfig
 from nzd.store.base import StoreError
@@ -45,11 +45,8 @@ ARCHIVE_QUANTITIES = ("import_kwh", "export_kwh", "pv_kwh", "battery_kwh")
 _Q = len(ARCHIVE_QUANTITIES)
 _BLOCK = 8192
 """Intervals per storage block (85 days of 15 minutes)."""
-_REACH_MS = 7 * 86_400_000
-"""How far api/counters.py looks outside a window for the readings that bound it."""
 _CHUNK_DAYS = 7
 """Days computed per store read: a week of 50 firms is a few seconds of the store's time."""
-_MAX_DEVICES_SEEN = 100_000
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -177,7 +174,6 @@ class EnergyArchive:
         self.settle_s = settle_s
         self.live = False
         self._sites: dict[str, _SiteDays] = {}
-        self._seen: dict[tuple[str, str], tuple[int, int]] = {}
         self._lock = asyncio.Lock()
         self.computed_days = 0
         """Site-days read from the counters (a measure of the archive's use)."""
@@ -190,7 +186,6 @@ class EnergyArchive:
         """The subscription (dis)connected: what it did not see may be in the store."""
         self.live = live
         self._sites.clear()
-        self._seen.clear()
 
     def _site(self, site: str) -> _SiteDays:
         found = self._sites.get(site)
@@ -198,20 +193,11 @@ class EnergyArchive:
             found = self._sites[site] = _SiteDays(self.step_ms)
         return found
 
-    def saw(self, site: str, device: str, ts_ms: int) -> None:
-        """A reading of ``device`` taken at ``ts_ms`` arrived: drop the days it may change."""
+    def saw(self, site: str, lo: int, hi: int) -> None:
+        """A reading of ``site`` arrived that may change energy between ``lo`` and ``hi``
+        (api/reading_reach.py): drop the days that overlaps."""
         if site not in self.site_ids:
             return
-        before = self._seen.get((site, device))
-        if before is not None and ts_ms > before[1]:
-            lo, hi = before[0], ts_ms
-            self._seen[(site, device)] = (before[1], ts_ms)
-        else:  # the first seen, or out of order: anything within the counters' reach
-            lo, hi = ts_ms - _REACH_MS, ts_ms + _REACH_MS
-            if before is None:
-                if len(self._seen) >= _MAX_DEVICES_SEEN:
-                    self._seen.clear()
-                self._seen[(site, device)] = (ts_ms, ts_ms)
         if lo >= district_clock().now_ms() - self.close_after_ms:
             return  # only open days: nothing archived or about to be
         days = self._site(site)
@@ -224,7 +210,7 @@ class EnergyArchive:
     def forget(self, start_ms: int, end_ms: int) -> int:
         """Readings of ``[start_ms, end_ms)`` reached the store unseen: drop every site's days
         they may change (and keep none being computed); how many site-days were dropped."""
-        lo, hi = start_ms - _REACH_MS, end_ms + _REACH_MS
+        lo, hi = start_ms - REACH_MS, end_ms + REACH_MS
         now_s = time.monotonic()
         dropped = 0
         for kept in self._sites.values():

@@ -1,10 +1,13 @@
 """Measured KPIs kept per request while their answer cannot have changed.
 
-A KPI answer depends on the counter readings from a week before its period to a week after it
-(api/counters.py reads the bounding readings that far). The API's live subscription sees every
-reading ingest stores, so an entry of ``(sites, start, end, period)`` is dropped as soon as a
-reading of one of its sites arrives with a time in that range: a month in the past stays cached,
-a window that includes the present lives only until the site's next reading.
+A KPI answer depends on the counter readings that bound the intervals of its period. The API's
+live subscription sees every reading ingest stores, and for each the span of time whose energy
+it may change (api/reading_reach.py: from the device's reading before last up to it, or a week
+either side of a reading out of order); an entry of ``(sites, start, end, period)`` is dropped
+as soon as a reading of one of its sites arrives whose span overlaps the period. A month in the
+past stays cached while the firms report today; a window that includes the present lives only
+until the site's next reading. Readings that reached the store unseen (``forget``) may change
+anything within a week of them.
 
 Readings reach the store a moment after the subscription sees them (ingest writes in batches), so
 an answer is not kept when a reading in its range was seen less than ``settle_s`` before its
@@ -19,10 +22,9 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-__all__ = ["REACH_MS", "KpiCache", "KpiKey"]
+from api.reading_reach import REACH_MS
 
-REACH_MS = 7 * 86_400_000
-"""How far outside a period api/counters.py looks for the readings that bound it."""
+__all__ = ["KpiCache", "KpiKey"]
 
 T = TypeVar("T")
 KpiKey = tuple[tuple[str, ...], int, int, str, int]
@@ -43,14 +45,14 @@ class KpiCache(Generic[T]):
         self.live = False
         self._entries: OrderedDict[KpiKey, _Entry[T]] = OrderedDict()
         self._by_site: dict[str, set[KpiKey]] = {}
-        self._recent: dict[str, deque[tuple[float, int]]] = {}
+        self._recent: dict[str, deque[tuple[float, int, int]]] = {}
         self.hits = 0
         self.misses = 0
         self._forgot_s = -1e18
 
     @staticmethod
     def _range(key: KpiKey) -> tuple[int, int]:
-        return key[1] - REACH_MS, key[2] + REACH_MS
+        return key[1], key[2]
 
     def set_live(self, live: bool) -> None:
         """The subscription (dis)connected: what it did not see may be in the store."""
@@ -59,23 +61,25 @@ class KpiCache(Generic[T]):
         self._by_site.clear()
         self._recent.clear()
 
-    def saw(self, site: str, ts_ms: int) -> None:
-        """A reading of ``site`` taken at ``ts_ms`` arrived: drop the answers it may change."""
+    def saw(self, site: str, lo_ms: int, hi_ms: int) -> None:
+        """A reading of ``site`` arrived that may change energy between ``lo_ms`` and ``hi_ms``
+        (api/reading_reach.py): drop the answers whose period overlaps that."""
         now_s = time.monotonic()
         recent = self._recent.setdefault(site, deque())
-        recent.append((now_s, ts_ms))
+        recent.append((now_s, lo_ms, hi_ms))
         while recent and recent[0][0] < now_s - self.settle_s:
             recent.popleft()
         keys = self._by_site.get(site)
         if not keys:
             return
-        for key in [k for k in keys if self._range(k)[0] <= ts_ms <= self._range(k)[1]]:
+        for key in [k for k in keys if k[1] <= hi_ms and k[2] >= lo_ms]:
             self._drop(key)
 
     def forget(self, start_ms: int, end_ms: int) -> int:
         """Readings of ``[start_ms, end_ms)`` reached the store unseen: drop the answers they may
         change, and refuse to keep those being computed; how many were dropped."""
-        keys = [k for k in self._entries if self._range(k)[0] < end_ms and self._range(k)[1] >= start_ms]
+        lo, hi = start_ms - REACH_MS, end_ms + REACH_MS
+        keys = [k for k in self._entries if k[1] <= hi and k[2] >= lo]
         for key in keys:
             self._drop(key)
         self._forgot_s = time.monotonic()
@@ -103,7 +107,7 @@ class KpiCache(Generic[T]):
         if started_s <= self._forgot_s:
             return False  # computed while readings reached the store unseen
         for site in key[0]:
-            if any(seen_s >= since and lo <= ts <= hi for seen_s, ts in self._recent.get(site, ())):
+            if any(seen_s >= since and a <= hi and b >= lo for seen_s, a, b in self._recent.get(site, ())):
                 return False
         self._drop(key)
         self._entries[key] = _Entry(value, lo, hi)

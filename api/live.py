@@ -27,6 +27,7 @@ from api.energy_archive import EnergyArchive
 from api.kpi_cache import KpiCache
 from api.latest_cache import LatestTable
 from api.metrics import ApiMetrics
+from api.reading_reach import ReadingReach
 from api.settings import ApiSettings
 from nzd.config import DistrictConfig
 from nzd.errors import ContractError
@@ -103,6 +104,8 @@ class LiveHub:
         self.kpis: KpiCache[MeasuredKpis] = KpiCache(max_entries=settings.kpi_cache_entries,
                                                      settle_s=settings.kpi_cache_settle_s)
         """Measured KPIs, dropped by the readings this subscription sees (api/kpi_cache.py)."""
+        self.reach = ReadingReach()
+        """Each device's last reading times: the span a new reading may change (api/reading_reach.py)."""
         self.archive = EnergyArchive(site_ids=[s.id for s in district.sites], timezone=district.timezone,
                                      step_minutes=district.step_minutes, days=settings.archive_days,
                                      close_after_s=settings.archive_close_after_s,
@@ -162,8 +165,9 @@ class LiveHub:
             self.dispatch("plan", site, sse_frame("plan", {"site": site, "plan_id": message.plan_id}))
         elif isinstance(message, Telemetry):
             if message.device == topic.name:  # as ingest: a reading on another device's topic is not stored
-                self.kpis.saw(site, message.ts)
-                self.archive.saw(site, message.device, message.ts)
+                lo, hi = self.reach.span(site, message.device, message.ts)
+                self.kpis.saw(site, lo, hi)
+                self.archive.saw(site, lo, hi)
                 self.latest.update(Reading(
                     district=topic.district, site=site, device=message.device, kind=message.kind,
                     ts_ms=message.ts, seq=message.seq, values=message.values, replayed=message.replayed,
@@ -223,6 +227,7 @@ class LiveHub:
                         self.latest.refresh_soon.set()
                     reconnecting = True
                     self.kpis.set_live(True)
+                    self.reach.clear()
                     self.archive.set_live(True)
                     self.connected.set()
                     self.metrics.mqtt_connected.set(1)

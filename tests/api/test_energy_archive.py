@@ -21,6 +21,7 @@ import pytest
 
 from api.energy import MeasuredKpis, local_hours, measured_kpis
 from api.energy_archive import EnergyArchive, local_days
+from api.reading_reach import ReadingReach
 from nzd.config import DistrictConfig
 from nzd.messages import DeviceKind, Telemetry
 from nzd.store import Reading
@@ -156,8 +157,9 @@ def test_a_reading_drops_the_days_it_may_change_and_no_others(store: SqliteStore
             before = await kpis()
             # Live readings of now, in order, change no closed day.
             now_ms = int(time.time() * 1000)
+            reach = ReadingReach()
             for k in range(3):
-                archive.saw("s1", "m1", now_ms + k * 1000)
+                archive.saw("s1", *reach.span("s1", "m1", now_ms + k * 1000))
             assert archive.held_days("s1") == DAYS
             # A corrected reading of day 3 reaches the store, unseen: the archive still answers.
             ts = T0 + 3 * DAY + 12 * H + 1
@@ -167,14 +169,14 @@ def test_a_reading_drops_the_days_it_may_change_and_no_others(store: SqliteStore
             assert stale.kpis.sites.import_kwh[0, 3] == before.kpis.sites.import_kwh[0, 3]
             # Seen on the subscription (a replay: out of order): the week around it is dropped,
             # only for that firm, and computed again from the store.
-            archive.saw("s1", "m1", ts)
+            archive.saw("s1", *reach.span("s1", "m1", ts))
             assert archive.held_days("s1") == 1 and archive.held_days("s2") == DAYS  # the last day stays
             after = await kpis()
             direct = await kpis(with_archive=False)
             _same(after, direct)
             assert after.kpis.sites.import_kwh[0, 3] > before.kpis.sites.import_kwh[0, 3] + 1e5
             # A reading of a firm the registry does not know changes nothing.
-            archive.saw("intruder", "m1", ts)
+            archive.saw("intruder", *reach.span("intruder", "m1", ts))
             assert archive.held_days("s1") == DAYS
             # A disconnected subscription: nothing archived, nothing used.
             archive.set_live(False)

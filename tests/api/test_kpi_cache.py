@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from api.kpi_cache import KpiCache
+from api.reading_reach import ReadingReach
 from nzd.messages import DeviceKind, Telemetry
 from nzd.store import Reading
 from tests.api.conftest import DISTRICT, ApiServer, serve, write, write_unseen
@@ -68,10 +69,16 @@ def test_answers_are_kept_only_while_no_reading_in_their_reach_may_be_unstored()
     assert not cache.put(key, "x", started_s=cache.started())  # the subscription is not connected
     cache.set_live(True)
     assert cache.put(key, "x", started_s=cache.started()) and cache.get(key) == "x"
-    cache.saw("b", 120 * DAY_MS)  # another site
-    cache.saw("a", 138 * DAY_MS)  # more than a week after the period
+    reach = ReadingReach()
+    cache.saw("b", *reach.span("b", "m", 120 * DAY_MS))  # another site
+    cache.saw("a", *reach.span("a", "m", 138 * DAY_MS))  # first seen: a week either side, after the period
     assert cache.get(key) == "x"
-    cache.saw("a", 136 * DAY_MS)  # a bounding reading after the period
+    # Readings in order after the period change only the time since the device's reading
+    # before last: the month stays while the firm reports.
+    for k in range(1, 100):
+        cache.saw("a", *reach.span("a", "m", 138 * DAY_MS + k * 60_000))
+    assert cache.get(key) == "x"
+    cache.saw("a", *reach.span("a", "m", 136 * DAY_MS))  # out of order: a replay within a week
     assert cache.get(key) is None
     # Seen moments ago, so perhaps not stored yet: the answer just computed is not kept.
     assert not cache.put(key, "y", started_s=cache.started()) and cache.get(key) is None
