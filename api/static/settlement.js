@@ -50,12 +50,15 @@
     }).join("");
   }
 
+  let asked = 0;
   async function load() {
-    const note = $("#statement-note");
+    const note = $("#statement-note"), mine = ++asked;
     note.textContent = "";
     let st;
     try { st = await App.api(`${query()}?month=${month()}`); }
-    catch (e) { note.textContent = String(e.message || e); return; }
+    catch (e) { if (mine === asked) note.textContent = String(e.message || e); return; }
+    // Answers can arrive out of order (the page's first month, then the one picked): show the last asked.
+    if (mine !== asked) return;
     const t = st.total, c = st.configuration_total, d = st.district_total;
     note.textContent = st.savings ? `savings: the coordinator's plans against both baselines on ${st.savings.days} day(s), on each day's forecast` : "";
     $("#statement-tiles").innerHTML = [
