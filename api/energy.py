@@ -9,6 +9,7 @@ integrates power.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -135,11 +136,23 @@ async def cached_kpis(cache: KpiCache[MeasuredKpis], store: TelemetryStore, dist
     found = cache.get(key)
     if found is not None:
         return found
-    started_s = cache.started()
-    m = await measured_kpis(store, district, sites, start_ms=start_ms, end_ms=end_ms, period=period,
-                            raw_span_ms=raw_span_ms, archive=archive)
-    cache.put(key, m, started_s=started_s)
-    return m
+    task = cache.inflight.get(key)
+    if task is None:
+        # One computation per key at a time, in its own task: a request that goes away does not
+        # cancel it for the others waiting on it.
+        started_s = cache.started()
+        task = asyncio.ensure_future(measured_kpis(store, district, sites, start_ms=start_ms, end_ms=end_ms,
+                                                   period=period, raw_span_ms=raw_span_ms, archive=archive))
+        cache.inflight[key] = task
+
+        def done(t: asyncio.Future[MeasuredKpis]) -> None:
+            if cache.inflight.get(key) is t:
+                del cache.inflight[key]
+            if not t.cancelled() and t.exception() is None:  # an error reaches the waiting requests
+                cache.put(key, t.result(), started_s=started_s)
+
+        task.add_done_callback(done)
+    return await asyncio.shield(task)
 
 
 async def measured_energy(store: TelemetryStore, district: DistrictConfig, sites: list[SiteConfig], *,

@@ -17,6 +17,7 @@ computation started or while it ran. Nothing is cached while the subscription is
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
@@ -49,6 +50,9 @@ class KpiCache(Generic[T]):
         self.hits = 0
         self.misses = 0
         self._forgot_s = -1e18
+        self.inflight: dict[KpiKey, asyncio.Future[T]] = {}
+        """Answers being computed: a request for the same key waits for it instead of computing
+        it again (16 clients asking at once for a month just dropped would each read it)."""
 
     @staticmethod
     def _range(key: KpiKey) -> tuple[int, int]:
@@ -57,6 +61,7 @@ class KpiCache(Generic[T]):
     def set_live(self, live: bool) -> None:
         """The subscription (dis)connected: what it did not see may be in the store."""
         self.live = live
+        self.inflight.clear()
         self._entries.clear()
         self._by_site.clear()
         self._recent.clear()
@@ -69,6 +74,8 @@ class KpiCache(Generic[T]):
         recent.append((now_s, lo_ms, hi_ms))
         while recent and recent[0][0] < now_s - self.settle_s:
             recent.popleft()
+        for key in [k for k in self.inflight if site in k[0] and k[1] <= hi_ms and k[2] >= lo_ms]:
+            del self.inflight[key]  # requests from now on compute it again
         keys = self._by_site.get(site)
         if not keys:
             return
@@ -80,6 +87,7 @@ class KpiCache(Generic[T]):
         change, and refuse to keep those being computed; how many were dropped."""
         lo, hi = start_ms - REACH_MS, end_ms + REACH_MS
         keys = [k for k in self._entries if k[1] <= hi and k[2] >= lo]
+        self.inflight.clear()
         for key in keys:
             self._drop(key)
         self._forgot_s = time.monotonic()

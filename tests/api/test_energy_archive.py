@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from api.energy import MeasuredKpis, local_hours, measured_kpis
+from api.energy import MeasuredKpis, cached_kpis, local_hours, measured_kpis
 from api.energy_archive import EnergyArchive, local_days
+from api.kpi_cache import KpiCache
 from api.reading_reach import ReadingReach
 from nzd.config import DistrictConfig
 from nzd.messages import DeviceKind, Telemetry
@@ -245,3 +246,23 @@ def test_only_the_operator_may_drop_computed_figures(api_server: ApiServer) -> N
     with api_server.client(api_server.operator) as c:
         r = c.post("/api/v1/ops/recompute", params=params)
     assert r.status_code == 200 and set(r.json()) == {"kpi_answers", "archived_days"}
+
+
+def test_requests_for_the_same_answer_at_once_share_one_computation(store: SqliteStore) -> None:
+    district = _district()
+    cache: KpiCache[MeasuredKpis] = KpiCache(max_entries=8, settle_s=0.0)
+    cache.set_live(True)
+
+    async def check() -> None:
+        await store.open()
+        try:
+            sites = list(district.sites)
+            answers = await asyncio.gather(*(
+                cached_kpis(cache, store, district, sites, start_ms=T0, end_ms=END, period="day")
+                for _ in range(8)))
+        finally:
+            await store.close()
+        assert all(a is answers[0] for a in answers)  # one computation, eight answers
+        assert cache.misses == 8 and not cache.inflight and len(cache) == 1
+
+    asyncio.run(check())
